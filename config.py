@@ -1,0 +1,140 @@
+"""Configuration classes, read from the environment with safe defaults.
+
+Pick one with ``create_app("production")`` or the ``SECRETARIAT_CONFIG`` variable
+(development, testing, production). Secrets come from the environment only.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("SECRETARIAT_INSTANCE", BASE_DIR / "instance"))
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _local_secret_key() -> str:
+    """A per-machine key for development, kept in instance/ so sessions survive restarts."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'secretariat.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Sessions: a signed cookie holding only a server-side session id (see auth/sessions.py).
+    SESSION_COOKIE_NAME = "secretariat_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)  # no "remember me": sessions end with the browser
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeouts
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024
+
+    # Passwords and sign-in throttling.
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 256
+    PASSWORD_TOKEN_HOURS = _env_int("PASSWORD_TOKEN_HOURS", 72)
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_KIB = 65536
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 50
+
+    # Coarse request limits (Flask-Limiter); use Redis when several processes serve the app.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    AUTH_POST_RATE_LIMIT = os.environ.get("AUTH_POST_RATE_LIMIT", "60 per minute")
+
+    # Mail: with no MAIL_SERVER, password links are shown to the admin and written to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "secretariat@localhost")
+    # Base of links written into mails and logs, e.g. https://secretariat.example.org
+    EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL")
+
+    HSTS = False
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # number of reverse proxies in front
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @staticmethod
+    def finalize(settings: dict) -> None:
+        """Check or complete the settings once they are loaded; overridden per environment."""
+
+
+class DevelopmentConfig(Config):
+    """Local use: embedded SQLite, a generated secret key kept in instance/."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+
+    @staticmethod
+    def finalize(settings: dict) -> None:
+        """Fill in a local secret key when none is given."""
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _local_secret_key()
+
+
+class TestingConfig(Config):
+    """The test suite: fast hashing, a throwaway key, the database from TEST_DATABASE_URL."""
+
+    TESTING = True
+    SECRET_KEY = "test-" + secrets.token_hex(16)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without a real secret key or with debug on."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    HSTS = True
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+
+    @staticmethod
+    def finalize(settings: dict) -> None:
+        """Refuse unsafe settings: a missing or toy secret key, debug mode."""
+        key = settings.get("SECRET_KEY") or ""
+        if len(key) < 32 or key.lower() in {"changeme", "secret", "dev", "development"}:
+            raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters")
+        if settings.get("DEBUG") or _env_bool("FLASK_DEBUG"):
+            raise RuntimeError("Refusing to run the production configuration with debug on")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,155 @@
+"""Administration: users (create, edit, password links, session resets) and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from secretariat.admin.forms import AuditFilterForm, EditUserForm, UserForm
+from secretariat.audit.models import AuditEntry
+from secretariat.auth import services
+from secretariat.auth.models import Partner, User, UserSession
+from secretariat.auth.permissions import Permission, requires
+from secretariat.extensions import db
+from secretariat.pagination import paginate
+from secretariat.timeutil import UTC
+
+bp = Blueprint("admin", __name__)
+
+
+def _partner_choices() -> list[tuple[str, str]]:
+    partners = db.session.scalars(sa.select(Partner).order_by(Partner.name)).all()
+    return [("", "Choose a partner")] + [(p.code, f"{p.name} ({p.code})") for p in partners]
+
+
+def _get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+@requires(Permission.MANAGE_USERS)
+def users():
+    query = sa.select(User).join(User.partner).order_by(User.display_name)
+    text = request.args.get("q", "").strip()
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.display_name).like(like), User.email.like(like)))
+    role = request.args.get("role", "")
+    if role:
+        query = query.where(User.role == role)
+    page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
+    return render_template("admin/users.html", page=page, q=text, role=role)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_USERS)
+def create_user():
+    form = UserForm()
+    form.partner.choices = _partner_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                email=form.email.data,
+                display_name=form.display_name.data,
+                partner=services.partner_by_code(form.partner.data),
+                role=form.role.data,
+                actor=current_user,
+            )
+        except services.ValidationFailed as failed:
+            form.email.errors = list(failed.errors["email"])
+        else:
+            link = services.issue_password_link(user, actor=current_user)
+            db.session.commit()
+            return render_template("admin/password_link.html", user=user, link=link, created=True)
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Permission.MANAGE_USERS)
+def edit_user(user_id: int):
+    user = _get_user(user_id)
+    form = EditUserForm(data=_form_data(user) if request.method == "GET" else None)
+    form.partner.choices = _partner_choices()
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != user.role or not form.active.data):
+            flash("You cannot change your own role or deactivate yourself; ask another administrator.", "error")
+        else:
+            changes = services.update_user(
+                user,
+                display_name=form.display_name.data,
+                partner=services.partner_by_code(form.partner.data),
+                role=form.role.data,
+                active=form.active.data,
+                actor=current_user,
+            )
+            db.session.commit()
+            flash("Changes saved." if changes else "Nothing was changed.", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    sessions = db.session.scalars(
+        sa.select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .order_by(UserSession.created_at.desc())
+    ).all()
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=user, sessions=sessions), status
+
+
+def _form_data(user: User) -> dict:
+    return {
+        "display_name": user.display_name,
+        "partner": user.partner.code,
+        "role": user.role,
+        "active": user.is_active_account,
+    }
+
+
+@bp.post("/users/<int:user_id>/password-link")
+@requires(Permission.MANAGE_USERS)
+def password_link(user_id: int):
+    user = _get_user(user_id)
+    if not user.is_active:
+        flash("Activate the account before sending a password link.", "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    link = services.issue_password_link(user, actor=current_user)
+    db.session.commit()
+    return render_template("admin/password_link.html", user=user, link=link, created=False)
+
+
+@bp.post("/users/<int:user_id>/reset-sessions")
+@requires(Permission.MANAGE_USERS)
+def reset_sessions(user_id: int):
+    user = _get_user(user_id)
+    count = services.reset_sessions(user, actor=current_user)
+    db.session.commit()
+    flash(f"{count} session(s) of {user.display_name} ended.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.get("/audit")
+@requires(Permission.VIEW_AUDIT)
+def audit_trail():
+    form = AuditFilterForm(request.args)
+    query = sa.select(AuditEntry).order_by(AuditEntry.seq.desc())
+    if form.validate():
+        if form.action.data:
+            query = query.where(AuditEntry.action.startswith(form.action.data.strip(), autoescape=True))
+        if form.actor.data:
+            query = query.where(AuditEntry.actor_label.contains(form.actor.data.strip().lower(), autoescape=True))
+        if form.object_type.data:
+            query = query.where(AuditEntry.object_type == form.object_type.data.strip())
+        if form.object_id.data:
+            query = query.where(AuditEntry.object_id == form.object_id.data.strip())
+        if form.date_from.data:
+            query = query.where(AuditEntry.created_at >= datetime.combine(form.date_from.data, time.min, UTC))
+        if form.date_to.data:
+            end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, UTC)
+            query = query.where(AuditEntry.created_at < end)
+    page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
+    return render_template("admin/audit.html", form=form, page=page)

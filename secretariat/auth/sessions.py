@@ -1,0 +1,102 @@
+"""Server-side sessions: the cookie carries a random id, the database decides whether it is valid.
+
+This is what lets logout, a password change, deactivation, a role change or an admin
+reset end a session everywhere: a copied old cookie points to a revoked row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, g, request, session
+from flask_login import login_user, logout_user
+
+from secretariat.auth.models import User, UserSession
+from secretariat.extensions import db
+from secretariat.timeutil import as_utc, utcnow
+
+SESSION_KEY = "sid"
+#: how often last_seen_at is written; the idle timeout is precise to this step
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def start_session(user: User) -> UserSession:
+    """Sign the user in with a brand-new session (the old cookie content is discarded: no fixation)."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    row = UserSession(
+        token_hash=_hash(token),
+        user_id=user.id,
+        ip_address=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:255],
+    )
+    db.session.add(row)
+    db.session.flush()
+    session[SESSION_KEY] = token
+    login_user(user)
+    g.user_session = row
+    return row
+
+
+def current_session() -> UserSession | None:
+    return g.get("user_session")
+
+
+def end_current_session(reason: str) -> None:
+    row = current_session()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        row.revoked_reason = reason
+    logout_user()
+    session.clear()
+
+
+def revoke_user_sessions(user: User, reason: str, *, keep: UserSession | None = None) -> int:
+    """End every open session of ``user`` (except ``keep``); returns how many were ended."""
+    query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(UserSession.id != keep.id)
+    result = db.session.execute(
+        query.values(revoked_at=utcnow(), revoked_reason=reason), execution_options={"synchronize_session": False}
+    )
+    return result.rowcount or 0
+
+
+def load_user_from_session(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user only if the session row is open, fresh and theirs."""
+    token = session.get(SESSION_KEY)
+    if not token:
+        return None
+    row = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if row is None or str(row.user_id) != str(user_id) or row.revoked_at is not None:
+        session.clear()
+        return None
+    now = utcnow()
+    cfg = current_app.config
+    expired = None
+    if now - as_utc(row.last_seen_at) > cfg["SESSION_IDLE_TIMEOUT"]:
+        expired = "idle-timeout"
+    elif now - as_utc(row.created_at) > cfg["SESSION_ABSOLUTE_TIMEOUT"]:
+        expired = "absolute-timeout"
+    user = row.user
+    if expired is None and not user.is_active:
+        expired = "deactivated"
+    if expired:
+        row.revoked_at = now
+        row.revoked_reason = expired
+        db.session.commit()
+        session.clear()
+        g.session_expired = expired
+        return None
+    if now - as_utc(row.last_seen_at) > TOUCH_INTERVAL:
+        row.last_seen_at = now
+        db.session.commit()
+    g.user_session = row
+    return user

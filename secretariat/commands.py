@@ -1,0 +1,126 @@
+"""Command-line tools on the Flask CLI. Secrets are read from a prompt or stdin, never from arguments."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from secretariat import audit as audit_trail
+from secretariat import seed
+from secretariat.auth import services, throttle
+from secretariat.auth.models import Role, User
+from secretariat.extensions import db
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--partner", "partner_code", required=True, help="Partner code, e.g. EU, JP, ASEAN")
+@click.option("--name", default="", help="Display name (defaults to the email address)")
+@click.option("--link", is_flag=True, help="Issue a one-time password link instead of reading a password")
+def create_user_command(email: str, role: str, partner_code: str, name: str, link: bool) -> None:
+    """Create a user; the password is read from the prompt or stdin (or a link is issued)."""
+    partner = services.partner_by_code(partner_code)
+    if partner is None:
+        raise click.UsageError(f"Unknown partner code {partner_code!r}; run seed-demo or check the code.")
+    try:
+        user = services.create_user(email=email, display_name=name or email, partner=partner, role=role, actor=None)
+        if link:
+            url = services.issue_password_link(user, actor=None)
+            click.echo(f"Password link (valid once): {url}")
+        else:
+            services.set_password(user, _read_secret("Password"), actor=None, via="cli")
+    except services.ValidationFailed as failed:
+        db.session.rollback()
+        for messages in failed.errors.values():
+            for message in messages:
+                click.echo(f"Error: {message}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({role}, {partner.name}).")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the real partners and meetings, and create one demo user per role (passwords printed once)."""
+    added = seed.seed_partners()
+    meetings = seed.seed_meetings()
+    credentials = seed.seed_demo_users()
+    db.session.commit()
+    click.echo(f"Partners added: {added}; meetings added: {meetings}.")
+    _print_credentials(credentials)
+    if not credentials:
+        click.echo(
+            "Users already exist: no demo users created. `flask --app wsgi demo-passwords` issues new demo passwords."
+        )
+
+
+@click.command("demo-passwords")
+def demo_passwords_command() -> None:
+    """Give the demo accounts new random passwords and print them."""
+    credentials = seed.reset_demo_users()
+    db.session.commit()
+    _print_credentials(credentials)
+
+
+def _print_credentials(credentials: list[tuple[str, str, str]]) -> None:
+    if not credentials:
+        return
+    click.echo("\nDemo accounts (passwords are shown only now):")
+    for email, role, password in credentials:
+        click.echo(f"  {role:<12} {email:<34} {password}")
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Check the whole hash chain; name the first broken entry."""
+    result = audit_trail.verify()
+    if result.ok:
+        click.echo(f"Audit chain intact: {result.checked} entries verified.")
+        return
+    click.echo(
+        f"Audit chain BROKEN at entry seq={result.broken_seq} id={result.broken_id}: {result.reason} "
+        f"({result.checked} entries before it verified).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.command("purge-login-attempts")
+def purge_login_attempts_command() -> None:
+    """Delete failed sign-in records older than the throttling window."""
+    count = throttle.purge_old()
+    db.session.commit()
+    click.echo(f"Deleted {count} old failed sign-in records.")
+
+
+@click.command("db-is-empty")
+def db_is_empty_command() -> None:
+    """Exit 0 if there are no users yet (used by `make run` to decide whether to seed)."""
+    has_users = db.session.scalar(sa.select(sa.func.count(User.id)))
+    sys.exit(1 if has_users else 0)
+
+
+def register(app: Flask) -> None:
+    for command in (
+        create_user_command,
+        seed_demo_command,
+        demo_passwords_command,
+        audit_cli,
+        purge_login_attempts_command,
+        db_is_empty_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,74 @@
+"""Generic error pages in the site's layout, each with an id that is also written to the log."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from secretariat.extensions import db
+
+MESSAGES = {
+    400: (
+        "Bad request",
+        "The request could not be understood. If you submitted a form, go back, reload the page and try again.",
+    ),
+    403: ("Access denied", "You do not have permission to see this page or perform this action."),
+    404: ("Page not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
+    405: ("Method not allowed", "This address cannot be used in this way."),
+    409: ("Conflict", "Someone else changed this in the meantime. Reload the page and try again."),
+    413: ("File too large", "The upload is larger than this site accepts."),
+    429: ("Too many requests", "Too many attempts in a short time. Wait a few minutes and try again."),
+    500: ("Something went wrong", "An unexpected error occurred. Nothing you saved before this page was lost."),
+}
+
+
+def _error_id() -> str:
+    return secrets.token_hex(6)
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    error_id = _error_id()
+    log = current_app.logger.error if code >= 500 else current_app.logger.info
+    log("error_id=%s status=%s %s %s %s", error_id, code, request.method, request.path, detail or "")
+    if code == 413:
+        limit_mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        message = f"The upload is larger than the {limit_mb} MB this site accepts. Nothing was saved."
+    return render_template(
+        "errors/error.html", code=code, title=title, message=detail or message, error_id=error_id
+    ), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(400, "The form had expired or was not sent from this site. Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        response = render_error(code)
+        if code == 405 and getattr(exc, "valid_methods", None):
+            return response[0], code, {"Allow": ", ".join(exc.valid_methods)}
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        db.session.rollback()
+        error_id = _error_id()
+        current_app.logger.exception("error_id=%s unhandled error on %s %s", error_id, request.method, request.path)
+        title, message = MESSAGES[500]
+        try:
+            page = render_template("errors/error.html", code=500, title=title, message=message, error_id=error_id)
+        except Exception:  # the layout itself failed (e.g. database down): answer with bare HTML
+            current_app.logger.exception("error_id=%s error page failed", error_id)
+            page = (
+                "<!doctype html><html lang=en><meta charset=utf-8><title>Error</title>"
+                f"<h1>{title}</h1><p>{message}</p><p>Error id: {error_id}</p></html>"
+            )
+        return page, InternalServerError.code

@@ -1,0 +1,16 @@
+"""Every model, imported in one place so the metadata is complete for migrations and tests."""
+
+from secretariat.agenda.models import Meeting
+from secretariat.audit.models import AuditEntry, AuditHead
+from secretariat.auth.models import LoginAttempt, Partner, PasswordToken, User, UserSession
+
+__all__ = [
+    "AuditEntry",
+    "AuditHead",
+    "LoginAttempt",
+    "Meeting",
+    "Partner",
+    "PasswordToken",
+    "User",
+    "UserSession",
+]

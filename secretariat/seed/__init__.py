@@ -1,0 +1,124 @@
+"""Seed data built from sourced public facts about ASEM (copied into seed/data/, see SOURCES.md)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from secretariat import audit
+from secretariat.agenda.models import Meeting, MeetingStatus
+from secretariat.auth import passwords
+from secretariat.auth.models import Partner, Role, User
+from secretariat.auth.services import partner_by_code, set_password
+from secretariat.extensions import db
+from secretariat.sanitize import rich_text
+from secretariat.timeutil import utcnow
+
+DATA_DIR = Path(__file__).parent / "data"
+DEMO_DOMAIN = "demo.asem.example"
+
+#: one demo account per role; partners chosen to show the coordinator and official roles
+DEMO_USERS = [
+    ("admin", "Alex Admin", "EU", Role.ADMIN),
+    ("coordinator", "Clara Coordinator", "EU", Role.COORDINATOR),
+    ("official", "Kenji Official", "JP", Role.OFFICIAL),
+    ("observer", "Olga Observer", "NO", Role.OBSERVER),
+]
+
+
+def _load(name: str) -> list[dict]:
+    with (DATA_DIR / name).open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def seed_partners() -> int:
+    """Insert or update the 53 partners; returns how many were added."""
+    existing = {p.code: p for p in db.session.scalars(sa.select(Partner))}
+    added = 0
+    for row in _load("partners.json"):
+        partner = existing.get(row["code"])
+        if partner is None:
+            partner = Partner(code=row["code"])
+            db.session.add(partner)
+            added += 1
+        partner.name = row["name"]
+        partner.kind = row["kind"]
+        partner.side = row["side"]
+        partner.joined_year = row["joined_year"]
+        partner.time_zone = row["time_zone"]
+    db.session.flush()
+    return added
+
+
+def seed_meetings() -> int:
+    """Insert the real summits and ministerial meetings once (skipped if any meeting exists)."""
+    if db.session.scalar(sa.select(sa.func.count(Meeting.id))):
+        return 0
+    partners = {p.code: p for p in db.session.scalars(sa.select(Partner))}
+    today = utcnow().date()
+    count = 0
+    for row in _load("meetings.json"):
+        host = partners.get(row.get("host") or "")
+        end = date.fromisoformat(row["end"])
+        outcomes = "\n".join(f"- {item}" for item in row.get("outcomes") or [])
+        meeting = Meeting(
+            kind=row["kind"],
+            sector=row.get("sector"),
+            number=row.get("number"),
+            code=row.get("code"),
+            title=row["title"],
+            city=row.get("city"),
+            host=host,
+            time_zone=host.time_zone if host else "UTC",
+            start_date=date.fromisoformat(row["start"]),
+            end_date=end,
+            format=row.get("format") or "in_person",
+            chair=row.get("chair"),
+            theme=row.get("theme"),
+            description_source=f"Outcomes:\n\n{outcomes}" if outcomes else "",
+            status=(MeetingStatus.CLOSED if end < today else MeetingStatus.PLANNED).value,
+        )
+        meeting.description_html = str(rich_text(meeting.description_source))
+        db.session.add(meeting)
+        count += 1
+    db.session.flush()
+    audit.record(None, "seed.meetings", object_type="meetings", count=count)
+    return count
+
+
+def generate_password(email: str, name: str) -> str:
+    """A random password that passes the policy (retries in the rare case it contains a context word)."""
+    while True:
+        candidate = secrets.token_urlsafe(15)
+        if not passwords.policy_errors(candidate, email=email, name=name):
+            return candidate
+
+
+def seed_demo_users() -> list[tuple[str, str, str]]:
+    """Create one demo user per role if there are no users yet; returns (email, role, password)."""
+    if db.session.scalar(sa.select(sa.func.count(User.id))):
+        return []
+    return reset_demo_users(create=True)
+
+
+def reset_demo_users(create: bool = False) -> list[tuple[str, str, str]]:
+    """Give the demo accounts new passwords (creating them if asked); returns (email, role, password)."""
+    credentials = []
+    for local, name, partner_code, role in DEMO_USERS:
+        email = f"{local}@{DEMO_DOMAIN}"
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            if not create:
+                continue
+            user = User(email=email, display_name=name, partner=partner_by_code(partner_code), role=role.value)
+            db.session.add(user)
+            db.session.flush()
+            audit.record(None, "user.create", user, email=email, role=role.value, partner=partner_code, demo=True)
+        password = generate_password(email, name)
+        set_password(user, password, actor=None, via="seed-demo")
+        credentials.append((email, role.value, password))
+    return credentials
