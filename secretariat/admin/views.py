@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from secretariat.admin.forms import AuditFilterForm, EditUserForm, UserForm
 from secretariat.audit.models import AuditEntry
@@ -20,9 +21,9 @@ from secretariat.timeutil import UTC
 bp = Blueprint("admin", __name__)
 
 
-def _partner_choices() -> list[tuple[str, str]]:
+def _partner_choices() -> list[SelectChoice]:
     partners = db.session.scalars(sa.select(Partner).order_by(Partner.name)).all()
-    return [("", "Choose a partner")] + [(p.code, f"{p.name} ({p.code})") for p in partners]
+    return [SelectChoice("", "Choose a partner")] + [SelectChoice(p.code, f"{p.name} ({p.code})") for p in partners]
 
 
 def _get_user(user_id: int) -> User:

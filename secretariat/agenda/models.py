@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
 from secretariat.timeutil import utcnow
+from secretariat.types import UTCDateTime
 
 
 class MeetingKind(enum.StrEnum):
@@ -102,8 +103,8 @@ class Meeting(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), default=MeetingStatus.PLANNED.value, index=True)
     #: optimistic lock: a save carries the version it was based on
     version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     host: Mapped[Partner | None] = relationship(lazy="joined")
 

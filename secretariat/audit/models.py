@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from secretariat.extensions import db
+from secretariat.types import UTCDateTime
 
 
 class AuditEntry(db.Model):
@@ -18,7 +19,7 @@ class AuditEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: position in the chain, 1, 2, 3 ... without gaps
     seq: Mapped[int] = mapped_column(unique=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     #: the user who acted (none for anonymous attempts and the command line)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     #: who acted, as text that survives renames: the email, "cli" or "anonymous"

@@ -7,10 +7,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from secretariat.extensions import db
 from secretariat.timeutil import utcnow
+from secretariat.types import UTCDateTime
 
 
 class Role(enum.StrEnum):
@@ -68,10 +69,10 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
     #: argon2id hash; empty until the user sets a password through their link
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    password_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     partner: Mapped[Partner] = relationship(back_populates="users", lazy="joined")
 
@@ -94,6 +95,11 @@ class User(UserMixin, db.Model):
     def normalize_email(email: str) -> str:
         return (email or "").strip().lower()
 
+    @validates("email")
+    def _normalize_email(self, _key: str, email: str) -> str:
+        # Every path that sets an email (forms, CLI, seed) stores it in one canonical form.
+        return self.normalize_email(email)
+
 
 class UserSession(db.Model):
     """A signed-in browser. The cookie holds only the random id; deleting trust means revoking the row."""
@@ -104,9 +110,9 @@ class UserSession(db.Model):
     #: SHA-256 of the random session id kept in the cookie (the id itself is never stored)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: why it ended: logout, password-change, deactivated, role-change, admin-reset
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(40))
     ip_address: Mapped[str | None] = mapped_column(sa.String(64))
@@ -123,9 +129,9 @@ class PasswordToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
@@ -139,4 +145,4 @@ class LoginAttempt(db.Model):
     #: the normalized email as typed, whether or not such an account exists
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     ip_address: Mapped[str] = mapped_column(sa.String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,111 @@
+"""Test fixtures: a real database (SQLite file by default, PostgreSQL with TEST_DATABASE_URL),
+the schema built by the migrations, every test starting from empty tables (partners kept)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from secretariat import create_app
+from secretariat.audit.services import GENESIS_HASH
+from secretariat.auth.models import Role, User
+from secretariat.extensions import db
+from tests.factories import Client, make_user
+
+#: tables whose rows survive between tests (loaded once per run)
+KEPT_TABLES = {"partners", "alembic_version"}
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.exit("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=3)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def _reset_schema(engine: sa.Engine) -> None:
+    """Drop everything so the migrations start from an empty database."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    else:
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        meta.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return _database_url(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def _app(database_url):
+    from flask_migrate import upgrade
+
+    from secretariat import seed
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = Client
+    with app.app_context():
+        try:
+            _reset_schema(db.engine)
+        except sa.exc.OperationalError as exc:
+            if os.environ.get("REQUIRE_POSTGRES") == "1":
+                pytest.exit(f"PostgreSQL required but not reachable: {exc}", returncode=3)
+            raise
+        upgrade()
+        seed.seed_partners()
+        db.session.commit()
+    return app
+
+
+def _empty_tables() -> None:
+    tables = [t for t in db.metadata.sorted_tables if t.name not in KEPT_TABLES]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.execute(sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH})
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_app):
+    """The application inside an app context, on empty tables (the 53 partners are there)."""
+    with _app.app_context():
+        yield _app
+        db.session.remove()
+        _empty_tables()
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login_as(client):
+    """Create a user of a role and sign the test client in as them."""
+
+    def _login(role: str | Role = Role.OFFICIAL, **kwargs) -> User:
+        user = make_user(role, **kwargs)
+        response = client.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return _login

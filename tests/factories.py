@@ -1,0 +1,87 @@
+"""Factories and helpers shared by the tests: users with known passwords, a CSRF-aware client."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from secretariat.auth.models import Partner, Role, User
+from secretariat.auth.passwords import hash_password
+from secretariat.extensions import db
+
+DEFAULT_PASSWORD = "a long and perfectly fine passphrase"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """A test client that knows how to fetch a CSRF token and sign in like a browser.
+
+    Each request runs in a fresh context, as in production: its own app context, ``g`` and
+    database session, even though the test itself holds an app context for its own queries.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def csrf_token(self, page: str = "/login") -> str:
+        response = self.get(page)
+        match = CSRF_RE.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page} (status {response.status_code})"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict | None = None, *, page: str | None = None, **kwargs):
+        """POST a form with a valid CSRF token taken from ``page`` (default: the form's own URL)."""
+        data = dict(data or {})
+        data["csrf_token"] = self.csrf_token(page or url)
+        return self.post(url, data=data, **kwargs)
+
+    def login(self, email: str, password: str = DEFAULT_PASSWORD, next_url: str = ""):
+        return self.submit("/login", {"email": email, "password": password, "next": next_url})
+
+    def logout(self):
+        return self.submit("/logout", page="/account")
+
+
+# --- factories ---------------------------------------------------------------------------
+
+_counter = iter(range(1, 10**9))
+
+
+def partner(code: str) -> Partner:
+    return db.session.scalar(sa.select(Partner).where(Partner.code == code))
+
+
+def make_user(
+    role: str | Role = Role.OFFICIAL,
+    *,
+    partner_code: str = "JP",
+    email: str | None = None,
+    name: str | None = None,
+    password: str | None = DEFAULT_PASSWORD,
+    active: bool = True,
+) -> User:
+    """Create and commit a user with a known password."""
+    n = next(_counter)
+    role = Role(role)
+    user = User(
+        email=email or f"{role.value}{n}@example.org",
+        display_name=name or f"Test {role.value.title()} {n}",
+        partner=partner(partner_code),
+        role=role.value,
+        is_active_account=active,
+        password_hash=hash_password(password) if password else None,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def path_of(response) -> str:
+    return response.headers.get("Location", "")
