@@ -26,6 +26,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.config.from_object(config_class)
     if overrides:
         app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     config_class.finalize(app.config)
     _configure_logging(app)
     if app.config["TRUSTED_PROXIES"]:
@@ -42,6 +43,14 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     errors.init_app(app)
     register_commands(app)
     return app
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def _configure_logging(app: Flask) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 from secretariat import audit
 from secretariat.auth import passwords, sessions, throttle
@@ -174,10 +174,12 @@ def issue_password_link(user: User, *, actor) -> str:
 
 
 def password_link_url(token: str) -> str:
+    """The full link: on EXTERNAL_BASE_URL if set, else the host of the current request."""
     base = current_app.config.get("EXTERNAL_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for("auth.set_password", token=token)
-    return url_for("auth.set_password", token=token, _external=True)
+    if base is None and has_request_context():
+        return url_for("auth.set_password", token=token, _external=True)
+    path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": token})
+    return (base or "http://127.0.0.1:5000").rstrip("/") + path
 
 
 def find_valid_token(token: str) -> PasswordToken | None:

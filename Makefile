@@ -1,0 +1,43 @@
+# Two commands for a newcomer:  `make run`  (set up, seed, serve)  and  `make test`  (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: setup run serve test lint demo-passwords clean
+
+# The virtual environment is rebuilt when the pinned requirements change.
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $@
+
+setup: $(VENV)/.installed
+
+## make run: install, migrate, seed demo data on an empty database, serve on http://127.0.0.1:5000
+run: setup
+	$(FLASK) db upgrade
+	@if $(FLASK) db-is-empty; then $(FLASK) seed-demo; \
+	else echo "Database already seeded. Demo passwords were printed at seeding; 'make demo-passwords' prints new ones."; fi
+	@echo ""
+	@echo "  ASEM Virtual Secretariat: sign in at http://$(HOST):$(PORT)/login"
+	@echo ""
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+demo-passwords: setup
+	$(FLASK) demo-passwords
+
+## make test: lint, static security analysis, then the test suite
+## (SQLite by default; set TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+test: setup lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive secretariat --configfile pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,99 @@
+"""Command-line tools: creating users, seeding the demo, verifying the audit trail."""
+
+import re
+
+import sqlalchemy as sa
+
+from secretariat.agenda.models import Meeting
+from secretariat.auth.models import Partner, User
+from secretariat.extensions import db
+
+PASSPHRASE = "cli chosen passphrase of some length"
+
+
+def test_create_user_reads_the_password_from_stdin(runner, client):
+    result = runner.invoke(
+        args=["create-user", "Chair@Example.org", "--role", "coordinator", "--partner", "kh", "--name", "The Chair"],
+        input=PASSPHRASE + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert PASSPHRASE not in result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "chair@example.org"))
+    assert user.role == "coordinator" and user.partner.code == "KH" and user.display_name == "The Chair"
+    assert client.login("chair@example.org", PASSPHRASE).status_code == 302
+
+
+def test_create_user_refuses_a_weak_password_and_creates_nothing(runner):
+    result = runner.invoke(
+        args=["create-user", "weak@example.org", "--role", "official", "--partner", "JP"], input="password1234\n"
+    )
+    assert result.exit_code == 1
+    assert "commonly used" in result.output
+    assert db.session.scalar(sa.select(User).where(User.email == "weak@example.org")) is None
+
+
+def test_create_user_refuses_unknown_partner_and_role(runner):
+    assert runner.invoke(args=["create-user", "a@example.org", "--role", "official", "--partner", "XX"]).exit_code != 0
+    assert runner.invoke(args=["create-user", "a@example.org", "--role", "king", "--partner", "JP"]).exit_code != 0
+
+
+def test_create_user_refuses_duplicates_case_insensitively(runner):
+    args = ["create-user", "dup@example.org", "--role", "official", "--partner", "JP"]
+    assert runner.invoke(args=args, input=PASSPHRASE + "\n").exit_code == 0
+    args[1] = "DUP@example.org"
+    result = runner.invoke(args=args, input=PASSPHRASE + "\n")
+    assert result.exit_code == 1 and "already exists" in result.output
+
+
+def test_create_user_with_link(runner):
+    result = runner.invoke(args=["create-user", "l@example.org", "--role", "observer", "--partner", "NO", "--link"])
+    assert result.exit_code == 0 and "/password/set/" in result.output
+
+
+def test_password_is_never_an_argument(runner):
+    result = runner.invoke(args=["create-user", "--help"])
+    assert "--password" not in result.output
+
+
+def test_seed_demo_loads_real_facts_and_prints_working_credentials(runner, client):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(sa.func.count(Partner.id))) == 53
+    sides = dict(
+        db.session.execute(sa.select(Partner.side, sa.func.count(Partner.id)).group_by(Partner.side)).all()
+    )
+    assert sides == {"Europe": 31, "Asia": 22}  # 30 + EU, 21 + ASEAN Secretariat
+    summits = db.session.scalars(sa.select(Meeting).where(Meeting.kind == "summit").order_by(Meeting.start_date)).all()
+    assert len(summits) == 13
+    assert (summits[0].code, summits[0].city, summits[0].start_date.isoformat()) == ("ASEM1", "Bangkok", "1996-03-01")
+    assert summits[-1].code == "ASEM13" and summits[-1].host.code == "KH"
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id)).where(Meeting.kind == "fmm")) >= 14
+    credentials = re.findall(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", result.output, re.M)
+    assert {role for role, _, _ in credentials} == {"admin", "coordinator", "official", "observer"}
+    for _role, email, password in credentials:
+        assert client.login(email, password).status_code == 302
+        client.logout()
+
+
+def test_seed_demo_twice_changes_nothing(runner):
+    runner.invoke(args=["seed-demo"])
+    counts = (
+        db.session.scalar(sa.select(sa.func.count(User.id))),
+        db.session.scalar(sa.select(sa.func.count(Meeting.id))),
+    )
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "no demo users created" in result.output
+    assert counts == (
+        db.session.scalar(sa.select(sa.func.count(User.id))),
+        db.session.scalar(sa.select(sa.func.count(Meeting.id))),
+    )
+
+
+def test_demo_passwords_issues_new_ones(runner, client):
+    first = runner.invoke(args=["seed-demo"]).output
+    old = re.search(r"admin\s+(\S+)\s+(\S+)", first.split("passwords are shown only now")[1]).groups()
+    second = runner.invoke(args=["demo-passwords"]).output
+    new = re.search(r"admin\s+(\S+)\s+(\S+)", second).groups()
+    assert new[0] == old[0] and new[1] != old[1]
+    assert client.login(old[0], old[1]).status_code == 200
+    assert client.login(new[0], new[1]).status_code == 302

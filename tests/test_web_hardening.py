@@ -1,0 +1,132 @@
+"""Security headers, CSRF, and error pages that reveal nothing."""
+
+import logging
+import re
+
+import pytest
+
+from secretariat import create_app
+from secretariat.auth.permissions import public
+from tests.factories import page_text
+from tests.routes import routes
+
+
+def assert_security_headers(response, *, authenticated: bool):
+    csp = response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp
+    assert re.search(r"script-src 'self' 'nonce-[A-Za-z0-9_-]{16,}'", csp)
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    if authenticated or response.mimetype == "text/html":
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_headers_on_public_pages_and_errors(client):
+    for url in ("/login", "/healthz", "/does-not-exist", "/password/set/bad"):
+        assert_security_headers(client.get(url), authenticated=False)
+
+
+def test_headers_on_every_signed_in_page(app, client, login_as):
+    login_as("admin")
+    for endpoint, url in routes(app, "GET"):
+        response = client.get(url)
+        assert_security_headers(response, authenticated=True)
+
+
+def test_nonce_changes_per_response(client):
+    first = client.get("/login").headers["Content-Security-Policy"]
+    second = client.get("/login").headers["Content-Security-Policy"]
+    assert first != second
+
+
+def test_templates_have_no_inline_scripts_or_styles(app):
+    from pathlib import Path
+
+    for template in Path(app.template_folder).rglob("*.html"):
+        text = template.read_text()
+        assert "<script" not in text or "nonce" in text, template
+        assert "style=" not in text and "<style" not in text, template
+        assert not re.search(r"<[^>]+\son[a-z]+\s*=", text), template
+
+
+def test_production_sets_hsts_and_secure_cookies(database_url):
+    app = create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/login")
+    assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("key", [None, "", "changeme", "short"])
+def test_production_refuses_to_start_without_a_real_secret_key(database_url, key):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": key})
+
+
+def test_production_refuses_debug(database_url):
+    with pytest.raises(RuntimeError, match="debug"):
+        create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40, "DEBUG": True})
+
+
+def test_post_without_csrf_token_is_refused_everywhere(app, client, login_as):
+    login_as("admin")
+    for endpoint, url in routes(app, "POST"):
+        response = client.post(url, data={})
+        assert response.status_code == 400, (endpoint, url, response.status_code)
+        assert "expired or was not sent from this site" in page_text(response)
+
+
+def test_post_with_a_forged_token_is_refused(client, login_as):
+    login_as("admin")
+    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/").status_code == 200  # still signed in
+
+
+def test_login_without_csrf_token_is_refused(client):
+    assert client.post("/login", data={"email": "a@b.c", "password": "x" * 20}).status_code == 400
+
+
+def test_unexpected_error_shows_a_generic_page_with_an_id(database_url, caplog):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+
+    @app.get("/boom")
+    @public
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().get("/boom")
+    body = page_text(response)
+    assert response.status_code == 500
+    assert "Traceback" not in body and "secret internal detail" not in body and "RuntimeError" not in body
+    error_id = re.search(r"reference <code>([0-9a-f]{12})</code>", body).group(1)
+    assert error_id in caplog.text and "secret internal detail" in caplog.text
+    assert_security_headers(response, authenticated=False)
+
+
+@pytest.mark.parametrize("url, status", [("/nope", 404), ("/logout", 405)])
+def test_error_pages_are_generic_and_in_the_layout(client, url, status):
+    response = client.get(url)
+    body = page_text(response)
+    assert response.status_code == status
+    assert 'class="skip-link"' in body and "<h1>" in body
+    assert re.search(r"reference <code>[0-9a-f]{12}</code>", body)
+
+
+def test_upload_too_large_is_413(app, client, login_as):
+    login_as("admin")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = client.post("/logout", data={"f": "x" * 5000})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 50 * 1024 * 1024
+    assert response.status_code == 413
+    assert "larger than" in page_text(response)
+
+
+def test_forbidden_page_is_generic(client, login_as):
+    login_as("observer")
+    response = client.get("/admin/users")
+    assert response.status_code == 403 and "Access denied" in page_text(response)
