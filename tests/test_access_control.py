@@ -16,9 +16,7 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.set_password", "core.healthz"}
 
 def test_every_endpoint_declares_its_access(app):
     undeclared = [
-        endpoint
-        for endpoint, view in app.view_functions.items()
-        if endpoint != "static" and access_of(view) is None
+        endpoint for endpoint, view in app.view_functions.items() if endpoint != "static" and access_of(view) is None
     ]
     assert undeclared == []
 

@@ -59,9 +59,7 @@ def test_seed_demo_loads_real_facts_and_prints_working_credentials(runner, clien
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(sa.func.count(Partner.id))) == 53
-    sides = dict(
-        db.session.execute(sa.select(Partner.side, sa.func.count(Partner.id)).group_by(Partner.side)).all()
-    )
+    sides = dict(db.session.execute(sa.select(Partner.side, sa.func.count(Partner.id)).group_by(Partner.side)).all())
     assert sides == {"Europe": 31, "Asia": 22}  # 30 + EU, 21 + ASEAN Secretariat
     summits = db.session.scalars(sa.select(Meeting).where(Meeting.kind == "summit").order_by(Meeting.start_date)).all()
     assert len(summits) == 13

@@ -30,7 +30,7 @@ def test_headers_on_public_pages_and_errors(client):
 
 def test_headers_on_every_signed_in_page(app, client, login_as):
     login_as("admin")
-    for endpoint, url in routes(app, "GET"):
+    for _endpoint, url in routes(app, "GET"):
         response = client.get(url)
         assert_security_headers(response, authenticated=True)
 

@@ -78,3 +78,18 @@ def requires(permission: Permission) -> Callable[[Callable], Callable]:
 
 def access_of(view: Callable | None) -> Access | None:
     return getattr(view, "access", None)
+
+
+def acts_for_partner(user, partner_id: int | None) -> bool:
+    """May ``user`` act on an object owned by ``partner_id``?
+
+    Ownership is by partner, never by person: when an official leaves and a successor from the
+    same partner is added, the successor can do everything the partner could.
+    """
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and partner_id is not None
+        and user.partner_id == partner_id
+    )

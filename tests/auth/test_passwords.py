@@ -164,7 +164,11 @@ def test_change_password_needs_the_current_one(app, client):
     client.login(user.email)
     response = client.submit(
         "/account/password",
-        {"current_password": "not my password at all", "password": "brand new phrase here", "confirm": "brand new phrase here"},
+        {
+            "current_password": "not my password at all",
+            "password": "brand new phrase here",
+            "confirm": "brand new phrase here",
+        },
         page="/account",
     )
     assert response.status_code == 400
