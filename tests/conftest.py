@@ -109,3 +109,9 @@ def login_as(client):
         return user
 
     return _login
+
+
+@pytest.fixture(name="db")
+def db_fixture(app):
+    """The Flask-SQLAlchemy handle, bound to the test's app context."""
+    return db

@@ -178,3 +178,26 @@ def test_signed_in_user_visiting_login_goes_home(client, login_as):
     login_as()
     response = client.get("/login")
     assert response.status_code == 302 and path_of(response) == "/"
+
+
+def test_one_address_spraying_many_accounts_is_throttled(client):
+    victim = make_user()
+    for n in range(20):
+        client.login(f"sprayed{n}@example.org", "some guessed password")
+    response = client.login(victim.email)
+    assert response.status_code == 429
+
+
+def test_request_rate_limit_answers_429_with_the_generic_page(app, database_url):
+    from secretariat import create_app
+    from tests.factories import Client
+
+    limited = create_app(
+        "testing",
+        {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True, "AUTH_POST_RATE_LIMIT": "3 per minute"},
+    )
+    limited.test_client_class = Client
+    c = limited.test_client()
+    statuses = [c.login("flood@example.org", "x" * 20).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+    assert "Too many requests" in c.login("flood@example.org", "x" * 20).get_data(as_text=True)
