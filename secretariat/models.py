@@ -1,10 +1,28 @@
 """Every model, imported in one place so the metadata is complete for migrations and tests."""
 
-from secretariat.agenda.models import Meeting
+from secretariat.agenda.models import (
+    ActionPoint,
+    AgendaItem,
+    AgendaRevision,
+    AgendaVersion,
+    CalendarFeed,
+    ItemOutcome,
+    ItemProposal,
+    Meeting,
+    Minutes,
+)
 from secretariat.audit.models import AuditEntry, AuditHead
 from secretariat.auth.models import LoginAttempt, Partner, PasswordToken, User, UserSession
 
 __all__ = [
+    "ActionPoint",
+    "AgendaItem",
+    "AgendaRevision",
+    "AgendaVersion",
+    "CalendarFeed",
+    "ItemOutcome",
+    "ItemProposal",
+    "Minutes",
     "AuditEntry",
     "AuditHead",
     "LoginAttempt",

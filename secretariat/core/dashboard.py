@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
+from secretariat.agenda import minutes
 from secretariat.agenda import services as agenda
 from secretariat.timeutil import utcnow
 
@@ -11,5 +12,7 @@ from secretariat.timeutil import utcnow
 def build() -> dict:
     return {
         "user": current_user,
-        "upcoming_meetings": agenda.upcoming(utcnow().date()),
+        "upcoming_meetings": agenda.upcoming(utcnow().date(), current_user),
+        # Action points belong to the partner: a successor sees their predecessor's open ones.
+        "action_points": minutes.open_action_points_for(current_user.partner_id),
     }

@@ -1,0 +1,321 @@
+"""Operations on a meeting's working agenda: add, edit, delete and move items.
+
+Every operation first takes the agenda lock (bumping the meeting's agenda revision with one
+UPDATE, which serializes writers on PostgreSQL and SQLite alike), then changes items, then
+records a revision with the whole agenda and an audit entry. The caller commits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+
+from secretariat import audit
+from secretariat.agenda import tree
+from secretariat.agenda.models import MAX_ITEM_DEPTH, AgendaItem, AgendaRevision, ItemProposal, ItemType, Meeting
+from secretariat.agenda.visibility import agenda_editable
+from secretariat.auth.models import Partner
+from secretariat.extensions import db
+from secretariat.sanitize import rich_text
+
+
+class AgendaLocked(Exception):
+    """The agenda cannot change in the meeting's current status."""
+
+
+class MoveRefused(Exception):
+    """A move that would make no sense (first item up, too deep, into itself)."""
+
+
+@dataclass
+class EditConflict(Exception):
+    """Someone saved the item after this person opened it."""
+
+    item: AgendaItem
+    base: dict | None  # the item as this person saw it (from the revision history), if known
+    current: dict  # the item as it is now
+    submitted: dict  # what this person typed
+
+
+ITEM_FIELDS = (
+    "title",
+    "item_type",
+    "description_source",
+    "presenter",
+    "lead_partners",
+    "duration_minutes",
+    "fixed_start",
+    "coordinator_notes",
+)
+
+
+def item_state(item: AgendaItem) -> dict[str, Any]:
+    """The editable fields of an item, as plain values (for diffs and conflict pages)."""
+    return {
+        "title": item.title,
+        "item_type": item.item_type,
+        "description_source": item.description_source,
+        "presenter": item.presenter,
+        "lead_partners": [p.code for p in item.lead_partners],
+        "duration_minutes": item.duration_minutes,
+        "fixed_start": item.fixed_start.isoformat(timespec="minutes") if item.fixed_start else None,
+        "coordinator_notes": item.coordinator_notes,
+    }
+
+
+def lock_agenda(meeting: Meeting) -> int:
+    """Take the agenda's write lock; returns the number the coming revision will carry."""
+    if not agenda_editable(meeting):
+        raise AgendaLocked(meeting.status)
+    number = db.session.execute(
+        sa.update(Meeting)
+        .where(Meeting.id == meeting.id)
+        .values(agenda_revision=Meeting.agenda_revision + 1)
+        .returning(Meeting.agenda_revision)
+    ).scalar_one()
+    # Others may have committed while we waited for the lock: read everything afresh.
+    db.session.expire_all()
+    if not agenda_editable(meeting):  # e.g. adopted meanwhile
+        raise AgendaLocked(meeting.status)
+    return number
+
+
+def record_revision(meeting: Meeting, number: int, actor, summary: str) -> AgendaRevision:
+    db.session.flush()
+    revision = AgendaRevision(
+        meeting_id=meeting.id,
+        number=number,
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "email", "system"),
+        summary=summary[:500],
+        snapshot=tree.to_json(tree.snapshot(meeting, include_notes=True)),
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def _apply(item: AgendaItem, data: dict[str, Any]) -> None:
+    item.title = data["title"].strip()
+    item.item_type = ItemType(data["item_type"]).value
+    item.description_source = data.get("description_source") or ""
+    item.description_html = str(rich_text(item.description_source))
+    item.presenter = (data.get("presenter") or "").strip()
+    item.duration_minutes = data.get("duration_minutes")
+    item.fixed_start = data.get("fixed_start")
+    item.coordinator_notes = data.get("coordinator_notes") or ""
+    codes = sorted(set(data.get("lead_partners") or []))
+    item.lead_partners = list(db.session.scalars(sa.select(Partner).where(Partner.code.in_(codes)))) if codes else []
+
+
+def _siblings(meeting_id: int, parent_id: int | None) -> list[AgendaItem]:
+    return list(
+        db.session.scalars(
+            sa.select(AgendaItem)
+            .where(
+                AgendaItem.meeting_id == meeting_id,
+                AgendaItem.parent_id.is_(None) if parent_id is None else AgendaItem.parent_id == parent_id,
+            )
+            .order_by(AgendaItem.position, AgendaItem.id)
+        )
+    )
+
+
+def _renumber(items: list[AgendaItem]) -> None:
+    for index, item in enumerate(items):
+        if item.position != index:
+            item.position = index
+
+
+def _number_of(meeting: Meeting, item_id: int) -> str:
+    for node in tree.agenda_nodes(meeting.id):
+        if node.item.id == item_id:
+            return node.number
+    return "?"
+
+
+def add_item(meeting: Meeting, data: dict[str, Any], *, actor, parent_id: int | None = None) -> AgendaItem:
+    """Append an item at the end of the agenda (or of a parent's sub-items)."""
+    number = lock_agenda(meeting)
+    if parent_id is not None:
+        parent = get_item(meeting, parent_id)
+        if _depth(parent) >= MAX_ITEM_DEPTH:
+            raise MoveRefused(f"Sub-items can go {MAX_ITEM_DEPTH} levels deep at most.")
+    siblings = _siblings(meeting.id, parent_id)
+    item = AgendaItem(meeting_id=meeting.id, parent_id=parent_id, position=len(siblings))
+    _apply(item, data)
+    db.session.add(item)
+    db.session.flush()
+    label = _number_of(meeting, item.id)
+    record_revision(meeting, number, actor, f"Added item {label} “{item.title}”")
+    audit.record(actor, "agenda.item.create", item, meeting_id=meeting.id, number=label, **item_state(item))
+    return item
+
+
+def get_item(meeting: Meeting, item_id: int) -> AgendaItem:
+    """The item, only if it belongs to this meeting (ids from forms are never trusted alone)."""
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    return item
+
+
+def base_state(meeting: Meeting, item_id: int, version: int) -> dict | None:
+    """The item as it was at ``version``, found in the revision history."""
+    rows = db.session.scalars(
+        sa.select(AgendaRevision.snapshot)
+        .where(AgendaRevision.meeting_id == meeting.id)
+        .order_by(AgendaRevision.number.desc())
+        .limit(200)
+    )
+    for raw in rows:
+        for entry in json.loads(raw)["items"]:
+            if entry["id"] == item_id and entry["version"] == version:
+                return {key: entry.get(key) for key in ITEM_FIELDS}
+    return None
+
+
+def update_item(meeting: Meeting, item: AgendaItem, data: dict[str, Any], *, expected_version: int, actor) -> dict:
+    """Save an edit unless the item changed since the editor opened it; returns the diff."""
+    number = lock_agenda(meeting)
+    db.session.refresh(item)
+    if item.version != expected_version:
+        raise EditConflict(item, base_state(meeting, item.id, expected_version), item_state(item), data)
+    before = item_state(item)
+    _apply(item, data)
+    item.version = item.version + 1
+    db.session.flush()
+    changes = audit.diff(before, item_state(item))
+    label = _number_of(meeting, item.id)
+    record_revision(meeting, number, actor, f"Edited item {label} “{item.title}”: {', '.join(changes) or 'no change'}")
+    audit.record(actor, "agenda.item.update", item, meeting_id=meeting.id, number=label, diff=changes)
+    return changes
+
+
+def delete_item(meeting: Meeting, item: AgendaItem, *, actor) -> None:
+    """Remove an item and its sub-items from the working agenda (frozen versions keep them)."""
+    number = lock_agenda(meeting)
+    label = _number_of(meeting, item.id)
+    removed = [node.item for node in tree.flatten(_subtree(meeting, item.id))]
+    ids = [i.id for i in removed]
+    db.session.execute(sa.update(ItemProposal).where(ItemProposal.item_id.in_(ids)).values(item_id=None))
+    state = item_state(item)
+    for doomed in reversed(removed):  # deepest first, one flush each: a parent goes after its children
+        db.session.delete(doomed)
+        db.session.flush()
+    _renumber(_siblings(meeting.id, item.parent_id))
+    record_revision(
+        meeting,
+        number,
+        actor,
+        f"Removed item {label} “{state['title']}”"
+        + (f" and {len(removed) - 1} sub-item(s)" if len(removed) > 1 else ""),
+    )
+    audit.record(
+        actor,
+        "agenda.item.delete",
+        object_type="agenda_items",
+        object_id=item.id,
+        meeting_id=meeting.id,
+        number=label,
+        removed_items=len(removed),
+        **state,
+    )
+
+
+def _subtree(meeting: Meeting, item_id: int) -> list[tree.Node]:
+    for node in tree.flatten(tree.build_tree(tree.load_items(meeting.id))):
+        if node.item.id == item_id:
+            return [node]
+    return []
+
+
+def _depth(item: AgendaItem) -> int:
+    depth = 1
+    while item.parent_id is not None:
+        item = db.session.get(AgendaItem, item.parent_id)
+        depth += 1
+    return depth
+
+
+def _height(meeting: Meeting, item: AgendaItem) -> int:
+    """Levels in the item's subtree, itself included."""
+    nodes = tree.flatten(_subtree(meeting, item.id))
+    return max(node.depth for node in nodes) - nodes[0].depth + 1 if nodes else 1
+
+
+def move_item(meeting: Meeting, item: AgendaItem, action: str, *, actor, target: str = "") -> str:
+    """Move up/down, indent/outdent, or to a numbered position ("3", "2.1"); returns the new number."""
+    number = lock_agenda(meeting)
+    db.session.refresh(item)
+    old_label = _number_of(meeting, item.id)
+    old_parent = item.parent_id
+    siblings = _siblings(meeting.id, item.parent_id)
+    index = next(i for i, s in enumerate(siblings) if s.id == item.id)
+
+    if action in ("up", "down"):
+        other = index - 1 if action == "up" else index + 1
+        if not 0 <= other < len(siblings):
+            raise MoveRefused(f"Item {old_label} is already the {'first' if action == 'up' else 'last'} at its level.")
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        _renumber(siblings)
+    elif action == "indent":
+        if index == 0:
+            raise MoveRefused(f"Item {old_label} has no item above it at its level to become a sub-item of.")
+        new_parent = siblings[index - 1]
+        _reparent(meeting, item, new_parent.id, len(_siblings(meeting.id, new_parent.id)), siblings)
+    elif action == "outdent":
+        if item.parent_id is None:
+            raise MoveRefused(f"Item {old_label} is already at the top level.")
+        parent = db.session.get(AgendaItem, item.parent_id)
+        _reparent(meeting, item, parent.parent_id, parent.position + 1, siblings)
+    elif action == "position":
+        parent_id, position = _parse_target(meeting, item, target)
+        _reparent(meeting, item, parent_id, position, siblings)
+    else:
+        raise MoveRefused("Unknown move.")
+    db.session.flush()
+    new_label = _number_of(meeting, item.id)
+    if new_label == old_label and old_parent == item.parent_id:
+        raise MoveRefused(f"Item {old_label} is already there.")
+    record_revision(meeting, number, actor, f"Moved item {old_label} “{item.title}” to {new_label}")
+    audit.record(actor, "agenda.item.move", item, meeting_id=meeting.id, diff={"number": [old_label, new_label]})
+    return new_label
+
+
+def _reparent(meeting, item, parent_id, position, old_siblings) -> None:
+    new_depth = 1 if parent_id is None else _depth(db.session.get(AgendaItem, parent_id)) + 1
+    if new_depth + _height(meeting, item) - 1 > MAX_ITEM_DEPTH:
+        raise MoveRefused(f"Sub-items can go {MAX_ITEM_DEPTH} levels deep at most.")
+    remaining = [s for s in old_siblings if s.id != item.id]
+    _renumber(remaining)
+    targets = [s for s in _siblings(meeting.id, parent_id) if s.id != item.id]
+    position = max(0, min(position, len(targets)))
+    item.parent_id = parent_id
+    targets.insert(position, item)
+    _renumber(targets)
+
+
+def _parse_target(meeting: Meeting, item: AgendaItem, target: str) -> tuple[int | None, int]:
+    """ "2.3" → (id of the item now numbered 2, index 2): the parent is named by its current number,
+    the last part is the position the moved item takes among that parent's sub-items."""
+    parts = (target or "").strip().rstrip(".").split(".")
+    if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise MoveRefused("Give the new number as digits, e.g. 3 or 2.1.")
+    if len(parts) > MAX_ITEM_DEPTH:
+        raise MoveRefused(f"Sub-items can go {MAX_ITEM_DEPTH} levels deep at most.")
+    moving = {node.item.id for node in tree.flatten(_subtree(meeting, item.id))}
+    numbers = {node.number: node.item for node in tree.agenda_nodes(meeting.id)}
+    parent_number = ".".join(parts[:-1])
+    if parent_number:
+        parent = numbers.get(parent_number)
+        if parent is None:
+            raise MoveRefused(f"There is no item {parent_number}.")
+        if parent.id in moving:
+            raise MoveRefused("An item cannot become a sub-item of itself.")
+        return parent.id, int(parts[-1]) - 1
+    return None, int(parts[-1]) - 1

@@ -1,0 +1,208 @@
+"""Minutes and outcomes: decisions per item, action points for partners, adoption that freezes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+
+from secretariat import audit
+from secretariat.agenda import tree
+from secretariat.agenda.models import (
+    ActionPoint,
+    ItemOutcome,
+    Meeting,
+    MeetingStatus,
+    Minutes,
+    MinutesStatus,
+)
+from secretariat.agenda.visibility import is_coordinator
+from secretariat.auth.models import Partner
+from secretariat.auth.permissions import acts_for_partner
+from secretariat.extensions import db
+from secretariat.sanitize import rich_text
+from secretariat.timeutil import utcnow
+
+#: minutes can be written once the meeting is under way
+MINUTES_OPEN = frozenset({MeetingStatus.ADOPTED, MeetingStatus.HELD})
+
+
+class MinutesRefused(Exception):
+    """The minutes cannot change now; the message says why."""
+
+
+@dataclass
+class MinutesConflict(Exception):
+    minutes: Minutes
+    submitted: dict
+
+
+def get_minutes(meeting: Meeting) -> Minutes | None:
+    return db.session.scalar(sa.select(Minutes).where(Minutes.meeting_id == meeting.id))
+
+
+def outcomes_by_item(minutes: Minutes | None) -> dict[int, ItemOutcome]:
+    if minutes is None:
+        return {}
+    rows = db.session.scalars(sa.select(ItemOutcome).where(ItemOutcome.minutes_id == minutes.id))
+    return {row.item_id: row for row in rows}
+
+
+def can_read_minutes(user, minutes: Minutes | None) -> bool:
+    return minutes is not None and (minutes.status == MinutesStatus.ADOPTED.value or is_coordinator(user))
+
+
+def save_minutes(meeting: Meeting, *, summary: str, decisions: dict[int, str], expected_version: int, actor) -> Minutes:
+    """Save the draft minutes unless someone saved them since this person opened the page."""
+    if MeetingStatus(meeting.status) not in MINUTES_OPEN:
+        raise MinutesRefused("Minutes can be written once the agenda is adopted and until the meeting is closed.")
+    minutes = get_minutes(meeting)
+    if minutes is None:
+        if expected_version != 0:
+            raise MinutesRefused("The minutes were removed meanwhile.")
+        minutes = Minutes(meeting_id=meeting.id, version=0)
+        db.session.add(minutes)
+        db.session.flush()
+    if minutes.status != MinutesStatus.DRAFT.value:
+        raise MinutesRefused("Adopted minutes cannot change.")
+    claimed = db.session.execute(
+        sa.update(Minutes)
+        .where(Minutes.id == minutes.id, Minutes.version == expected_version)
+        .values(version=expected_version + 1)
+    ).rowcount
+    db.session.expire(minutes)
+    if claimed != 1:
+        raise MinutesConflict(minutes, {"summary": summary, "decisions": decisions})
+    before = _state(minutes)
+    minutes.summary_source = summary
+    minutes.summary_html = str(rich_text(summary))
+    valid_items = {node.item.id for node in tree.agenda_nodes(meeting.id)}
+    existing = outcomes_by_item(minutes)
+    for item_id, text in decisions.items():
+        if item_id not in valid_items:
+            continue  # an id from a forged form: not an item of this meeting
+        outcome = existing.get(item_id) or ItemOutcome(minutes_id=minutes.id, item_id=item_id)
+        outcome.decision_source = text
+        outcome.decision_html = str(rich_text(text))
+        db.session.add(outcome)
+    db.session.flush()
+    audit.record(actor, "minutes.update", minutes, meeting_id=meeting.id, diff=audit.diff(before, _state(minutes)))
+    return minutes
+
+
+def _state(minutes: Minutes) -> dict[str, Any]:
+    state = {"summary": minutes.summary_source}
+    for item_id, outcome in outcomes_by_item(minutes).items():
+        state[f"item {item_id}"] = outcome.decision_source
+    return state
+
+
+def adopt(meeting: Meeting, *, actor) -> Minutes:
+    """Freeze the minutes: their content is kept as an unalterable snapshot with its hash."""
+    minutes = get_minutes(meeting)
+    if minutes is None or minutes.status != MinutesStatus.DRAFT.value:
+        raise MinutesRefused("There are no draft minutes to adopt.")
+    claimed = db.session.execute(
+        sa.update(Minutes)
+        .where(Minutes.id == minutes.id, Minutes.status == MinutesStatus.DRAFT.value)
+        .values(status=MinutesStatus.ADOPTED.value, version=Minutes.version + 1)
+    ).rowcount
+    db.session.expire(minutes)
+    if claimed != 1:
+        raise MinutesRefused("The minutes were adopted meanwhile.")
+    text = tree.to_json(minutes_snapshot(meeting, minutes))
+    minutes.adopted_at = utcnow()
+    minutes.adopted_by_id = actor.id
+    minutes.adopted_snapshot = text
+    minutes.adopted_sha256 = tree.sha256(text)
+    db.session.flush()
+    audit.record(actor, "minutes.adopt", minutes, meeting_id=meeting.id, sha256=minutes.adopted_sha256)
+    return minutes
+
+
+def minutes_snapshot(meeting: Meeting, minutes: Minutes) -> dict:
+    outcomes = outcomes_by_item(minutes)
+    return {
+        "meeting": {"id": meeting.id, "title": meeting.title},
+        "summary_html": minutes.summary_html,
+        "items": [
+            {
+                "number": node.number,
+                "title": node.item.title,
+                "decision_html": outcomes[node.item.id].decision_html if node.item.id in outcomes else "",
+            }
+            for node in tree.agenda_nodes(meeting.id)
+        ],
+        "action_points": [
+            {
+                "text": ap.text,
+                "partner": ap.responsible_partner.code,
+                "due_date": ap.due_date.isoformat() if ap.due_date else None,
+            }
+            for ap in action_points(meeting)
+        ],
+    }
+
+
+# --- action points -------------------------------------------------------------------------
+
+
+def action_points(meeting: Meeting) -> list[ActionPoint]:
+    return list(
+        db.session.scalars(sa.select(ActionPoint).where(ActionPoint.meeting_id == meeting.id).order_by(ActionPoint.id))
+    )
+
+
+def add_action_point(
+    meeting: Meeting, *, text: str, partner_code: str, due: date | None, item_id: int | None, actor
+) -> ActionPoint:
+    if MeetingStatus(meeting.status) not in MINUTES_OPEN:
+        raise MinutesRefused("Action points are recorded once the agenda is adopted and until the meeting is closed.")
+    partner = db.session.scalar(sa.select(Partner).where(Partner.code == partner_code))
+    if partner is None:
+        raise MinutesRefused("Choose the responsible partner.")
+    if item_id is not None and item_id not in {node.item.id for node in tree.agenda_nodes(meeting.id)}:
+        item_id = None
+    point = ActionPoint(
+        meeting_id=meeting.id, item_id=item_id, text=text.strip(), responsible_partner=partner, due_date=due
+    )
+    db.session.add(point)
+    db.session.flush()
+    audit.record(actor, "action_point.create", point, meeting_id=meeting.id, partner=partner.code, text=point.text)
+    return point
+
+
+def get_action_point(point_id: int, user) -> ActionPoint:
+    point = db.session.get(ActionPoint, point_id)
+    if point is None:
+        abort(404)
+    return point
+
+
+def may_close(user, point: ActionPoint) -> bool:
+    return is_coordinator(user) or acts_for_partner(user, point.responsible_partner_id)
+
+
+def mark_done(point: ActionPoint, *, actor) -> None:
+    """Coordinators, or officials of the responsible partner, mark an action point done."""
+    if not may_close(actor, point):
+        abort(403)
+    if point.done_at is None:
+        point.done_at = utcnow()
+        point.done_by_id = actor.id
+        db.session.flush()
+        audit.record(actor, "action_point.done", point, meeting_id=point.meeting_id)
+
+
+def open_action_points_for(partner_id: int, limit: int = 20) -> list[ActionPoint]:
+    return list(
+        db.session.scalars(
+            sa.select(ActionPoint)
+            .where(ActionPoint.responsible_partner_id == partner_id, ActionPoint.done_at.is_(None))
+            .order_by(ActionPoint.due_date.is_(None), ActionPoint.due_date, ActionPoint.id)
+            .limit(limit)
+        )
+    )

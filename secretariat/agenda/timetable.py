@@ -1,0 +1,45 @@
+"""The time of each agenda item, from the meeting start and the items' durations, in the venue's zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DEFAULT_START = time(9, 0)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # aware, in the venue's zone
+    end: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+def local(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, clock, tzinfo=zone)
+
+
+def compute(items: list[dict], *, start_date: date, start_time: time | None, time_zone: str) -> dict[int, Slot]:
+    """Slots for items given in reading order (dicts with id, duration_minutes, fixed_start).
+
+    The clock starts at the meeting's start (09:00 if unknown) and advances by each item's
+    duration; an item with a fixed start (e.g. "Day 2, 09:00") resets it. Arithmetic is done
+    in UTC so a daylight-saving change or midnight in the middle of the agenda stays right.
+    """
+    zone = ZoneInfo(time_zone or "UTC")
+    clock = local(start_date, start_time or DEFAULT_START, zone).astimezone(UTC)
+    slots: dict[int, Slot] = {}
+    for item in items:
+        fixed = item.get("fixed_start")
+        if fixed:
+            fixed_dt = datetime.fromisoformat(fixed) if isinstance(fixed, str) else fixed
+            clock = fixed_dt.replace(tzinfo=zone).astimezone(UTC)
+        minutes = item.get("duration_minutes") or 0
+        end = clock + timedelta(minutes=minutes)
+        slots[item["id"]] = Slot(start=clock.astimezone(zone), end=end.astimezone(zone))
+        clock = end
+    return slots

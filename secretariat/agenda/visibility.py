@@ -1,0 +1,62 @@
+"""Who may see which meetings and which state of an agenda.
+
+Coordinators see and edit everything, including the working draft. Officials and observers
+see the latest circulated or adopted version, never a private draft. Coordinators' meetings
+are visible to coordinators and administrators only.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from secretariat.agenda.models import AGENDA_VISIBLE_TO_PARTNERS, Meeting, MeetingKind, MeetingStatus
+from secretariat.auth.models import Role
+from secretariat.auth.permissions import Permission, role_has
+
+#: roles that may see coordinators' meetings
+COORDINATION_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
+
+
+def is_coordinator(user) -> bool:
+    return bool(user and user.is_authenticated and role_has(user.role, Permission.COORDINATE))
+
+
+def can_see_meeting(user, meeting: Meeting) -> bool:
+    if meeting.kind == MeetingKind.COORDINATORS.value:
+        return user.role in COORDINATION_ROLES
+    return True
+
+
+def visible_meetings(query: sa.Select, user) -> sa.Select:
+    """Restrict a meeting query to what ``user`` may see (the same rule as can_see_meeting)."""
+    if user.role in COORDINATION_ROLES:
+        return query
+    return query.where(Meeting.kind != MeetingKind.COORDINATORS.value)
+
+
+def require_meeting(user, meeting: Meeting | None) -> Meeting:
+    """404 for a meeting that does not exist or that the user may not know about."""
+    if meeting is None or not can_see_meeting(user, meeting):
+        abort(404)
+    return meeting
+
+
+def can_see_draft(user) -> bool:
+    return is_coordinator(user)
+
+
+def partners_may_see_agenda(meeting: Meeting) -> bool:
+    return MeetingStatus(meeting.status) in AGENDA_VISIBLE_TO_PARTNERS
+
+
+AGENDA_EDITABLE = frozenset({MeetingStatus.PLANNED, MeetingStatus.DRAFTING, MeetingStatus.CIRCULATED})
+PROPOSALS_OPEN = frozenset({MeetingStatus.DRAFTING, MeetingStatus.CIRCULATED})
+
+
+def agenda_editable(meeting: Meeting) -> bool:
+    return MeetingStatus(meeting.status) in AGENDA_EDITABLE
+
+
+def proposals_open(meeting: Meeting) -> bool:
+    return MeetingStatus(meeting.status) in PROPOSALS_OPEN
