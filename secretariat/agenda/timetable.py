@@ -42,4 +42,17 @@ def compute(items: list[dict], *, start_date: date, start_time: time | None, tim
         end = clock + timedelta(minutes=minutes)
         slots[item["id"]] = Slot(start=clock.astimezone(zone), end=end.astimezone(zone))
         clock = end
+    _span_sub_items(items, slots)
     return slots
+
+
+def _span_sub_items(items: list[dict], slots: dict[int, Slot]) -> None:
+    """An item with sub-items lasts until its last sub-item ends (its own duration comes first)."""
+    for index, item in enumerate(items):
+        depth = item.get("depth", 1)
+        end = slots[item["id"]].end
+        for later in items[index + 1 :]:
+            if later.get("depth", 1) <= depth:
+                break
+            end = max(end, slots[later["id"]].end)
+        slots[item["id"]] = Slot(start=slots[item["id"]].start, end=end)

@@ -102,7 +102,10 @@ def seed_demo_users() -> list[tuple[str, str, str]]:
     """Create one demo user per role if there are no users yet; returns (email, role, password)."""
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         return []
-    return reset_demo_users(create=True)
+    credentials = reset_demo_users(create=True)
+    users = {u.role: u for u in db.session.scalars(sa.select(User))}
+    seed_demo_agenda(users[Role.COORDINATOR.value], users[Role.OFFICIAL.value])
+    return credentials
 
 
 def reset_demo_users(create: bool = False) -> list[tuple[str, str, str]]:
@@ -122,3 +125,88 @@ def reset_demo_users(create: bool = False) -> list[tuple[str, str, str]]:
         set_password(user, password, actor=None, via="seed-demo")
         credentials.append((email, role.value, password))
     return credentials
+
+
+#: a demonstration agenda, so a newcomer sees drafting, versions and proposals at work
+DEMO_AGENDA = [
+    ("Opening of the meeting and adoption of the agenda", "adoption", 15, [], []),
+    ("Preparation of the next Foreign Ministers' Meeting", "discussion", 0, ["EU"], [
+        ("Draft Chair's Statement: structure and timeline", "discussion", 45, ["EU"]),
+        ("Logistics and host country briefing", "information", 20, ["BE"]),
+    ]),
+    ("Coffee break", "break", 20, [], []),
+    ("Review of the work programme: tangible cooperation", "discussion", 0, [], [
+        ("Connectivity initiatives: progress reports", "discussion", 40, ["JP", "SG"]),
+        ("ASEF activities", "information", 20, ["SG"]),
+    ]),
+    ("ASEM working methods and the future of the process", "decision", 45, ["KH"]),
+    ("Any other business", "information", 15, []),
+]
+
+
+def seed_demo_agenda(coordinator: User, official: User) -> Meeting:
+    """An upcoming SOM with a circulated agenda, a later draft change and a pending proposal."""
+    from datetime import time, timedelta
+
+    from secretariat.agenda import items, proposals, services
+
+    start = utcnow().date() + timedelta(days=45)
+    meeting = services.create_meeting(
+        {
+            "title": "ASEM Senior Officials' Meeting (demonstration)",
+            "kind": "som",
+            "sector": None,
+            "number": None,
+            "code": "SOM-DEMO",
+            "city": "Brussels",
+            "host": "BE",
+            "time_zone": "",
+            "start_date": start,
+            "end_date": start + timedelta(days=1),
+            "start_time": time(9, 30),
+            "end_time": time(13, 0),
+            "format": "hybrid",
+            "chair": "EEAS (EU coordinator)",
+            "theme": None,
+            "description_source": "Demonstration meeting created by `seed-demo`: not a real ASEM meeting.",
+        },
+        actor=coordinator,
+    )
+    services.change_status(meeting, "drafting", actor=coordinator)
+
+    def add(entry, parent_id=None):
+        title, kind, minutes, leads, *rest = entry
+        item = items.add_item(
+            meeting,
+            {
+                "title": title,
+                "item_type": kind,
+                "description_source": "",
+                "presenter": "",
+                "lead_partners": leads,
+                "duration_minutes": minutes or None,
+                "fixed_start": None,
+                "coordinator_notes": "",
+            },
+            actor=coordinator,
+            parent_id=parent_id,
+        )
+        for child in rest[0] if rest else []:
+            add(child, item.id)
+
+    for entry in DEMO_AGENDA:
+        add(entry)
+    services.change_status(meeting, "circulated", actor=coordinator, note="First draft for comments by partners.")
+    add(("Date and venue of the next SOM", "decision", 10, []))
+    proposals.propose(
+        meeting,
+        {
+            "title": "Briefing on the ASEM Day (1 March) activities",
+            "item_type": "information",
+            "description_source": "Japan offers a short briefing.",
+            "duration_minutes": 10,
+        },
+        actor=official,
+    )
+    db.session.flush()
+    return meeting

@@ -229,3 +229,16 @@ def test_timetable_shown_on_the_meeting_page_in_the_host_zone(coordinator, clien
     body = page_text(client.get(f"/meetings/{meeting.id}"))
     assert "Asia/Phnom_Penh" in body
     assert "08:30–08:50" in body and "08:50–09:05" in body and "09:05–09:35" in body
+
+
+def test_an_item_with_sub_items_spans_them():
+    rows = [
+        {"id": 1, "depth": 1, "duration_minutes": 0},
+        {"id": 2, "depth": 2, "duration_minutes": 45},
+        {"id": 3, "depth": 2, "duration_minutes": 20},
+        {"id": 4, "depth": 1, "duration_minutes": 15},
+    ]
+    slots = timetable.compute(rows, start_date=datetime(2027, 3, 10).date(), start_time=time(9, 30),
+                              time_zone="Europe/Brussels")
+    assert slots[1].label == "09:30–10:35"
+    assert slots[4].label == "10:35–10:50"
