@@ -130,15 +130,27 @@ def reset_demo_users(create: bool = False) -> list[tuple[str, str, str]]:
 #: a demonstration agenda, so a newcomer sees drafting, versions and proposals at work
 DEMO_AGENDA = [
     ("Opening of the meeting and adoption of the agenda", "adoption", 15, [], []),
-    ("Preparation of the next Foreign Ministers' Meeting", "discussion", 0, ["EU"], [
-        ("Draft Chair's Statement: structure and timeline", "discussion", 45, ["EU"]),
-        ("Logistics and host country briefing", "information", 20, ["BE"]),
-    ]),
+    (
+        "Preparation of the next Foreign Ministers' Meeting",
+        "discussion",
+        0,
+        ["EU"],
+        [
+            ("Draft Chair's Statement: structure and timeline", "discussion", 45, ["EU"]),
+            ("Logistics and host country briefing", "information", 20, ["BE"]),
+        ],
+    ),
     ("Coffee break", "break", 20, [], []),
-    ("Review of the work programme: tangible cooperation", "discussion", 0, [], [
-        ("Connectivity initiatives: progress reports", "discussion", 40, ["JP", "SG"]),
-        ("ASEF activities", "information", 20, ["SG"]),
-    ]),
+    (
+        "Review of the work programme: tangible cooperation",
+        "discussion",
+        0,
+        [],
+        [
+            ("Connectivity initiatives: progress reports", "discussion", 40, ["JP", "SG"]),
+            ("ASEF activities", "information", 20, ["SG"]),
+        ],
+    ),
     ("ASEM working methods and the future of the process", "decision", 45, ["KH"]),
     ("Any other business", "information", 15, []),
 ]

@@ -238,7 +238,8 @@ def test_an_item_with_sub_items_spans_them():
         {"id": 3, "depth": 2, "duration_minutes": 20},
         {"id": 4, "depth": 1, "duration_minutes": 15},
     ]
-    slots = timetable.compute(rows, start_date=datetime(2027, 3, 10).date(), start_time=time(9, 30),
-                              time_zone="Europe/Brussels")
+    slots = timetable.compute(
+        rows, start_date=datetime(2027, 3, 10).date(), start_time=time(9, 30), time_zone="Europe/Brussels"
+    )
     assert slots[1].label == "09:30–10:35"
     assert slots[4].label == "10:35–10:50"
