@@ -82,11 +82,13 @@ def register_blueprints(app: Flask) -> None:
     from secretariat.agenda.views import bp as agenda_bp
     from secretariat.auth.views import bp as auth_bp
     from secretariat.core.views import bp as core_bp
+    from secretariat.programme.views import bp as programme_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(agenda_bp, url_prefix="/meetings")
+    app.register_blueprint(programme_bp, url_prefix="/programme")
 
 
 def register_commands(app: Flask) -> None:

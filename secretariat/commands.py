@@ -99,6 +99,21 @@ def audit_verify_command() -> None:
     sys.exit(1)
 
 
+programme_cli = AppGroup("programme", help="The work programme.")
+
+
+@programme_cli.command("settle-silence")
+def settle_silence_command() -> None:
+    """Decide every silence procedure whose deadline has passed (run from cron, e.g. every minute)."""
+    from secretariat.programme import silence
+
+    decided = silence.settle_due()
+    db.session.commit()
+    for procedure in decided:
+        click.echo(f"#{procedure.id} {procedure.subject}: {procedure.outcome}")
+    click.echo(f"{len(decided)} procedure(s) decided.")
+
+
 @click.command("purge-login-attempts")
 def purge_login_attempts_command() -> None:
     """Delete failed sign-in records older than the throttling window."""
@@ -120,6 +135,7 @@ def register(app: Flask) -> None:
         seed_demo_command,
         demo_passwords_command,
         audit_cli,
+        programme_cli,
         purge_login_attempts_command,
         db_is_empty_command,
     ):

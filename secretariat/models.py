@@ -13,8 +13,26 @@ from secretariat.agenda.models import (
 )
 from secretariat.audit.models import AuditEntry, AuditHead
 from secretariat.auth.models import LoginAttempt, Partner, PasswordToken, User, UserSession
+from secretariat.programme.models import (
+    Comment,
+    Initiative,
+    Milestone,
+    ProgressReport,
+    SilencePosition,
+    SilenceProcedure,
+    StatusChange,
+    WorkProgramme,
+)
 
 __all__ = [
+    "Comment",
+    "Initiative",
+    "Milestone",
+    "ProgressReport",
+    "SilencePosition",
+    "SilenceProcedure",
+    "StatusChange",
+    "WorkProgramme",
     "ActionPoint",
     "AgendaItem",
     "AgendaRevision",

@@ -53,6 +53,25 @@ EXPECTED = {
     "agenda.edit_minutes": "coordinate",
     "agenda.adopt_minutes": "coordinate",
     "agenda.add_action_point": "coordinate",
+    "programme.initiatives": "read",
+    "programme.export_csv": "read",
+    "programme.partner_view": "read",
+    "programme.initiative": "read",
+    "programme.som_summary": "read",
+    "programme.silence_list": "read",
+    "programme.silence_detail": "read",
+    "programme.submit_report": "contribute",  # and the partner must sponsor the initiative
+    "programme.comment": "contribute",
+    "programme.silence_position": "contribute",
+    "programme.import_csv": "coordinate",
+    "programme.create_initiative": "coordinate",
+    "programme.edit_initiative": "coordinate",
+    "programme.change_status": "coordinate",
+    "programme.add_milestone": "coordinate",
+    "programme.toggle_milestone": "coordinate",
+    "programme.review_report": "coordinate",
+    "programme.create_programme": "coordinate",
+    "programme.start_silence": "coordinate",
 }
 
 

@@ -30,6 +30,7 @@ from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db
 from secretariat.pagination import paginate
+from secretariat.programme import services as programme_services
 from secretariat.timeutil import UTC, utcnow
 
 bp = Blueprint("agenda", __name__)
@@ -156,6 +157,7 @@ def meeting(meeting_id: int):
         outcomes=minutes.outcomes_by_item(current_minutes),
         action_points=minutes.action_points(m),
         may_close=lambda p: minutes.may_close(current_user, p),
+        mandated=programme_services.mandated_by(m),
         ItemType=ItemType,
     )
 

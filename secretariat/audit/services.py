@@ -49,6 +49,8 @@ def _client_address() -> str | None:
 
 
 def _describe_actor(actor) -> tuple[int | None, str]:
+    if isinstance(actor, str):  # the application itself, e.g. "system:silence-procedure"
+        return None, actor
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, "cli" if not has_request_context() else "anonymous"
     return actor.id, actor.email

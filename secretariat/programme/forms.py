@@ -1,0 +1,108 @@
+"""Forms of the work programme (shape only; rules live in the services)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from secretariat.programme.models import InitiativeStatus, Pillar
+
+PILLAR_CHOICES = [SelectChoice(p.value, p.label) for p in Pillar]
+STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in InitiativeStatus]
+
+
+class InitiativeForm(FlaskForm):
+    """Choices for partners, meetings, programmes and contacts are filled in by the view."""
+
+    code = StringField("Reference code", validators=[DataRequired(), Length(max=40)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    pillar = SelectField("Pillar", choices=PILLAR_CHOICES, validators=[DataRequired()])
+    lead_partner = SelectField("Lead partner", validators=[DataRequired()])
+    co_sponsors = SelectMultipleField("Co-sponsoring partners", validators=[Optional()])
+    programme_id = SelectField("Work programme", validators=[Optional()])
+    start_date = DateField("Start", validators=[Optional()])
+    end_date = DateField("End", validators=[Optional()])
+    mandate_meeting_id = SelectField("Mandated or endorsed at", validators=[Optional()])
+    mandate_reference = StringField("Where in its record", validators=[Optional(), Length(max=300)])
+    contacts = SelectMultipleField("Contact officials", validators=[Optional()])
+    summary_source = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
+    version = HiddenField()
+
+    def initiative_data(self) -> dict:
+        return {
+            "code": self.code.data,
+            "title": self.title.data,
+            "pillar": self.pillar.data,
+            "lead_partner": self.lead_partner.data,
+            "co_sponsors": self.co_sponsors.data or [],
+            "programme_id": int(self.programme_id.data) if self.programme_id.data else None,
+            "start_date": self.start_date.data,
+            "end_date": self.end_date.data,
+            "mandate_meeting_id": int(self.mandate_meeting_id.data) if self.mandate_meeting_id.data else None,
+            "mandate_reference": self.mandate_reference.data or "",
+            "contacts": self.contacts.data or [],
+            "summary_source": self.summary_source.data or "",
+        }
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("New status", choices=STATUS_CHOICES, validators=[DataRequired()])
+    effective_date = DateField("Date of the change", validators=[DataRequired()])
+    meeting_id = SelectField("At the meeting", validators=[Optional()])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class MilestoneForm(FlaskForm):
+    title = StringField("Milestone or deliverable", validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(
+        "Kind", choices=[SelectChoice("milestone", "Milestone"), SelectChoice("deliverable", "Deliverable")]
+    )
+    due_date = DateField("Due date", validators=[Optional()])
+
+
+class ReportForm(FlaskForm):
+    period_start = DateField("Period from", validators=[DataRequired()])
+    period_end = DateField("Period to", validators=[DataRequired()])
+    text = TextAreaField("Progress", validators=[DataRequired(), Length(max=50000)])
+    milestones_done = SelectMultipleField("Milestones done", validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    text = TextAreaField("Comment", validators=[DataRequired(), Length(max=10000)])
+    report_id = HiddenField()
+
+
+class ProgrammeForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    start_year = IntegerField("First year", validators=[DataRequired(), NumberRange(min=1996, max=2100)])
+    end_year = IntegerField("Last year", validators=[DataRequired(), NumberRange(min=1996, max=2100)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired()])
+
+
+class SilenceForm(FlaskForm):
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
+    text = TextAreaField("Text under silence procedure", validators=[DataRequired(), Length(max=50000)])
+    deadline = DateTimeLocalField("Deadline (local time)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    zone = StringField("Time zone of the deadline", default="Europe/Brussels", validators=[DataRequired()])
+    initiative_id = SelectField("Initiative concerned", validators=[Optional()])
+    proposed_status = SelectField("Status the initiative takes if adopted", validators=[Optional()])
+
+
+class PositionForm(FlaskForm):
+    position = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField("Reason (required to break silence)", validators=[Optional(), Length(max=5000)])

@@ -1,0 +1,494 @@
+"""Work programme pages: initiatives, reports, comments, the SOM summary and silence procedures."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from secretariat.agenda.forms import ConfirmForm
+from secretariat.agenda.models import Meeting
+from secretariat.agenda.visibility import is_coordinator, visible_meetings
+from secretariat.auth.models import Partner, User
+from secretariat.auth.permissions import Permission, requires
+from secretariat.extensions import db
+from secretariat.pagination import paginate
+from secretariat.programme import csv_io, reports, services, silence, summary
+from secretariat.programme.forms import (
+    CommentForm,
+    ImportForm,
+    InitiativeForm,
+    MilestoneForm,
+    PositionForm,
+    ProgrammeForm,
+    ReportForm,
+    SilenceForm,
+    StatusForm,
+)
+from secretariat.programme.models import (
+    STATUS_TRANSITIONS,
+    Initiative,
+    InitiativeStatus,
+    Milestone,
+    Pillar,
+)
+from secretariat.timeutil import utcnow
+
+bp = Blueprint("programme", __name__)
+
+
+@bp.before_request
+def settle_deadlines():
+    """Deadlines that passed while nobody looked are decided before any programme page is shown."""
+    if current_user.is_authenticated and silence.settle_due():
+        db.session.commit()
+
+
+def _partner_choices(blank: str | None = None) -> list[SelectChoice]:
+    partners = db.session.scalars(sa.select(Partner).order_by(Partner.name))
+    return ([SelectChoice("", blank)] if blank is not None else []) + [SelectChoice(p.code, p.name) for p in partners]
+
+
+def _meeting_choices(blank: str) -> list[SelectChoice]:
+    query = visible_meetings(sa.select(Meeting), current_user).order_by(Meeting.start_date.desc())
+    return [SelectChoice("", blank)] + [
+        SelectChoice(str(m.id), f"{m.start_date:%Y-%m-%d} {m.code or ''} {m.title}".replace("  ", " "))
+        for m in db.session.scalars(query)
+    ]
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@requires(Permission.READ)
+def initiatives():
+    filters = services.InitiativeFilter.from_args(request.args)
+    today = utcnow().date()
+    page = paginate(services.initiative_query(filters, today), request.args.get("page", 1, type=int), per_page=50)
+    late = {m.initiative_id for m in services.overdue_milestones(today, [i.id for i in page.items])}
+    return render_template(
+        "programme/initiatives.html",
+        page=page,
+        filters=filters,
+        pillars=list(Pillar),
+        statuses=list(InitiativeStatus),
+        partners=db.session.scalars(sa.select(Partner).order_by(Partner.name)).all(),
+        programmes=services.programmes(),
+        late=late,
+    )
+
+
+@bp.get("/export.csv")
+@requires(Permission.READ)
+def export_csv():
+    filters = services.InitiativeFilter.from_args(request.args)
+    rows = db.session.scalars(services.initiative_query(filters, utcnow().date())).all()
+    return Response(
+        csv_io.export(list(rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="asem-initiatives.csv"'},
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def import_csv():
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        raw = form.file.data.read(5 * 1024 * 1024 + 1)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.file.errors = ["The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."]
+        else:
+            result = csv_io.parse_and_import(text, actor=current_user)
+            if result.errors:
+                db.session.rollback()
+            else:
+                db.session.commit()
+                flash(f"Imported: {result.created} new, {result.updated} updated.", "success")
+                return redirect(url_for("programme.initiatives"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("programme/import.html", form=form, result=result, columns=csv_io.COLUMNS), status
+
+
+@bp.get("/partner")
+@bp.get("/partner/<code>")
+@requires(Permission.READ)
+def partner_view(code: str | None = None):
+    """What a partner leads or co-sponsors and what is due."""
+    partner = services.partner_by_code(code) if code else current_user.partner
+    if partner is None:
+        abort(404)
+    today = utcnow().date()
+    items = db.session.scalars(
+        sa.select(Initiative).where(services.sponsored_by(partner.id)).order_by(Initiative.code)
+    ).all()
+    return render_template(
+        "programme/partner.html",
+        partner=partner,
+        initiatives=items,
+        overdue=services.overdue_milestones(today, [i.id for i in items]),
+        upcoming=[
+            m
+            for m in db.session.scalars(
+                sa.select(Milestone)
+                .where(
+                    Milestone.initiative_id.in_([i.id for i in items]),
+                    Milestone.done_at.is_(None),
+                    Milestone.due_date >= today,
+                )
+                .order_by(Milestone.due_date)
+                .limit(20)
+            )
+        ],
+        partners=db.session.scalars(sa.select(Partner).order_by(Partner.name)).all(),
+    )
+
+
+# --- one initiative ----------------------------------------------------------------------------
+
+
+def _initiative_form(formdata=True, **data) -> InitiativeForm:
+    form = InitiativeForm(**({"formdata": None} if not formdata else {}), data=data or None)
+    form.lead_partner.choices = _partner_choices("Choose the lead partner")
+    form.co_sponsors.choices = _partner_choices()
+    form.programme_id.choices = [SelectChoice("", "None")] + [
+        SelectChoice(str(p.id), p.title) for p in services.programmes()
+    ]
+    form.mandate_meeting_id.choices = _meeting_choices("Not recorded")
+    users = db.session.scalars(sa.select(User).where(User.is_active_account.is_(True)).order_by(User.display_name))
+    form.contacts.choices = [SelectChoice(str(u.id), f"{u.display_name} ({u.partner.code})") for u in users]
+    return form
+
+
+@bp.route("/initiatives/new", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def create_initiative():
+    form = _initiative_form()
+    if form.validate_on_submit():
+        try:
+            initiative = services.create_initiative(form.initiative_data(), actor=current_user)
+        except services.ProgrammeRefused as refused:
+            db.session.rollback()
+            form.code.errors = [str(refused)]
+        else:
+            db.session.commit()
+            flash("Initiative recorded as proposed.", "success")
+            return redirect(url_for("programme.initiative", initiative_id=initiative.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("programme/initiative_form.html", form=form, initiative=None), status
+
+
+@bp.get("/initiatives/<int:initiative_id>")
+@requires(Permission.READ)
+def initiative(initiative_id: int):
+    item = services.get_initiative(initiative_id)
+    status_form = StatusForm(formdata=None)
+    status_form.status.choices = [
+        SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(item.status)]
+    ]
+    status_form.meeting_id.choices = _meeting_choices("No meeting")
+    status_form.effective_date.data = utcnow().date()
+    return render_template(
+        "programme/initiative.html",
+        initiative=item,
+        coordinator=is_coordinator(current_user),
+        may_report=reports.may_report(current_user, item),
+        milestones=services.milestones(item),
+        history=services.status_history(item),
+        reports=reports.reports_for(item),
+        comments=reports.comments_for(item),
+        status_form=status_form,
+        milestone_form=MilestoneForm(formdata=None),
+        comment_form=CommentForm(formdata=None),
+        today=utcnow().date(),
+        procedures=[p for p in silence.all_procedures() if p.initiative_id == item.id],
+    )
+
+
+@bp.route("/initiatives/<int:initiative_id>/edit", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def edit_initiative(initiative_id: int):
+    item = services.get_initiative(initiative_id)
+    if request.method == "GET":
+        state = services.initiative_state(item)
+        form = _initiative_form(
+            formdata=False,
+            **{**state, "start_date": item.start_date, "end_date": item.end_date},
+            lead_partner=item.lead_partner.code,
+            mandate_meeting_id=str(item.mandate_meeting_id or ""),
+            programme_id=str(item.programme_id or ""),
+            contacts=[str(u.id) for u in item.contacts],
+            version=item.version,
+        )
+    else:
+        form = _initiative_form()
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.update_initiative(
+                item, form.initiative_data(), expected_version=int(form.version.data or 0), actor=current_user
+            )
+        except services.InitiativeConflict as exc:
+            db.session.rollback()
+            conflict = exc
+            form.version.data = str(services.get_initiative(initiative_id).version)
+            return render_template("programme/initiative_form.html", form=form, initiative=item, conflict=conflict), 409
+        except services.ProgrammeRefused as refused:
+            db.session.rollback()
+            form.code.errors = [str(refused)]
+        else:
+            db.session.commit()
+            flash("Initiative saved.", "success")
+            return redirect(url_for("programme.initiative", initiative_id=item.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("programme/initiative_form.html", form=form, initiative=item), status
+
+
+@bp.post("/initiatives/<int:initiative_id>/status")
+@requires(Permission.COORDINATE)
+def change_status(initiative_id: int):
+    item = services.get_initiative(initiative_id)
+    form = StatusForm()
+    form.meeting_id.choices = _meeting_choices("No meeting")
+    if not form.validate_on_submit():
+        flash("Give the new status and the date of the change.", "error")
+        return redirect(url_for("programme.initiative", initiative_id=item.id))
+    try:
+        services.change_status(
+            item,
+            form.status.data,
+            effective=form.effective_date.data,
+            meeting_id=int(form.meeting_id.data) if form.meeting_id.data else None,
+            note=form.note.data or "",
+            actor=current_user,
+        )
+    except services.ProgrammeRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash(f"The initiative is now {item.status}.", "success")
+    return redirect(url_for("programme.initiative", initiative_id=item.id))
+
+
+@bp.post("/initiatives/<int:initiative_id>/milestones")
+@requires(Permission.COORDINATE)
+def add_milestone(initiative_id: int):
+    item = services.get_initiative(initiative_id)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        services.add_milestone(
+            item, title=form.title.data, kind=form.kind.data, due=form.due_date.data, actor=current_user
+        )
+        db.session.commit()
+        flash("Milestone added.", "success")
+    else:
+        flash("A milestone needs a title (and a valid date, if any).", "error")
+    return redirect(url_for("programme.initiative", initiative_id=item.id) + "#milestones")
+
+
+@bp.post("/milestones/<int:milestone_id>/toggle")
+@requires(Permission.COORDINATE)
+def toggle_milestone(milestone_id: int):
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.set_milestone_done(milestone, not milestone.done, actor=current_user)
+    db.session.commit()
+    return redirect(url_for("programme.initiative", initiative_id=milestone.initiative_id) + "#milestones")
+
+
+# --- reports and comments ------------------------------------------------------------------------
+
+
+@bp.route("/initiatives/<int:initiative_id>/reports/new", methods=["GET", "POST"])
+@requires(Permission.CONTRIBUTE)
+def submit_report(initiative_id: int):
+    item = services.get_initiative(initiative_id)
+    form = ReportForm()
+    own = services.milestones(item)
+    form.milestones_done.choices = [SelectChoice(str(m.id), m.title) for m in own]
+    if request.method == "GET":
+        form.milestones_done.data = [str(m.id) for m in own if m.done]
+    if not reports.may_report(current_user, item):
+        # Forged or mistaken: the partner does not sponsor this initiative. Refuse and record it.
+        reports.audit_refusal(reports.ReportForbidden(item), actor=current_user)
+        db.session.commit()
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            reports.submit_report(
+                item,
+                period_start=form.period_start.data,
+                period_end=form.period_end.data,
+                text=form.text.data,
+                milestones_done={int(x) for x in form.milestones_done.data or []},
+                actor=current_user,
+            )
+        except services.ProgrammeRefused as refused:
+            db.session.rollback()
+            form.period_end.errors = [str(refused)]
+        else:
+            db.session.commit()
+            flash("Progress report submitted.", "success")
+            return redirect(url_for("programme.initiative", initiative_id=item.id) + "#reports")
+    status = 400 if request.method == "POST" else 200
+    return render_template("programme/report_form.html", form=form, initiative=item), status
+
+
+@bp.post("/initiatives/<int:initiative_id>/reports/<int:report_id>/review")
+@requires(Permission.COORDINATE)
+def review_report(initiative_id: int, report_id: int):
+    item = services.get_initiative(initiative_id)
+    report = reports.get_report(item, report_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        reports.mark_reviewed(report, actor=current_user)
+    except services.ProgrammeRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash("Report marked as reviewed.", "success")
+    return redirect(url_for("programme.initiative", initiative_id=item.id) + f"#report-{report.id}")
+
+
+@bp.post("/initiatives/<int:initiative_id>/comments")
+@requires(Permission.CONTRIBUTE)
+def comment(initiative_id: int):
+    item = services.get_initiative(initiative_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        flash("Write a comment first.", "error")
+        return redirect(url_for("programme.initiative", initiative_id=item.id) + "#comments")
+    report = reports.get_report(item, int(form.report_id.data)) if (form.report_id.data or "").isdigit() else None
+    reports.add_comment(item, form.text.data, actor=current_user, report=report)
+    db.session.commit()
+    flash("Comment added.", "success")
+    return redirect(url_for("programme.initiative", initiative_id=item.id) + "#comments")
+
+
+# --- work programmes and the SOM summary -----------------------------------------------------------
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def create_programme():
+    form = ProgrammeForm()
+    if form.validate_on_submit():
+        try:
+            services.create_programme(form.title.data, form.start_year.data, form.end_year.data, actor=current_user)
+        except services.ProgrammeRefused as refused:
+            db.session.rollback()
+            form.end_year.errors = [str(refused)]
+        else:
+            db.session.commit()
+            flash("Work programme created.", "success")
+            return redirect(url_for("programme.initiatives"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("programme/programme_form.html", form=form), status
+
+
+@bp.get("/som-summary")
+@requires(Permission.READ)
+def som_summary():
+    meetings = summary.soms()
+    chosen = request.args.get("meeting", type=int)
+    meeting = next((m for m in meetings if m.id == chosen), meetings[0] if meetings else None)
+    return render_template(
+        "programme/som_summary.html",
+        meetings=meetings,
+        result=summary.build(meeting) if meeting else None,
+    )
+
+
+# --- silence procedures --------------------------------------------------------------------------
+
+
+@bp.get("/silence")
+@requires(Permission.READ)
+def silence_list():
+    return render_template(
+        "programme/silence_list.html",
+        procedures=silence.all_procedures(),
+        awaiting={p.id for p in silence.awaiting_partner(current_user.partner_id)},
+    )
+
+
+@bp.route("/silence/new", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def start_silence():
+    form = SilenceForm()
+    form.initiative_id.choices = [SelectChoice("", "None (a text without a status change)")] + [
+        SelectChoice(str(i.id), f"{i.code} {i.title} ({i.status})")
+        for i in db.session.scalars(sa.select(Initiative).order_by(Initiative.code))
+    ]
+    form.proposed_status.choices = [SelectChoice("", "No status change")] + [
+        SelectChoice(s.value, s.label) for s in InitiativeStatus
+    ]
+    if request.method == "GET" and request.args.get("initiative", "").isdigit():
+        form.initiative_id.data = request.args["initiative"]
+    if form.validate_on_submit():
+        initiative_obj = services.get_initiative(int(form.initiative_id.data)) if form.initiative_id.data else None
+        try:
+            procedure = silence.start(
+                subject=form.subject.data,
+                text=form.text.data,
+                deadline_local=form.deadline.data,
+                zone=form.zone.data.strip(),
+                initiative=initiative_obj,
+                proposed_status=form.proposed_status.data or None,
+                actor=current_user,
+            )
+        except silence.SilenceRefused as refused:
+            db.session.rollback()
+            form.deadline.errors = [str(refused)]
+        else:
+            db.session.commit()
+            flash("The text is under silence procedure; partners see it now.", "success")
+            return redirect(url_for("programme.silence_detail", procedure_id=procedure.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("programme/silence_form.html", form=form), status
+
+
+@bp.get("/silence/<int:procedure_id>")
+@requires(Permission.READ)
+def silence_detail(procedure_id: int):
+    procedure = silence.get_procedure(procedure_id)
+    table = silence.partner_table(procedure)
+    own = next((pos for partner, pos in table if partner.id == current_user.partner_id), None)
+    return render_template(
+        "programme/silence.html",
+        procedure=procedure,
+        table=table,
+        own=own,
+        form=PositionForm(formdata=None),
+        coordinator=is_coordinator(current_user),
+        now=utcnow(),
+    )
+
+
+@bp.post("/silence/<int:procedure_id>/position")
+@requires(Permission.CONTRIBUTE)
+def silence_position(procedure_id: int):
+    procedure = silence.get_procedure(procedure_id)
+    form = PositionForm()
+    if not form.validate_on_submit() or form.position.data not in {"broke_silence", "agreed"}:
+        abort(400)
+    try:
+        silence.take_position(procedure, form.position.data, form.reason.data or "", actor=current_user)
+    except silence.SilenceRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash("Your partner's position is recorded.", "success")
+    return redirect(url_for("programme.silence_detail", procedure_id=procedure.id))
