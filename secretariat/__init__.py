@@ -37,8 +37,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_blueprints(app)
     from secretariat import errors, security_headers
     from secretariat.auth import access
+    from secretariat.core import filters
 
     access.init_app(app)
+    filters.init_app(app)
     security_headers.init_app(app)
     errors.init_app(app)
     register_commands(app)

@@ -95,3 +95,14 @@ def test_demo_passwords_issues_new_ones(runner, client):
     assert new[0] == old[0] and new[1] != old[1]
     assert client.login(old[0], old[1]).status_code == 200
     assert client.login(new[0], new[1]).status_code == 302
+
+
+def test_seed_demo_builds_the_work_programme_from_the_facts(runner):
+    from secretariat.programme.models import Initiative, ProgressReport, SilenceProcedure
+
+    runner.invoke(args=["seed-demo"])
+    assert db.session.scalar(sa.select(sa.func.count(Initiative.id))) >= 20
+    asef = db.session.scalar(sa.select(Initiative).where(Initiative.title.like("%Asia-Europe Foundation%")))
+    assert asef.mandate_meeting.code == "ASEM1" and asef.lead_partner.code == "SG"
+    assert db.session.scalar(sa.select(sa.func.count(ProgressReport.id))) == 1
+    assert db.session.scalar(sa.select(SilenceProcedure)).outcome == "open"

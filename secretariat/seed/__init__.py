@@ -6,6 +6,7 @@ import json
 import secrets
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -105,6 +106,7 @@ def seed_demo_users() -> list[tuple[str, str, str]]:
     credentials = reset_demo_users(create=True)
     users = {u.role: u for u in db.session.scalars(sa.select(User))}
     seed_demo_agenda(users[Role.COORDINATOR.value], users[Role.OFFICIAL.value])
+    seed_initiatives(users[Role.COORDINATOR.value], users[Role.OFFICIAL.value])
     return credentials
 
 
@@ -222,3 +224,79 @@ def seed_demo_agenda(coordinator: User, official: User) -> Meeting:
     )
     db.session.flush()
     return meeting
+
+
+def seed_initiatives(coordinator, official) -> int:
+    """Load the work programme from the facts (once), with one demo report and one silence procedure."""
+    from datetime import datetime, timedelta
+
+    from secretariat.programme import reports, services, silence
+    from secretariat.programme.models import Initiative
+
+    if db.session.scalar(sa.select(sa.func.count(Initiative.id))):
+        return 0
+    meetings = {m.code: m for m in db.session.scalars(sa.select(Meeting).where(Meeting.code.is_not(None)))}
+    current = services.create_programme("ASEM work programme 2025–2027 (demonstration)", 2025, 2027, actor=coordinator)
+    count = 0
+    for row in _load("initiatives.json"):
+        mandate = meetings.get(row.get("mandate_meeting_code") or "")
+        start = date.fromisoformat(row["start"]) if row.get("start") else None
+        initiative = services.create_initiative(
+            {
+                "code": row["code"],
+                "title": row["title"],
+                "summary_source": row.get("summary", ""),
+                "pillar": row["pillar"],
+                "lead_partner": row["lead"],
+                "co_sponsors": row.get("co_sponsors", []),
+                "start_date": start,
+                "end_date": date.fromisoformat(row["end"]) if row.get("end") else None,
+                "mandate_meeting_id": mandate.id if mandate else None,
+                "mandate_reference": row.get("mandate_reference", ""),
+                "programme_id": current.id if start and start.year >= 2025 else None,
+                "contacts": [],
+            },
+            actor=coordinator,
+            status=row["status"],
+            effective=start or (mandate.start_date if mandate else None),
+            meeting_id=mandate.id if mandate else None,
+        )
+        for milestone in row.get("milestones", []):
+            m = services.add_milestone(
+                initiative,
+                title=milestone["title"],
+                kind=milestone.get("kind", "milestone"),
+                due=date.fromisoformat(milestone["due"]) if milestone.get("due") else None,
+                actor=coordinator,
+            )
+            if milestone.get("done"):
+                services.set_milestone_done(m, True, actor=coordinator)
+        count += 1
+    db.session.flush()
+    by_code = {i.code: i for i in db.session.scalars(sa.select(Initiative))}
+    reported = by_code.get("ASEM-ECO-011")
+    if reported is not None and reports.may_report(official, reported):
+        today = utcnow().date()
+        reports.submit_report(
+            reported,
+            period_start=today - timedelta(days=180),
+            period_end=today - timedelta(days=1),
+            text="Data for the connectivity indicators were collected from 40 partners. "
+            "**Next:** a draft report for the next SOM. (Demonstration report.)",
+            milestones_done=set(),
+            actor=official,
+        )
+    proposed = by_code.get("ASEM-POL-006")
+    if proposed is not None:
+        deadline = (utcnow() + timedelta(days=7)).astimezone(ZoneInfo("Europe/Brussels"))
+        silence.start(
+            subject=f"Endorsement of {proposed.code} {proposed.title}",
+            text="The coordinators propose that the SOM endorse this initiative. "
+            "Partners who object are invited to break silence before the deadline. (Demonstration.)",
+            deadline_local=datetime.combine(deadline.date(), datetime.min.time()).replace(hour=17),
+            zone="Europe/Brussels",
+            initiative=proposed,
+            proposed_status="endorsed",
+            actor=coordinator,
+        )
+    return count

@@ -1,0 +1,17 @@
+"""Template filters shared by every area."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+
+def in_zone(moment: datetime, zone: str) -> datetime:
+    """An aware timestamp shown in a given IANA zone."""
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["in_zone"] = in_zone
