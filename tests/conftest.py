@@ -68,12 +68,9 @@ def _app(database_url):
 
 
 def _empty_tables() -> None:
-    tables = [t for t in db.metadata.sorted_tables if t.name not in KEPT_TABLES]
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in reversed(tables):
+    """DELETE every row (children first); on small tables this is much faster than TRUNCATE on PostgreSQL."""
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name not in KEPT_TABLES:
             db.session.execute(table.delete())
     db.session.execute(sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH})
     db.session.commit()
