@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,6 +84,10 @@ class Config:
     # Base of links written into mails and logs, e.g. https://secretariat.example.org
     EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL")
 
+    # The archive's files and search index live outside the web root, beside the database.
+    ARCHIVE_STORAGE = os.environ.get("ARCHIVE_STORAGE", str(INSTANCE_DIR / "archive-files"))
+    ARCHIVE_INDEX = os.environ.get("ARCHIVE_INDEX", str(INSTANCE_DIR / "search-index"))
+
     HSTS = False
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # number of reverse proxies in front
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -112,6 +117,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
+    ARCHIVE_STORAGE = tempfile.mkdtemp(prefix="secretariat-files-")
+    ARCHIVE_INDEX = tempfile.mkdtemp(prefix="secretariat-index-")
     # The limiter stays on (as in production) with a ceiling no test reaches by accident.
     AUTH_POST_RATE_LIMIT = "10000 per minute"
 

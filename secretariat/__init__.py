@@ -82,6 +82,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from secretariat.admin.views import bp as admin_bp
     from secretariat.agenda.views import bp as agenda_bp
+    from secretariat.archive import filing
+    from secretariat.archive.views import bp as archive_bp
     from secretariat.auth.views import bp as auth_bp
     from secretariat.core.views import bp as core_bp
     from secretariat.programme.views import bp as programme_bp
@@ -91,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(agenda_bp, url_prefix="/meetings")
     app.register_blueprint(programme_bp, url_prefix="/programme")
+    app.register_blueprint(archive_bp, url_prefix="/archive")
+    filing.connect()
 
 
 def register_commands(app: Flask) -> None:

@@ -114,6 +114,55 @@ def settle_silence_command() -> None:
     click.echo(f"{len(decided)} procedure(s) decided.")
 
 
+archive_cli = AppGroup("archive", help="The archive and its search index.")
+
+
+@archive_cli.command("verify")
+def archive_verify_command() -> None:
+    """Re-hash every stored file, check every version's seal and the audit chain; name what is wrong."""
+    from secretariat.archive import services as archive
+
+    report = archive.verify()
+    click.echo(f"Checked {report.files_checked} files and {report.versions_checked} record versions.")
+    for problem in report.problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if report.problems:
+        sys.exit(1)
+    click.echo("Archive intact.")
+
+
+@archive_cli.command("sync")
+def archive_sync_command() -> None:
+    """Apply pending changes to the search index (safe to run any time, e.g. from cron)."""
+    from secretariat.archive import services as archive
+
+    click.echo(f"{archive.sync()} record(s) re-indexed.")
+
+
+@archive_cli.command("reindex")
+def archive_reindex_command() -> None:
+    """Rebuild the whole search index from the database."""
+    from secretariat.archive import services as archive
+
+    click.echo(f"Index rebuilt: {archive.rebuild()} records.")
+
+
+@archive_cli.command("sweep")
+@click.option("--remove", is_flag=True, help="Delete the orphaned files (otherwise only list them)")
+def archive_sweep_command(remove: bool) -> None:
+    """Find stored bytes without a row (after a crash) and rows whose bytes are missing."""
+    from secretariat.archive import services as archive
+
+    orphans, missing = archive.sweep_orphans(remove=remove)
+    for sha in orphans:
+        click.echo(f"orphan {sha}" + (" (removed)" if remove else ""))
+    for sha in missing:
+        click.echo(f"MISSING bytes for {sha}", err=True)
+    click.echo(f"{len(orphans)} orphaned file(s), {len(missing)} missing.")
+    if missing:
+        sys.exit(1)
+
+
 @click.command("purge-login-attempts")
 def purge_login_attempts_command() -> None:
     """Delete failed sign-in records older than the throttling window."""
@@ -136,6 +185,7 @@ def register(app: Flask) -> None:
         demo_passwords_command,
         audit_cli,
         programme_cli,
+        archive_cli,
         purge_login_attempts_command,
         db_is_empty_command,
     ):

@@ -11,6 +11,7 @@ from secretariat.agenda.models import (
     Meeting,
     Minutes,
 )
+from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchOutbox
 from secretariat.audit.models import AuditEntry, AuditHead
 from secretariat.auth.models import LoginAttempt, Partner, PasswordToken, User, UserSession
 from secretariat.programme.models import (
@@ -25,6 +26,11 @@ from secretariat.programme.models import (
 )
 
 __all__ = [
+    "Blob",
+    "Record",
+    "RecordFile",
+    "RecordVersion",
+    "SearchOutbox",
     "Comment",
     "Initiative",
     "Milestone",

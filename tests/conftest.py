@@ -4,6 +4,8 @@ the schema built by the migrations, every test starting from empty tables (partn
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -47,12 +49,19 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def _app(database_url):
+def _app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
 
     from secretariat import seed
 
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "ARCHIVE_STORAGE": str(tmp_path_factory.mktemp("archive-files")),
+            "ARCHIVE_INDEX": str(tmp_path_factory.mktemp("search-index")),
+        },
+    )
     app.test_client_class = Client
     with app.app_context():
         try:
@@ -74,6 +83,22 @@ def _empty_tables() -> None:
             db.session.execute(table.delete())
     db.session.execute(sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH})
     db.session.commit()
+    _empty_archive()
+
+
+def _empty_archive() -> None:
+    """Stored files and the search index start empty too."""
+    from flask import current_app
+
+    from secretariat.archive.search import engine
+
+    index = engine.get_index()
+    index.reload()
+    if index.searcher().num_docs:
+        engine.delete_all(index)
+    storage = Path(current_app.config["ARCHIVE_STORAGE"])
+    if storage.exists():
+        shutil.rmtree(storage)
 
 
 @pytest.fixture

@@ -72,6 +72,14 @@ EXPECTED = {
     "programme.review_report": "coordinate",
     "programme.create_programme": "coordinate",
     "programme.start_silence": "coordinate",
+    "archive.search": "read",
+    "archive.record": "read",  # and the record's confidentiality, embargo and withdrawal
+    "archive.version": "read",
+    "archive.download": "read",
+    "archive.create": "coordinate",
+    "archive.revise": "coordinate",
+    "archive.withdraw": "coordinate",
+    "archive.reindex": "coordinate",
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
-from secretariat import audit
+from secretariat import audit, events
 from secretariat.agenda import tree
 from secretariat.agenda.models import (
     ActionPoint,
@@ -120,6 +120,7 @@ def adopt(meeting: Meeting, *, actor) -> Minutes:
     minutes.adopted_sha256 = tree.sha256(text)
     db.session.flush()
     audit.record(actor, "minutes.adopt", minutes, meeting_id=meeting.id, sha256=minutes.adopted_sha256)
+    events.minutes_adopted.send(meeting, minutes=minutes, actor=actor)
     return minutes
 
 

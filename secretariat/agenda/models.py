@@ -107,6 +107,8 @@ class Meeting(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     #: optimistic lock for the agenda as a whole: bumped by every agenda change (the revision number)
     agenda_revision: Mapped[int] = mapped_column(default=0)
+    #: when the meeting was closed (records embargoed until then are released at this instant)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from secretariat import audit
+from secretariat import audit, events
 from secretariat.agenda import tree
 from secretariat.agenda.models import (
     AgendaRevision,
@@ -205,7 +205,10 @@ def change_status(meeting: Meeting, target: str, *, actor, note: str = "") -> Ag
     if goal in (MeetingStatus.CIRCULATED, MeetingStatus.ADOPTED):
         version = _freeze(meeting, goal, actor=actor, note=note)
     meeting.status = goal.value
+    if goal is MeetingStatus.CLOSED:
+        meeting.closed_at = utcnow()
     db.session.flush()
+    events.meeting_status_changed.send(meeting, status=goal.value, version=version, actor=actor)
     audit.record(
         actor,
         "meeting.status",

@@ -13,5 +13,11 @@ def in_zone(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
+def combine_page(args: dict, page: int) -> dict:
+    """Request arguments (as lists) with another page number, for pager links that keep the filters."""
+    return {**args, "page": page}
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["in_zone"] = in_zone
+    app.jinja_env.filters["combine_page"] = combine_page

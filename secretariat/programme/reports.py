@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import abort
 
-from secretariat import audit
+from secretariat import audit, events
 from secretariat.agenda.visibility import is_coordinator
 from secretariat.auth.permissions import acts_for_partner
 from secretariat.extensions import db
@@ -78,6 +78,7 @@ def submit_report(
         period=[period_start.isoformat(), period_end.isoformat()],
         milestone_updates=updates,
     )
+    events.report_submitted.send(initiative, report=report, actor=actor)
     return report
 
 

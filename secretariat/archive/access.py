@@ -1,0 +1,56 @@
+"""Who may see which record: confidentiality level, embargo and withdrawal, for pages, files and search."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort
+
+from secretariat.archive.models import Confidentiality, Record
+from secretariat.archive.search.engine import Access
+from secretariat.auth.models import Role
+from secretariat.timeutil import utcnow
+
+#: coordinators and administrators see every level, embargoed and withdrawn records
+CLEARED_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
+PARTNER_LEVELS = (Confidentiality.PUBLIC.value, Confidentiality.RESTRICTED.value)
+ALL_LEVELS = tuple(c.value for c in Confidentiality)
+
+
+def cleared(user) -> bool:
+    return user.role in CLEARED_ROLES
+
+
+def embargo_end(record: Record) -> datetime | None:
+    """When the embargo lifts: its date, or the closing of its meeting (None: no embargo, or not yet known)."""
+    if record.embargo_meeting_id is not None:
+        meeting = record.embargo_meeting
+        if meeting is None or meeting.closed_at is None:
+            return datetime.max.replace(tzinfo=utcnow().tzinfo)
+        closed = meeting.closed_at
+        return max(closed, record.embargo_until) if record.embargo_until else closed
+    return record.embargo_until
+
+
+def is_embargoed(record: Record, now: datetime | None = None) -> bool:
+    end = embargo_end(record)
+    return end is not None and (now or utcnow()) < end
+
+
+def can_see(user, record: Record, now: datetime | None = None) -> bool:
+    if cleared(user):
+        return True
+    return record.confidentiality in PARTNER_LEVELS and record.withdrawn_at is None and not is_embargoed(record, now)
+
+
+def require(user, record: Record | None) -> Record:
+    """404 (not 403) for a record the user may not see: its existence is not revealed."""
+    if record is None or not can_see(user, record):
+        abort(404)
+    return record
+
+
+def search_access(user) -> Access:
+    if cleared(user):
+        return Access(levels=ALL_LEVELS, see_withdrawn=True, see_embargoed=True)
+    return Access(levels=PARTNER_LEVELS, see_withdrawn=False, see_embargoed=False)

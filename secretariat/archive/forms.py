@@ -1,0 +1,77 @@
+"""Forms of the archive (shape only; rules in the services)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from secretariat.archive.models import Confidentiality, RecordType
+
+TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in RecordType]
+LEVEL_CHOICES = [SelectChoice(c.value, c.label) for c in Confidentiality]
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("es", "Spanish"),
+    ("zh", "Chinese"),
+    ("ja", "Japanese"),
+    ("ko", "Korean"),
+    ("ru", "Russian"),
+    ("vi", "Vietnamese"),
+    ("th", "Thai"),
+    ("id", "Indonesian"),
+    ("other", "Other"),
+]
+
+
+class RecordForm(FlaskForm):
+    """Meeting and partner choices are filled in by the view."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    record_type = SelectField("Type", choices=TYPE_CHOICES, validators=[DataRequired()])
+    record_date = DateField("Date of the document", validators=[DataRequired()])
+    meeting_id = SelectField("Meeting", validators=[Optional()])
+    partners = SelectMultipleField("Partners concerned", validators=[Optional()])
+    language = SelectField("Language", choices=[SelectChoice(v, label) for v, label in LANGUAGES])
+    description_source = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
+    tags = StringField("Tags", validators=[Optional(), Length(max=500)])
+    confidentiality = SelectField("Confidentiality", choices=LEVEL_CHOICES, validators=[DataRequired()])
+    embargo_until = DateTimeLocalField("Embargo until (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    embargo_meeting_id = SelectField("… or until this meeting closes", validators=[Optional()])
+    files = MultipleFileField("Files")
+    keep_files = SelectMultipleField("Keep these files from the current version", validators=[Optional()])
+    change_note = StringField("What changed in this version", validators=[Optional(), Length(max=1000)])
+    version = HiddenField()
+
+    def record_data(self) -> dict:
+        return {
+            "title": self.title.data,
+            "record_type": self.record_type.data,
+            "record_date": self.record_date.data,
+            "meeting_id": int(self.meeting_id.data) if self.meeting_id.data else None,
+            "partners": self.partners.data or [],
+            "language": self.language.data,
+            "description_source": self.description_source.data or "",
+            "tags": self.tags.data or "",
+            "confidentiality": self.confidentiality.data,
+            "embargo_until": self.embargo_until.data.replace(tzinfo=UTC) if self.embargo_until.data else None,
+            "embargo_meeting_id": int(self.embargo_meeting_id.data) if self.embargo_meeting_id.data else None,
+        }
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField("Reason (shown to coordinators)", validators=[DataRequired(), Length(max=2000)])

@@ -1,0 +1,171 @@
+"""The archive: records, their versions and files, and the queue that keeps the search index in step."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from secretariat.agenda.models import Meeting
+from secretariat.auth.models import Partner
+from secretariat.extensions import db
+from secretariat.timeutil import utcnow
+from secretariat.types import UTCDateTime
+
+
+class RecordType(enum.StrEnum):
+    CHAIRS_STATEMENT = "chairs_statement"
+    DECLARATION = "declaration"
+    MINUTES = "minutes"
+    REPORT = "report"
+    CONCEPT_NOTE = "concept_note"
+    LETTER = "letter"
+    PRESENTATION = "presentation"
+    AGENDA = "agenda"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "chairs_statement": "Chair's statement",
+            "declaration": "Declaration",
+            "minutes": "Minutes",
+            "report": "Report",
+            "concept_note": "Concept note",
+            "letter": "Letter",
+            "presentation": "Presentation",
+            "agenda": "Agenda",
+            "other": "Other",
+        }[self.value]
+
+
+class Confidentiality(enum.StrEnum):
+    PUBLIC = "public"
+    RESTRICTED = "restricted"
+    COORDINATORS = "coordinators"
+
+    @property
+    def label(self) -> str:
+        return {
+            "public": "Public (may be published)",
+            "restricted": "Restricted to ASEM partners",
+            "coordinators": "Coordinators only",
+        }[self.value]
+
+
+record_partners = sa.Table(
+    "record_partners",
+    db.metadata,
+    sa.Column("record_id", sa.ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("partner_id", sa.ForeignKey("partners.id"), primary_key=True),
+)
+
+
+class Record(db.Model):
+    """A document of the ASEM process. Never deleted: withdrawal is a status with a reason."""
+
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    record_type: Mapped[str] = mapped_column(sa.String(30), index=True)
+    record_date: Mapped[date] = mapped_column(sa.Date, index=True)
+    meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id"), index=True)
+    #: ISO 639-1 code, e.g. "en"
+    language: Mapped[str] = mapped_column(sa.String(8), default="en")
+    description_source: Mapped[str] = mapped_column(sa.Text, default="")
+    description_html: Mapped[str] = mapped_column(sa.Text, default="")
+    #: comma-separated, lower-case
+    tags: Mapped[str] = mapped_column(sa.String(500), default="")
+    confidentiality: Mapped[str] = mapped_column(sa.String(20), default=Confidentiality.RESTRICTED.value)
+    #: until this instant only coordinators see the record (then it is released to its level)
+    embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: … or until this meeting is closed
+    embargo_meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    #: number of the current version
+    current_version: Mapped[int] = mapped_column(default=1)
+    #: optimistic lock for metadata edits
+    version: Mapped[int] = mapped_column(default=1)
+    #: where the record came from when filed by the application (e.g. "agenda-version:12")
+    source_ref: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    meeting: Mapped[Meeting | None] = relationship(foreign_keys=[meeting_id], lazy="joined")
+    embargo_meeting: Mapped[Meeting | None] = relationship(foreign_keys=[embargo_meeting_id])
+    partners: Mapped[list[Partner]] = relationship(secondary=record_partners, order_by=Partner.name, lazy="selectin")
+
+    __table_args__ = (
+        sa.CheckConstraint("confidentiality in ('public', 'restricted', 'coordinators')", name="confidentiality_known"),
+    )
+
+    @property
+    def type_enum(self) -> RecordType:
+        return RecordType(self.record_type)
+
+    @property
+    def confidentiality_enum(self) -> Confidentiality:
+        return Confidentiality(self.confidentiality)
+
+
+class RecordVersion(db.Model):
+    """One version of a record: its metadata as filed and its files. Never changed once written."""
+
+    __tablename__ = "record_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("records.id"), index=True)
+    number: Mapped[int]
+    change_note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    #: canonical JSON of the record's metadata at this version
+    metadata_json: Mapped[str] = mapped_column(sa.Text)
+    #: SHA-256 over the metadata and the files' hashes: what the audit chain seals
+    seal_sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    files: Mapped[list[RecordFile]] = relationship(order_by="RecordFile.id", lazy="selectin")
+
+    __table_args__ = (sa.UniqueConstraint("record_id", "number", name="uq_record_versions_record_number"),)
+
+
+class Blob(db.Model):
+    """Bytes stored once, under their SHA-256, outside the web root."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordFile(db.Model):
+    """A file of a record version: the bytes (by hash), the name it was given, its sniffed type, its text."""
+
+    __tablename__ = "record_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("record_versions.id"), index=True)
+    blob_sha256: Mapped[str] = mapped_column(sa.ForeignKey("blobs.sha256"), index=True)
+    #: the uploader's file name, cleaned for display and for Content-Disposition
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    #: decided by content sniffing, never by the name
+    mime_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    #: "extracted", "empty" (no text in it) or "failed" (archived all the same)
+    text_status: Mapped[str] = mapped_column(sa.String(20))
+    extracted_text: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class SearchOutbox(db.Model):
+    """Records whose index entry must be rewritten; written in the same transaction as the change."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

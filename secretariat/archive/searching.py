@@ -1,0 +1,116 @@
+"""One search box: the query language, facet filters from the page, access rules, and the hits' records."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+
+from secretariat.agenda.models import MeetingKind
+from secretariat.archive import services
+from secretariat.archive.access import search_access
+from secretariat.archive.models import Record, RecordType
+from secretariat.archive.search import engine
+from secretariat.archive.search.query import Plan, parse
+from secretariat.extensions import db
+
+PER_PAGE = 20
+MAX_PAGE = 500
+FACET_PARAMS = {
+    "type": "type",
+    "year": "year",
+    "meeting_kind": "meeting_kind",
+    "partner": "partners",
+    "language": "language",
+}
+
+
+@dataclass
+class SearchPage:
+    q: str
+    plan: Plan
+    sort: str
+    page: int
+    total: int = 0
+    hits: list[tuple[engine.Hit, Record]] = field(default_factory=list)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    chosen: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGE, max(1, -(-self.total // PER_PAGE)))
+
+
+def _type_values(values: list[str]) -> list[str]:
+    known = {t.value for t in RecordType}
+    out = []
+    for value in values:
+        slug = re.sub(r"[^a-z]+", "_", value.lower()).strip("_")
+        matches = [t.value for t in RecordType if t.value == slug or t.label.lower().startswith(value.lower())]
+        out.extend(matches or ([slug] if slug in known else []))
+    return out or ["-none-"]
+
+
+def _filters(plan: Plan, chosen: dict[str, list[str]]) -> dict[str, list]:
+    filters: dict[str, list] = {}
+    typed = plan.filters
+    types = chosen.get("type", []) + (_type_values(typed["type"]) if "type" in typed else [])
+    if types:
+        filters["type"] = types
+    years = [v for v in chosen.get("year", []) if v.isdigit()]
+    for value in typed.get("year", []):
+        low, sep, high = value.partition("..")
+        if sep and low.isdigit() and high.isdigit():
+            filters["year_range"] = [int(low), int(high)]
+        elif value.isdigit():
+            years.append(value)
+        else:
+            years.append("0")  # not a year: matches nothing, says so honestly
+    if years:
+        filters["year"] = [int(y) for y in years][:50]
+    kinds = [k for k in chosen.get("meeting_kind", []) if k in {m.value for m in MeetingKind} | {"none"}]
+    if kinds:
+        filters["meeting_kind"] = kinds
+    partners = [p.upper() for p in chosen.get("partner", []) + typed.get("partner", [])]
+    if partners:
+        filters["partners"] = partners
+    languages = [lang.lower() for lang in chosen.get("language", []) + typed.get("language", [])]
+    if languages:
+        filters["language"] = languages
+    if typed.get("meeting"):
+        filters["meeting_code"] = typed["meeting"]
+    if typed.get("tag"):
+        filters["tags"] = [t.lower() for t in typed["tag"]]
+    return filters
+
+
+def run(args, user) -> SearchPage:
+    """Search as ``user`` with the request's arguments; never raises for odd input."""
+    q = (args.get("q") or "")[:2000]
+    sort = "date" if args.get("sort") == "date" else "relevance"
+    page = max(1, min(MAX_PAGE, args.get("page", 1, type=int) or 1))
+    chosen = {name: [v[:40] for v in args.getlist(name)][:20] for name in FACET_PARAMS if args.getlist(name)}
+    result = SearchPage(q=q, plan=parse(q), sort=sort, page=page, chosen=chosen)
+    if services.pending():
+        try:
+            services.sync()
+        except Exception:  # the index will catch up at the next sync; search what is there
+            db.session.rollback()
+            current_app.logger.exception("search index sync failed")
+    found = engine.search(
+        result.plan,
+        search_access(user),
+        _filters(result.plan, chosen),
+        sort=sort,
+        offset=(page - 1) * PER_PAGE,
+        limit=PER_PAGE,
+    )
+    records = {
+        r.id: r for r in db.session.scalars(sa.select(Record).where(Record.id.in_([h.record_id for h in found.hits])))
+    }
+    result.total = found.total
+    result.hits = [(hit, records[hit.record_id]) for hit in found.hits if hit.record_id in records]
+    result.facets = found.facets
+    return result

@@ -1,0 +1,395 @@
+"""Records: filing, revising, withdrawing; files in and out; the search index kept in step; integrity checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, current_app
+
+from secretariat import audit
+from secretariat.archive import files
+from secretariat.archive.access import embargo_end
+from secretariat.archive.models import (
+    Blob,
+    Confidentiality,
+    Record,
+    RecordFile,
+    RecordType,
+    RecordVersion,
+    SearchOutbox,
+)
+from secretariat.archive.search import engine
+from secretariat.audit.models import AuditEntry
+from secretariat.audit.services import canonical_json
+from secretariat.auth.models import Partner
+from secretariat.extensions import db
+from secretariat.sanitize import plain_text, rich_text
+from secretariat.timeutil import utcnow
+
+
+class RecordRefused(Exception):
+    """The record cannot be filed or changed as asked; the message says why."""
+
+
+@dataclass
+class RecordConflict(Exception):
+    record: Record
+    current: dict
+    submitted: dict
+
+
+@dataclass
+class PreparedFile:
+    """An upload that passed the checks and whose bytes are already stored (the row comes later)."""
+
+    sha256: str
+    size: int
+    mime_type: str
+    filename: str
+    text_status: str
+    text: str
+
+
+# --- files -----------------------------------------------------------------------------------------
+
+
+def prepare_upload(filename: str, data: bytes) -> PreparedFile:
+    """Check an upload (size, type from content, zip bombs), store its bytes, extract its text."""
+    if not data:
+        raise files.FileRefused(f"“{filename or 'The file'}” is empty.")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if len(data) > limit:
+        raise files.FileRefused(f"“{filename}” is larger than {limit // (1024 * 1024)} MB.")
+    mime = files.sniff(data)
+    extraction = files.extract_text(data, mime)
+    # Bytes first, row later: a crash in between leaves an orphan the sweep removes, never a row without bytes.
+    sha = files.store(data)
+    return PreparedFile(sha, len(data), mime, files.clean_filename(filename, mime), extraction.status, extraction.text)
+
+
+def _file_row(version: RecordVersion, prepared: PreparedFile) -> RecordFile:
+    if db.session.get(Blob, prepared.sha256) is None:
+        db.session.add(Blob(sha256=prepared.sha256, size=prepared.size))
+    row = RecordFile(
+        version_id=version.id,
+        blob_sha256=prepared.sha256,
+        filename=prepared.filename,
+        mime_type=prepared.mime_type,
+        size=prepared.size,
+        text_status=prepared.text_status,
+        extracted_text=prepared.text,
+    )
+    db.session.add(row)
+    return row
+
+
+# --- records ---------------------------------------------------------------------------------------
+
+
+def record_metadata(record: Record) -> dict[str, Any]:
+    return {
+        "title": record.title,
+        "record_type": record.record_type,
+        "record_date": record.record_date.isoformat(),
+        "meeting_id": record.meeting_id,
+        "language": record.language,
+        "description_source": record.description_source,
+        "tags": record.tags,
+        "confidentiality": record.confidentiality,
+        "embargo_until": record.embargo_until.isoformat() if record.embargo_until else None,
+        "embargo_meeting_id": record.embargo_meeting_id,
+        "partners": sorted(p.code for p in record.partners),
+    }
+
+
+def _apply(record: Record, data: dict[str, Any]) -> None:
+    record.title = data["title"].strip()
+    record.record_type = RecordType(data["record_type"]).value
+    record.record_date = data["record_date"]
+    record.meeting_id = data.get("meeting_id") or None
+    record.language = (data.get("language") or "en").strip().lower()[:8]
+    record.description_source = data.get("description_source") or ""
+    record.description_html = str(rich_text(record.description_source))
+    tags = [t.strip().lower() for t in (data.get("tags") or "").replace(";", ",").split(",")]
+    record.tags = ", ".join(sorted({t for t in tags if t}))[:500]
+    record.confidentiality = Confidentiality(data["confidentiality"]).value
+    record.embargo_until = data.get("embargo_until")
+    record.embargo_meeting_id = data.get("embargo_meeting_id") or None
+    codes = sorted(set(data.get("partners") or []))
+    record.partners = list(db.session.scalars(sa.select(Partner).where(Partner.code.in_(codes)))) if codes else []
+
+
+def seal(metadata: dict, file_hashes: list[tuple[str, str]]) -> str:
+    """SHA-256 over a version's metadata and its files' hashes and names: what the audit chain records."""
+    return hashlib.sha256(canonical_json({"metadata": metadata, "files": file_hashes}).encode("utf-8")).hexdigest()
+
+
+def _new_version(
+    record: Record, number: int, note: str, prepared: list[PreparedFile], kept: list[RecordFile], actor
+) -> RecordVersion:
+    metadata = record_metadata(record)
+    version = RecordVersion(
+        record_id=record.id,
+        number=number,
+        change_note=note[:1000],
+        metadata_json=canonical_json(metadata),
+        seal_sha256="",
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(version)
+    db.session.flush()
+    rows = [_file_row(version, p) for p in prepared]
+    for old in kept:
+        rows.append(
+            RecordFile(
+                version_id=version.id,
+                blob_sha256=old.blob_sha256,
+                filename=old.filename,
+                mime_type=old.mime_type,
+                size=old.size,
+                text_status=old.text_status,
+                extracted_text=old.extracted_text,
+            )
+        )
+        db.session.add(rows[-1])
+    db.session.flush()
+    hashes = [(row.blob_sha256, row.filename) for row in rows]
+    version.seal_sha256 = seal(metadata, hashes)
+    record.current_version = number
+    db.session.add(SearchOutbox(record_id=record.id))
+    db.session.flush()
+    audit.record(
+        actor,
+        "archive.version",
+        record,
+        version=number,
+        seal=version.seal_sha256,
+        files=[{"sha256": h, "name": n} for h, n in hashes],
+        note=note,
+    )
+    return version
+
+
+def create_record(
+    data: dict[str, Any], prepared: list[PreparedFile], *, actor, source_ref: str | None = None
+) -> Record:
+    record = Record(source_ref=source_ref)
+    _apply(record, data)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(actor, "archive.create", record, **record_metadata(record))
+    _new_version(record, 1, "Filed", prepared, [], actor)
+    return record
+
+
+def revise_record(
+    record: Record,
+    data: dict[str, Any],
+    prepared: list[PreparedFile],
+    *,
+    keep_file_ids: set[int],
+    change_note: str,
+    expected_version: int,
+    actor,
+) -> RecordVersion:
+    """A new version: changed metadata and/or files, with a note. Earlier versions stay as they were."""
+    if not change_note.strip():
+        raise RecordRefused("Say what changed in this version.")
+    claimed = db.session.execute(
+        sa.update(Record)
+        .where(Record.id == record.id, Record.version == expected_version)
+        .values(version=expected_version + 1)
+    ).rowcount
+    db.session.expire(record)
+    if claimed != 1:
+        raise RecordConflict(record, record_metadata(record), data)
+    current = current_version(record)
+    kept = [f for f in current.files if f.id in keep_file_ids]
+    before = record_metadata(record)
+    _apply(record, data)
+    db.session.flush()
+    version = _new_version(record, record.current_version + 1, change_note, prepared, kept, actor)
+    audit.record(
+        actor, "archive.update", record, diff=audit.diff(before, record_metadata(record)), version=version.number
+    )
+    return version
+
+
+def withdraw(record: Record, reason: str, *, actor) -> None:
+    """Withdrawal hides a record from partners; nothing is deleted and coordinators still see why."""
+    if not reason.strip():
+        raise RecordRefused("Give the reason for the withdrawal.")
+    if record.withdrawn_at is not None:
+        raise RecordRefused("The record is already withdrawn.")
+    record.withdrawn_at = utcnow()
+    record.withdrawn_reason = reason.strip()
+    db.session.add(SearchOutbox(record_id=record.id))
+    db.session.flush()
+    audit.record(actor, "archive.withdraw", record, reason=record.withdrawn_reason)
+
+
+def get_record(record_id: int) -> Record | None:
+    return db.session.get(Record, record_id)
+
+
+def versions(record: Record) -> list[RecordVersion]:
+    return list(
+        db.session.scalars(
+            sa.select(RecordVersion).where(RecordVersion.record_id == record.id).order_by(RecordVersion.number.desc())
+        )
+    )
+
+
+def current_version(record: Record) -> RecordVersion:
+    return db.session.scalar(
+        sa.select(RecordVersion).where(
+            RecordVersion.record_id == record.id, RecordVersion.number == record.current_version
+        )
+    )
+
+
+def get_version(record: Record, number: int) -> RecordVersion:
+    version = db.session.scalar(
+        sa.select(RecordVersion).where(RecordVersion.record_id == record.id, RecordVersion.number == number)
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def get_file(version: RecordVersion, file_id: int) -> RecordFile:
+    for row in version.files:
+        if row.id == file_id:
+            return row
+    abort(404)
+
+
+# --- search index ---------------------------------------------------------------------------------
+
+
+def document_fields(record: Record) -> dict:
+    """The index entry of a record: its current version's text, facets and access attributes."""
+    version = current_version(record)
+    file_text = "\n".join(f.extracted_text for f in version.files) if version else ""
+    end = embargo_end(record)
+    meeting = record.meeting
+    return {
+        "record_id": record.id,
+        "title": record.title,
+        "body": "\n".join(part for part in (plain_text(record.description_html), record.tags, file_text) if part),
+        "type": record.record_type,
+        "meeting_kind": meeting.kind if meeting else "none",
+        "meeting_code": (meeting.code or str(meeting.id)) if meeting else "",
+        "partners": [p.code for p in record.partners] or ["none"],
+        "language": record.language,
+        "tags": [t.strip() for t in record.tags.split(",") if t.strip()] or ["none"],
+        "confidentiality": record.confidentiality,
+        "year": record.record_date.year,
+        "withdrawn": 1 if record.withdrawn_at else 0,
+        "date": _as_datetime(record.record_date),
+        "embargo_until": min(end, engine.FAR_FUTURE) if end else engine.EPOCH,
+    }
+
+
+def _as_datetime(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def sync(batch: int = 500) -> int:
+    """Apply pending outbox rows to the index; returns how many records were re-indexed.
+
+    Idempotent and safe to run from any process at any time (the index has one writer at a time).
+    """
+    done = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(SearchOutbox.id, SearchOutbox.record_id).order_by(SearchOutbox.id).limit(batch)
+        ).all()
+        if not rows:
+            return done
+        record_ids = sorted({r.record_id for r in rows})
+        records = db.session.scalars(sa.select(Record).where(Record.id.in_(record_ids))).all()
+        engine.replace_documents(engine.get_index(), record_ids, [document_fields(r) for r in records])
+        db.session.execute(
+            sa.delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id, SearchOutbox.record_id.in_(record_ids))
+        )
+        db.session.commit()
+        done += len(record_ids)
+
+
+def pending() -> bool:
+    return db.session.scalar(sa.select(SearchOutbox.id).limit(1)) is not None
+
+
+def rebuild(batch: int = 2000) -> int:
+    """Recreate the whole index from the database."""
+    index = engine.get_index()
+    engine.delete_all(index)
+    db.session.execute(sa.delete(SearchOutbox))
+    db.session.commit()
+    count, last = 0, 0
+    while True:
+        records = db.session.scalars(sa.select(Record).where(Record.id > last).order_by(Record.id).limit(batch)).all()
+        if not records:
+            return count
+        engine.replace_documents(index, [], [document_fields(r) for r in records])
+        count += len(records)
+        last = records[-1].id
+        db.session.expunge_all()
+
+
+# --- integrity ------------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyReport:
+    files_checked: int = 0
+    versions_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def verify() -> VerifyReport:
+    """Recompute every stored file's hash and every version's seal against the audit chain."""
+    report = VerifyReport()
+    for blob in db.session.scalars(sa.select(Blob).order_by(Blob.sha256)):
+        actual = files.hash_of_stored(blob.sha256)
+        report.files_checked += 1
+        if actual is None:
+            report.problems.append(f"file {blob.sha256} is missing from storage")
+        elif actual != blob.sha256:
+            report.problems.append(f"file {blob.sha256} was altered (its bytes now hash to {actual})")
+    sealed = {}
+    for entry in db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "archive.version")):
+        details = json.loads(entry.details)
+        sealed[(entry.object_id, details.get("version"))] = details.get("seal")
+    for version in db.session.scalars(sa.select(RecordVersion).order_by(RecordVersion.id)):
+        report.versions_checked += 1
+        hashes = [(f.blob_sha256, f.filename) for f in version.files]
+        metadata = json.loads(version.metadata_json)
+        recomputed = seal(metadata, hashes)
+        label = f"record {version.record_id} version {version.number}"
+        if recomputed != version.seal_sha256:
+            report.problems.append(f"{label} was edited after filing (its seal no longer matches)")
+        if sealed.get((str(version.record_id), version.number)) != recomputed:
+            report.problems.append(f"{label} does not match the seal in the audit trail")
+    chain = audit.verify()
+    if not chain.ok:
+        report.problems.append(f"audit chain broken at entry {chain.broken_seq}: {chain.reason}")
+    return report
+
+
+def sweep_orphans(*, remove: bool) -> tuple[list[str], list[str]]:
+    """Bytes on disk with no row (after a crash) and rows whose bytes are missing."""
+    on_disk = files.stored_hashes()
+    known = set(db.session.scalars(sa.select(Blob.sha256)))
+    orphans = sorted(on_disk - known)
+    missing = sorted(known - on_disk)
+    if remove:
+        for sha in orphans:
+            files.blob_path(sha).unlink(missing_ok=True)
+    return orphans, missing

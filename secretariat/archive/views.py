@@ -1,0 +1,231 @@
+"""Archive pages: search, records and their versions, downloads, filing and revising."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from secretariat.agenda.forms import ConfirmForm
+from secretariat.agenda.models import Meeting, MeetingKind
+from secretariat.agenda.visibility import visible_meetings
+from secretariat.archive import access, files, searching, services
+from secretariat.archive.forms import RecordForm, WithdrawForm
+from secretariat.archive.models import Confidentiality, RecordType
+from secretariat.auth.models import Partner
+from secretariat.auth.permissions import Permission, requires
+from secretariat.extensions import db
+
+bp = Blueprint("archive", __name__)
+
+
+def _sync_after_commit() -> None:
+    """Bring the index up to date now; if that fails, the outbox keeps the work for the next sync."""
+    try:
+        services.sync()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("search index sync failed; it will be retried")
+
+
+def _record(record_id: int):
+    return access.require(current_user, services.get_record(record_id))
+
+
+@bp.get("/")
+@requires(Permission.READ)
+def search():
+    result = searching.run(request.args, current_user)
+    partner_names = dict(db.session.execute(sa.select(Partner.code, Partner.name)).all())
+    return render_template(
+        "archive/search.html",
+        result=result,
+        type_labels={t.value: t.label for t in RecordType},
+        kind_labels={k.value: k.label for k in MeetingKind} | {"none": "No meeting"},
+        partner_names=partner_names | {"none": "No partner"},
+        cleared=access.cleared(current_user),
+    )
+
+
+@bp.get("/records/<int:record_id>")
+@requires(Permission.READ)
+def record(record_id: int):
+    rec = _record(record_id)
+    return render_template(
+        "archive/record.html",
+        record=rec,
+        current=services.current_version(rec),
+        versions=services.versions(rec),
+        cleared=access.cleared(current_user),
+        embargoed=access.is_embargoed(rec),
+        embargo_end=access.embargo_end(rec),
+        withdraw_form=WithdrawForm(formdata=None),
+    )
+
+
+@bp.get("/records/<int:record_id>/versions/<int:number>")
+@requires(Permission.READ)
+def version(record_id: int, number: int):
+    rec = _record(record_id)
+    ver = services.get_version(rec, number)
+    return render_template("archive/version.html", record=rec, version=ver, metadata=json.loads(ver.metadata_json))
+
+
+def _content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback and the exact UTF-8 name."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in filename) or "document"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/records/<int:record_id>/versions/<int:number>/files/<int:file_id>")
+@requires(Permission.READ)
+def download(record_id: int, number: int, file_id: int):
+    rec = _record(record_id)
+    row = services.get_file(services.get_version(rec, number), file_id)
+    try:
+        data = files.read(row.blob_sha256)
+    except FileNotFoundError:
+        current_app.logger.error("stored file missing: %s", row.blob_sha256)
+        abort(404)
+    mime = row.mime_type + ("; charset=utf-8" if row.mime_type == files.TXT else "")
+    response = Response(
+        data,
+        headers={
+            "Content-Type": mime,
+            "Content-Disposition": _content_disposition(row.filename),
+            # Whatever the bytes are, the browser must not run them: no scripts, no plugins, a sandbox.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+    return response
+
+
+def _form(formdata=True, **data) -> RecordForm:
+    form = RecordForm(**({"formdata": None} if not formdata else {}), data=data or None)
+    meetings = db.session.scalars(
+        visible_meetings(sa.select(Meeting), current_user).order_by(Meeting.start_date.desc())
+    )
+    choices = [SelectChoice(str(m.id), f"{m.start_date:%Y-%m-%d} {m.title}") for m in meetings]
+    form.meeting_id.choices = [SelectChoice("", "No meeting")] + choices
+    form.embargo_meeting_id.choices = [SelectChoice("", "No embargo by meeting")] + choices
+    form.partners.choices = [
+        SelectChoice(p.code, p.name) for p in db.session.scalars(sa.select(Partner).order_by(Partner.name))
+    ]
+    return form
+
+
+def _prepare_uploads(form: RecordForm) -> list[services.PreparedFile] | None:
+    prepared = []
+    for upload in form.files.data or []:
+        if not getattr(upload, "filename", ""):
+            continue
+        try:
+            prepared.append(services.prepare_upload(upload.filename, upload.read()))
+        except files.FileRefused as refused:
+            form.files.errors = list(form.files.errors) + [str(refused)]
+    return None if form.files.errors else prepared
+
+
+@bp.route("/records/new", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def create():
+    form = _form()
+    if request.method == "GET":
+        form.confidentiality.data = Confidentiality.RESTRICTED.value
+    if form.validate_on_submit():
+        prepared = _prepare_uploads(form)
+        if prepared is not None:
+            rec = services.create_record(form.record_data(), prepared, actor=current_user)
+            db.session.commit()
+            _sync_after_commit()
+            flash("Record filed.", "success")
+            return redirect(url_for("archive.record", record_id=rec.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("archive/record_form.html", form=form, record=None), status
+
+
+@bp.route("/records/<int:record_id>/revise", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def revise(record_id: int):
+    rec = _record(record_id)
+    current = services.current_version(rec)
+    if request.method == "GET":
+        meta = services.record_metadata(rec)
+        form = _form(
+            formdata=False,
+            **{
+                **meta,
+                "record_date": rec.record_date,
+                "embargo_until": rec.embargo_until,
+                "meeting_id": str(rec.meeting_id or ""),
+                "embargo_meeting_id": str(rec.embargo_meeting_id or ""),
+                "keep_files": [str(f.id) for f in current.files],
+                "version": rec.version,
+            },
+        )
+    else:
+        form = _form()
+    form.keep_files.choices = [SelectChoice(str(f.id), f.filename) for f in current.files]
+    if form.validate_on_submit():
+        prepared = _prepare_uploads(form)
+        if prepared is not None:
+            try:
+                services.revise_record(
+                    rec,
+                    form.record_data(),
+                    prepared,
+                    keep_file_ids={int(x) for x in form.keep_files.data or []},
+                    change_note=form.change_note.data or "",
+                    expected_version=int(form.version.data or 0),
+                    actor=current_user,
+                )
+            except services.RecordConflict as conflict:
+                db.session.rollback()
+                form.version.data = str(services.get_record(record_id).version)
+                return render_template("archive/record_form.html", form=form, record=rec, conflict=conflict), 409
+            except services.RecordRefused as refused:
+                db.session.rollback()
+                form.change_note.errors = [str(refused)]
+            else:
+                db.session.commit()
+                _sync_after_commit()
+                flash("New version filed.", "success")
+                return redirect(url_for("archive.record", record_id=rec.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("archive/record_form.html", form=form, record=rec), status
+
+
+@bp.post("/records/<int:record_id>/withdraw")
+@requires(Permission.COORDINATE)
+def withdraw(record_id: int):
+    rec = _record(record_id)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash("Give the reason for the withdrawal.", "error")
+        return redirect(url_for("archive.record", record_id=rec.id))
+    try:
+        services.withdraw(rec, form.reason.data, actor=current_user)
+    except services.RecordRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        _sync_after_commit()
+        flash("Record withdrawn. It stays in the archive for coordinators, with your reason.", "success")
+    return redirect(url_for("archive.record", record_id=rec.id))
+
+
+@bp.post("/reindex")
+@requires(Permission.COORDINATE)
+def reindex():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = services.rebuild()
+    flash(f"Search index rebuilt: {count} records.", "success")
+    return redirect(url_for("archive.search"))
