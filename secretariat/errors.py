@@ -35,8 +35,9 @@ def render_error(code: int, detail: str | None = None):
     log = current_app.logger.error if code >= 500 else current_app.logger.info
     log("error_id=%s status=%s %s %s %s", error_id, code, request.method, request.path, detail or "")
     if code == 413:
-        limit_mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        message = f"The upload is larger than the {limit_mb} MB this site accepts. Nothing was saved."
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+        message = f"The upload is larger than the {size} this site accepts. Nothing was saved."
     return render_template(
         "errors/error.html", code=code, title=title, message=detail or message, error_id=error_id
     ), code

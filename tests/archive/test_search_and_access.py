@@ -1,0 +1,255 @@
+"""Search and access: levels, embargoes and withdrawal in pages, downloads, results, counts and snippets."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from secretariat.archive import services
+from secretariat.archive.models import Record, SearchOutbox
+from secretariat.archive.search.query import parse
+from secretariat.extensions import db
+from secretariat.timeutil import utcnow
+from tests.agenda.helpers import make_meeting, set_status
+from tests.archive.helpers import file_record, pdf
+from tests.factories import make_user, page_text
+
+
+@pytest.fixture
+def coordinator(app):
+    return make_user("coordinator", partner_code="EU")
+
+
+def found(client, query: str) -> tuple[int, str]:
+    body = page_text(client.get("/archive/", query_string={"q": query}))
+    total = int(re.search(r"<h2 id=\"results-title\">(\d+) record", body).group(1))
+    return total, body
+
+
+@pytest.fixture
+def corpus(coordinator):
+    return {
+        "public": file_record(
+            coordinator,
+            "Public declaration on water",
+            confidentiality="public",
+            description_source="The leaders welcomed the Mekong water cooperation.",
+        ),
+        "restricted": file_record(
+            coordinator,
+            "Restricted minutes on water",
+            record_type="minutes",
+            description_source="Senior officials discussed water and sanitation.",
+        ),
+        "coordinators": file_record(
+            coordinator,
+            "Coordinators' note on water",
+            confidentiality="coordinators",
+            description_source="Secret: sensitive water negotiation positions.",
+        ),
+        "embargoed": file_record(
+            coordinator,
+            "Embargoed statement on water",
+            embargo_until=utcnow() + timedelta(days=3),
+            description_source="Embargoed wording about water.",
+        ),
+        "withdrawn": file_record(
+            coordinator,
+            "Withdrawn report on water",
+            record_type="report",
+            description_source="A withdrawn water report.",
+        ),
+    }
+
+
+def withdraw(record, actor):
+    services.withdraw(record, "Superseded by a corrected text", actor=actor)
+    db.session.commit()
+    services.sync()
+
+
+@pytest.mark.parametrize("role", ["official", "observer"])
+def test_partner_roles_see_only_public_and_restricted(client, login_as, corpus, coordinator, role):
+    withdraw(corpus["withdrawn"], coordinator)
+    login_as(role)
+    total, body = found(client, "water")
+    assert total == 2
+    assert "Public declaration" in body and "Restricted minutes" in body
+    for hidden in ("Coordinators&#39; note", "Embargoed statement", "Withdrawn report", "Secret:", "negotiation"):
+        assert hidden not in body
+    # facet counts never include what the user may not open
+    assert re.search(r"Minutes <span class=\"muted\">\(1\)", body)
+    assert 'Chair&#39;s statement <span class="muted">(1)' in body  # only the public one; the embargoed is hidden
+    for key in ("coordinators", "embargoed", "withdrawn"):
+        record = corpus[key]
+        assert client.get(f"/archive/records/{record.id}").status_code == 404
+        assert client.get(f"/archive/records/{record.id}/versions/1").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["coordinator", "admin"])
+def test_cleared_roles_see_everything(client, login_as, corpus, coordinator, role):
+    withdraw(corpus["withdrawn"], coordinator)
+    login_as(role)
+    total, body = found(client, "water")
+    assert total == 5 and "withdrawn" in body
+    page = page_text(client.get(f"/archive/records/{corpus['withdrawn'].id}"))
+    assert "Superseded by a corrected text" in page
+
+
+def test_snippets_do_not_leak_hidden_text(client, login_as, corpus):
+    login_as("official")
+    total, body = found(client, "negotiation")
+    assert total == 0 and "negotiation positions" not in body
+    total, body = found(client, "sanitation")
+    assert total == 1 and "<mark>sanitation</mark>" in body
+
+
+def test_embargo_is_released_at_its_date_without_any_step(client, login_as, corpus):
+    login_as("official")
+    assert "Embargoed statement" not in found(client, "embargoed")[1]
+    db.session.execute(
+        sa.update(Record)
+        .where(Record.id == corpus["embargoed"].id)
+        .values(embargo_until=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    services.rebuild()  # the index keeps the embargo date; only the clock moved (the rebuild re-reads the row)
+    assert client.get(f"/archive/records/{corpus['embargoed'].id}").status_code == 200
+    assert found(client, "embargoed")[0] == 1
+
+
+def test_embargo_date_passing_needs_no_reindex(client, login_as, coordinator):
+    record = file_record(coordinator, "Soon public", embargo_until=utcnow() + timedelta(seconds=2))
+    login_as("official")
+    assert found(client, "soon")[0] == 0
+    import time
+
+    time.sleep(2.2)
+    assert found(client, "soon")[0] == 1  # same index, later clock
+    assert client.get(f"/archive/records/{record.id}").status_code == 200
+
+
+def test_embargo_until_a_meeting_closes(client, login_as, coordinator):
+    meeting = make_meeting(coordinator, title="SOM Budapest")
+    from tests.agenda.helpers import add
+
+    add(meeting, coordinator, "Opening")
+    record = file_record(coordinator, "Draft chair's statement of the SOM", embargo_meeting_id=meeting.id)
+    login_as("official")
+    assert found(client, "draft")[0] == 0
+    set_status(meeting, coordinator, "drafting", "circulated", "adopted", "held", "closed")
+    assert found(client, "draft")[0] == 1
+    assert client.get(f"/archive/records/{record.id}").status_code == 200
+
+
+def test_query_language(client, login_as, coordinator):
+    file_record(coordinator, "Chair's Statement of the Seventh Summit", description_source="sustainable connectivity")
+    file_record(
+        coordinator,
+        "Declaration on climate change",
+        record_type="declaration",
+        record_date=date(2018, 10, 19),
+        description_source="climate and environment",
+    )
+    file_record(coordinator, "Report on environment", record_type="report", description_source="draft environment")
+    login_as("official")
+    assert found(client, "connectivity")[0] == 1
+    assert found(client, "connect*")[0] == 1
+    assert found(client, '"sustainable connectivity"')[0] == 1
+    assert found(client, '"connectivity sustainable"')[0] == 0
+    assert found(client, "environment")[0] == 2
+    assert found(client, "environment -draft")[0] == 1
+    assert found(client, "climate OR connectivity")[0] == 2
+    assert found(client, "type:declaration")[0] == 1
+    assert found(client, "type:report environment")[0] == 1
+    assert found(client, "year:2018")[0] == 1
+    assert found(client, "year:2010..2020")[0] == 1
+    assert found(client, "year:abc")[0] == 0
+
+
+HOSTILE = [
+    "'",
+    '"',
+    "a-b",
+    "NEAR(",
+    "col:x",
+    "*",
+    "x" * 10_000,
+    "\x00\x01\x02",
+    "AND OR NOT",
+    "title:(",
+    "((((",
+    "-",
+    "--",
+    "\\",
+    "%",
+    "_",
+    "*:*",
+    "year:9999999999999",
+    "type:",
+    '"unclosed phrase',
+    "IN [a b]",
+    "field:[a TO b]",
+    "a~2",
+    "a^10",
+    "/regex.*/",
+    "<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_return_a_normal_page(client, login_as, coordinator, query):
+    file_record(coordinator, "Anything at all")
+    login_as("official")
+    response = client.get("/archive/", query_string={"q": query, "page": "3", "sort": "date", "year": "x"})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in page_text(response)
+
+
+def test_invalid_utf8_in_the_query_string(client, login_as):
+    login_as("official")
+    assert client.get("/archive/?q=%ff%fe%00%c3&partner=%ff&page=%00").status_code == 200
+
+
+def test_parser_never_raises_and_bounds_input():
+    plan = parse("w " * 5000)
+    assert len(plan.groups) <= 32
+    assert parse("\x00").groups == []
+
+
+def test_facets_filter_and_sort_by_date(client, login_as, coordinator):
+    file_record(coordinator, "Older water text", record_date=date(2004, 10, 8), partners=["VN"])
+    file_record(coordinator, "Newer water text", record_date=date(2016, 7, 15), partners=["MN"])
+    login_as("official")
+    body = page_text(client.get("/archive/", query_string={"q": "water", "sort": "date"}))
+    assert body.index("Newer water text") < body.index("Older water text")
+    body = page_text(client.get("/archive/", query_string={"q": "water", "partner": "VN"}))
+    assert "Older water text" in body and "Newer water text" not in body
+    assert "Viet Nam" in body
+
+
+def test_index_is_repaired_after_a_crash_between_commit_and_update(client, login_as, coordinator):
+    record = file_record(coordinator, "Before the crash")
+    # The database commits a change, then the process dies before the index is updated.
+    db.session.execute(sa.update(Record).where(Record.id == record.id).values(title="After the crash"))
+    db.session.add(SearchOutbox(record_id=record.id))
+    db.session.commit()
+    login_as("official")
+    total, body = found(client, "after")  # the next search applies the pending change first
+    assert total == 1 and "After the crash" in body
+    assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 0
+
+
+def test_rebuild_command(app, runner, coordinator):
+    file_record(coordinator, "One")
+    file_record(coordinator, "Two")
+    result = runner.invoke(args=["archive", "reindex"])
+    assert "Index rebuilt: 2 records" in result.output
+
+
+def test_file_text_is_searchable(client, login_as, coordinator):
+    file_record(coordinator, "Scanned annex", files=[("annex.pdf", pdf("Ulaanbaatar declaration"))])
+    login_as("official")
+    total, body = found(client, "ulaanbaatar")
+    assert total == 1 and "<mark>Ulaanbaatar</mark>" in body
