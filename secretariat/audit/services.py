@@ -22,7 +22,7 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _entry_content(entry: AuditEntry) -> str:
+def _entry_content(entry) -> str:
     created = as_utc(entry.created_at)
     return canonical_json(
         {
@@ -40,7 +40,8 @@ def _entry_content(entry: AuditEntry) -> str:
     )
 
 
-def compute_hash(entry: AuditEntry) -> str:
+def compute_hash(entry) -> str:
+    """SHA-256 of an entry (an AuditEntry or a row of its table)."""
     return hashlib.sha256(_entry_content(entry).encode("utf-8")).hexdigest()
 
 
@@ -149,7 +150,6 @@ def verify(batch_size: int = 5000) -> VerifyResult:
             expected_seq += 1
             checked += 1
             last_seq = entry.seq
-        db.session.expunge_all()
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.last_hash != expected_prev):
         return VerifyResult(False, checked, checked + 1, None, "entries missing at the end of the chain")
