@@ -58,6 +58,9 @@ def seed_demo_command() -> None:
     meetings = seed.seed_meetings()
     credentials = seed.seed_demo_users()
     db.session.commit()
+    from secretariat.archive import services as archive
+
+    archive.sync()
     click.echo(f"Partners added: {added}; meetings added: {meetings}.")
     _print_credentials(credentials)
     if not credentials:

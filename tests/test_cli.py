@@ -106,3 +106,14 @@ def test_seed_demo_builds_the_work_programme_from_the_facts(runner):
     assert asef.mandate_meeting.code == "ASEM1" and asef.lead_partner.code == "SG"
     assert db.session.scalar(sa.select(sa.func.count(ProgressReport.id))) == 1
     assert db.session.scalar(sa.select(SilenceProcedure)).outcome == "open"
+
+
+def test_seed_demo_files_sample_records_and_indexes_them(runner, client):
+    from secretariat.archive.models import Record
+
+    output = runner.invoke(args=["seed-demo"]).output
+    assert db.session.scalar(sa.select(sa.func.count(Record.id)).where(Record.source_ref.like("seed:%"))) == 11
+    email, password = re.search(r"observer\s+(\S+)\s+(\S+)", output.split("shown only now")[1]).groups()
+    client.login(email, password)
+    body = client.get("/archive/?q=milan").get_data(as_text=True)
+    assert "ASEM10 Chair&#39;s Statement" in body

@@ -107,6 +107,7 @@ def seed_demo_users() -> list[tuple[str, str, str]]:
     users = {u.role: u for u in db.session.scalars(sa.select(User))}
     seed_demo_agenda(users[Role.COORDINATOR.value], users[Role.OFFICIAL.value])
     seed_initiatives(users[Role.COORDINATOR.value], users[Role.OFFICIAL.value])
+    seed_records(users[Role.COORDINATOR.value])
     return credentials
 
 
@@ -299,4 +300,50 @@ def seed_initiatives(coordinator, official) -> int:
             proposed_status="endorsed",
             actor=coordinator,
         )
+    return count
+
+
+SAMPLE_TYPES = {
+    "chair_statement": "chairs_statement",
+    "chairs_statement": "chairs_statement",
+    "declaration": "declaration",
+    "meeting_record": "minutes",
+    "minutes": "minutes",
+}
+
+
+def seed_records(coordinator) -> int:
+    """File the paraphrased sample texts from the facts as public records with a text file each (once)."""
+    from secretariat.archive import services as archive
+    from secretariat.archive.models import Record
+
+    if db.session.scalar(sa.select(sa.func.count(Record.id)).where(Record.source_ref.like("seed:%"))):
+        return 0
+    meetings = {m.code: m for m in db.session.scalars(sa.select(Meeting).where(Meeting.code.is_not(None)))}
+    count = 0
+    for n, row in enumerate(_load("sample_records.json"), start=1):
+        meeting = meetings.get(row.get("meeting_code") or "")
+        text = (
+            f"{row['title']}\n\n{row['text']}\n\nSource: {row['source']}\n(Paraphrased sample, demonstration data.)\n"
+        )
+        prepared = archive.prepare_upload(f"{row['title'][:80]}.txt", text.encode("utf-8"))
+        archive.create_record(
+            {
+                "title": row["title"],
+                "record_type": SAMPLE_TYPES.get(row.get("type", ""), "other"),
+                "record_date": date.fromisoformat(row["date"]) if row.get("date") else date(1996, 3, 1),
+                "meeting_id": meeting.id if meeting else None,
+                "language": "en",
+                "description_source": row["text"][:300],
+                "tags": "demo, " + (row.get("meeting_code") or "asem").lower(),
+                "confidentiality": "public",
+                "embargo_until": None,
+                "embargo_meeting_id": None,
+                "partners": [meeting.host.code] if meeting and meeting.host else [],
+            },
+            [prepared],
+            actor=coordinator,
+            source_ref=f"seed:sample:{n}",
+        )
+        count += 1
     return count
