@@ -82,14 +82,45 @@ def corpus(n: int, seed: int = 1996):
 
 def queries(rng: random.Random, count: int) -> list[str]:
     common = ["government", "people", "congress", "peace", "war", "states", "public", "country", "nation", "law"]
-    rare = ["arbitration", "tariff", "steamship", "telegraph", "quarantine", "isthmus", "bimetallism", "guano",
-            "tonnage", "consular", "extradition", "reciprocity"]
-    multi = ["foreign affairs", "public debt", "national defense", "economic growth", "health care",
-             "trade agreement", "energy policy", "federal budget"]
-    phrases = ['"united states"', '"foreign relations"', '"public lands"', '"american people"',
-               '"international cooperation"']
-    filtered = ["peace type:declaration", "trade year:1998..2008", "war partner:JP", "treaty type:minutes",
-                "economy year:2015", "education partner:EU"]
+    rare = [
+        "arbitration",
+        "tariff",
+        "steamship",
+        "telegraph",
+        "quarantine",
+        "isthmus",
+        "bimetallism",
+        "guano",
+        "tonnage",
+        "consular",
+        "extradition",
+        "reciprocity",
+    ]
+    multi = [
+        "foreign affairs",
+        "public debt",
+        "national defense",
+        "economic growth",
+        "health care",
+        "trade agreement",
+        "energy policy",
+        "federal budget",
+    ]
+    phrases = [
+        '"united states"',
+        '"foreign relations"',
+        '"public lands"',
+        '"american people"',
+        '"international cooperation"',
+    ]
+    filtered = [
+        "peace type:declaration",
+        "trade year:1998..2008",
+        "war partner:JP",
+        "treaty type:minutes",
+        "economy year:2015",
+        "education partner:EU",
+    ]
     pools = [common, rare, multi, phrases, filtered]
     return [rng.choice(pools[i % len(pools)]) for i in range(count)]
 
