@@ -13,3 +13,5 @@ meeting_status_changed = _signals.signal("meeting-status-changed")
 minutes_adopted = _signals.signal("minutes-adopted")
 #: sender: the Initiative; kwargs: report (ProgressReport), actor
 report_submitted = _signals.signal("report-submitted")
+#: sender: the Initiative (created, edited or changed status)
+initiative_changed = _signals.signal("initiative-changed")

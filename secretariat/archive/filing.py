@@ -114,7 +114,12 @@ def on_report_submitted(initiative, *, report, actor, **_):
     )
 
 
+def on_initiative_changed(initiative, **_):
+    db.session.add(SearchOutbox(kind="initiative", record_id=initiative.id))
+
+
 def connect() -> None:
     events.meeting_status_changed.connect(on_meeting_status)
     events.minutes_adopted.connect(on_minutes_adopted)
     events.report_submitted.connect(on_report_submitted)
+    events.initiative_changed.connect(on_initiative_changed)

@@ -162,10 +162,13 @@ class RecordFile(db.Model):
 
 
 class SearchOutbox(db.Model):
-    """Records whose index entry must be rewritten; written in the same transaction as the change."""
+    """Objects whose index entry must be rewritten; written in the same transaction as the change."""
 
     __tablename__ = "search_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: what is indexed: "record" or "initiative"
+    kind: Mapped[str] = mapped_column(sa.String(20), default="record", server_default="record")
+    #: the record's (or initiative's) id
     record_id: Mapped[int] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,6 +15,7 @@ from secretariat.archive.models import Record, RecordType
 from secretariat.archive.search import engine
 from secretariat.archive.search.query import Plan, parse
 from secretariat.extensions import db
+from secretariat.programme.models import Initiative
 
 PER_PAGE = 20
 MAX_PAGE = 500
@@ -44,11 +45,13 @@ class SearchPage:
 
 
 def _type_values(values: list[str]) -> list[str]:
-    known = {t.value for t in RecordType}
+    known = {t.value for t in RecordType} | {"initiative"}
     out = []
     for value in values:
         slug = re.sub(r"[^a-z]+", "_", value.lower()).strip("_")
         matches = [t.value for t in RecordType if t.value == slug or t.label.lower().startswith(value.lower())]
+        if "initiative".startswith(slug) and slug:
+            matches.append("initiative")
         out.extend(matches or ([slug] if slug in known else []))
     return out or ["-none-"]
 
@@ -96,6 +99,7 @@ def run(args, user) -> SearchPage:
     if services.pending():
         try:
             services.sync()
+            services.ensure_index()
         except Exception:  # the index will catch up at the next sync; search what is there
             db.session.rollback()
             current_app.logger.exception("search index sync failed")
@@ -107,10 +111,17 @@ def run(args, user) -> SearchPage:
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
     )
-    records = {
-        r.id: r for r in db.session.scalars(sa.select(Record).where(Record.id.in_([h.record_id for h in found.hits])))
+    wanted = {kind: [h.record_id for h in found.hits if h.kind == kind] for kind in ("record", "initiative")}
+    objects = {
+        ("record", r.id): r for r in db.session.scalars(sa.select(Record).where(Record.id.in_(wanted["record"])))
+    }
+    objects |= {
+        ("initiative", i.id): i
+        for i in db.session.scalars(sa.select(Initiative).where(Initiative.id.in_(wanted["initiative"])))
     }
     result.total = found.total
-    result.hits = [(hit, records[hit.record_id]) for hit in found.hits if hit.record_id in records]
+    result.hits = [
+        (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects
+    ]
     result.facets = found.facets
     return result

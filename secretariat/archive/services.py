@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app
+from sqlalchemy.orm import Session
 
 from secretariat import audit
 from secretariat.archive import files
@@ -245,8 +246,8 @@ def versions(record: Record) -> list[RecordVersion]:
     )
 
 
-def current_version(record: Record) -> RecordVersion:
-    return db.session.scalar(
+def current_version(record: Record, session=None) -> RecordVersion:
+    return (session or db.session).scalar(
         sa.select(RecordVersion).where(
             RecordVersion.record_id == record.id, RecordVersion.number == record.current_version
         )
@@ -272,13 +273,14 @@ def get_file(version: RecordVersion, file_id: int) -> RecordFile:
 # --- search index ---------------------------------------------------------------------------------
 
 
-def document_fields(record: Record) -> dict:
+def document_fields(record: Record, session=None) -> dict:
     """The index entry of a record: its current version's text, facets and access attributes."""
-    version = current_version(record)
+    version = current_version(record, session)
     file_text = "\n".join(f.extracted_text for f in version.files) if version else ""
     end = embargo_end(record)
     meeting = record.meeting
     return {
+        "doc_key": f"record:{record.id}",
         "record_id": record.id,
         "title": record.title,
         "body": "\n".join(part for part in (plain_text(record.description_html), record.tags, file_text) if part),
@@ -296,51 +298,106 @@ def document_fields(record: Record) -> dict:
     }
 
 
+def initiative_fields(initiative) -> dict:
+    """The index entry of a work-programme initiative: found by the same search box, visible to every user."""
+    sponsors = [initiative.lead_partner, *initiative.co_sponsors]
+    meeting = initiative.mandate_meeting
+    day = initiative.start_date or initiative.created_at.date()
+    return {
+        "doc_key": f"initiative:{initiative.id}",
+        "record_id": 0,
+        "title": f"{initiative.code} {initiative.title}",
+        "body": "\n".join(
+            part
+            for part in (
+                plain_text(initiative.summary_html),
+                ", ".join(p.name for p in sponsors),
+                initiative.mandate_reference,
+            )
+            if part
+        ),
+        "type": "initiative",
+        "meeting_kind": meeting.kind if meeting else "none",
+        "meeting_code": (meeting.code or str(meeting.id)) if meeting else "",
+        "partners": [p.code for p in sponsors],
+        "language": "en",
+        "tags": [initiative.pillar],
+        "confidentiality": "restricted",
+        "year": day.year,
+        "withdrawn": 0,
+        "date": _as_datetime(day),
+        "embargo_until": engine.EPOCH,
+    }
+
+
 def _as_datetime(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _documents(kind: str, ids: list[int], session=None) -> list[dict]:
+    session = session or db.session
+    if kind == "initiative":
+        from secretariat.programme.models import Initiative
+
+        return [initiative_fields(i) for i in session.scalars(sa.select(Initiative).where(Initiative.id.in_(ids)))]
+    return [document_fields(r, session) for r in session.scalars(sa.select(Record).where(Record.id.in_(ids)))]
+
+
 def sync(batch: int = 500) -> int:
-    """Apply pending outbox rows to the index; returns how many records were re-indexed.
+    """Apply pending outbox rows to the index; returns how many objects were re-indexed.
 
     Idempotent and safe to run from any process at any time (the index has one writer at a time).
     """
     done = 0
     while True:
         rows = db.session.execute(
-            sa.select(SearchOutbox.id, SearchOutbox.record_id).order_by(SearchOutbox.id).limit(batch)
+            sa.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.record_id).order_by(SearchOutbox.id).limit(batch)
         ).all()
         if not rows:
             return done
-        record_ids = sorted({r.record_id for r in rows})
-        records = db.session.scalars(sa.select(Record).where(Record.id.in_(record_ids))).all()
-        engine.replace_documents(engine.get_index(), record_ids, [document_fields(r) for r in records])
-        db.session.execute(
-            sa.delete(SearchOutbox).where(SearchOutbox.id <= rows[-1].id, SearchOutbox.record_id.in_(record_ids))
-        )
+        keys, documents = [], []
+        for kind in sorted({r.kind for r in rows}):
+            ids = sorted({r.record_id for r in rows if r.kind == kind})
+            keys.extend(f"{kind}:{i}" for i in ids)
+            documents.extend(_documents(kind, ids))  # objects that no longer exist just leave the index
+        engine.replace_documents(engine.get_index(), keys, documents)
+        db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
         db.session.commit()
-        done += len(record_ids)
+        done += len(keys)
 
 
 def pending() -> bool:
     return db.session.scalar(sa.select(SearchOutbox.id).limit(1)) is not None
 
 
+def ensure_index() -> None:
+    """Rebuild an index that is empty while the database is not (new schema, lost or fresh index folder)."""
+    if engine.document_count(engine.get_index()) == 0 and db.session.scalar(sa.select(Record.id).limit(1)):
+        rebuild()
+
+
 def rebuild(batch: int = 2000) -> int:
-    """Recreate the whole index from the database."""
+    """Recreate the whole index from the database: every record and every initiative."""
+    from secretariat.programme.models import Initiative
+
     index = engine.get_index()
     engine.delete_all(index)
     db.session.execute(sa.delete(SearchOutbox))
     db.session.commit()
-    count, last = 0, 0
-    while True:
-        records = db.session.scalars(sa.select(Record).where(Record.id > last).order_by(Record.id).limit(batch)).all()
-        if not records:
-            return count
-        engine.replace_documents(index, [], [document_fields(r) for r in records])
-        count += len(records)
-        last = records[-1].id
-        db.session.expunge_all()
+    count = 0
+    # A private session: the batches can be dropped as they go without touching the caller's objects.
+    with Session(db.engine) as session:
+        for model, kind in ((Record, "record"), (Initiative, "initiative")):
+            last = 0
+            while True:
+                ids = list(session.scalars(sa.select(model.id).where(model.id > last).order_by(model.id).limit(batch)))
+                if not ids:
+                    break
+                engine.replace_documents(index, [], _documents(kind, ids, session))
+                count += len(ids) if kind == "record" else 0
+                last = ids[-1]
+                session.expunge_all()
+    return count
 
 
 # --- integrity ------------------------------------------------------------------------------------

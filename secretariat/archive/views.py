@@ -44,7 +44,7 @@ def search():
     return render_template(
         "archive/search.html",
         result=result,
-        type_labels={t.value: t.label for t in RecordType},
+        type_labels={t.value: t.label for t in RecordType} | {"initiative": "Initiative (work programme)"},
         kind_labels={k.value: k.label for k in MeetingKind} | {"none": "No meeting"},
         partner_names=partner_names | {"none": "No partner"},
         cleared=access.cleared(current_user),

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
-from secretariat import audit
+from secretariat import audit, events
 from secretariat.agenda.models import Meeting
 from secretariat.auth.models import Partner, User
 from secretariat.extensions import db
@@ -225,6 +225,7 @@ def create_initiative(
         )
     )
     audit.record(actor, "initiative.create", initiative, **initiative_state(initiative), status=initiative.status)
+    events.initiative_changed.send(initiative)
     return initiative
 
 
@@ -243,6 +244,7 @@ def update_initiative(initiative: Initiative, data: dict[str, Any], *, expected_
     db.session.flush()
     changes = audit.diff(before, initiative_state(initiative))
     audit.record(actor, "initiative.update", initiative, diff=changes)
+    events.initiative_changed.send(initiative)
     return changes
 
 
@@ -288,6 +290,7 @@ def change_status(
         meeting_id=meeting_id,
         note=note,
     )
+    events.initiative_changed.send(initiative)
     return change
 
 

@@ -253,3 +253,35 @@ def test_file_text_is_searchable(client, login_as, coordinator):
     login_as("official")
     total, body = found(client, "ulaanbaatar")
     assert total == 1 and "<mark>Ulaanbaatar</mark>" in body
+
+
+def test_initiatives_are_found_by_the_same_search_box(client, login_as, coordinator):
+    from tests.programme.helpers import make_initiative
+
+    make_initiative(coordinator, "ASEM-ECO-777", lead="LA", title="Mekong river navigation study",
+                    summary_source="Feasibility of **navigation** on the Mekong.")
+    login_as("observer")
+    total, body = found(client, "mekong navigation")
+    assert total == 1 and "ASEM-ECO-777 Mekong river navigation study" in body and "led by Lao PDR" in body
+    assert "/programme/initiatives/" in body
+    total, body = found(client, "type:initiative")
+    assert total == 1
+    from secretariat.programme import services as programme
+
+    item = db.session.scalar(sa.select(programme.Initiative))
+    programme.update_initiative(item, {**programme.initiative_state(item), "title": "Mekong ferry study",
+                                       "lead_partner": "LA", "start_date": item.start_date,
+                                       "end_date": item.end_date}, expected_version=1, actor=coordinator)
+    db.session.commit()
+    assert found(client, "ferry")[0] == 1 and found(client, '"navigation study"')[0] == 0
+
+
+def test_an_index_lost_or_from_an_older_release_is_rebuilt(client, login_as, coordinator):
+    from secretariat.archive.search import engine
+
+    file_record(coordinator, "Survives the loss of the index")
+    engine.delete_all(engine.get_index())
+    db.session.add(SearchOutbox(record_id=999999))  # any pending change triggers the check
+    db.session.commit()
+    login_as("official")
+    assert found(client, "survives")[0] == 1

@@ -10,6 +10,7 @@ add), so a crash between the database commit and the index update is repaired by
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time as time_module
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ _indexes: dict[str, tantivy.Index] = {}
 
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
+    #: "record:12" or "initiative:5": what a hit points to, and the term to delete it by
+    sb.add_text_field("doc_key", stored=True, tokenizer_name="raw")
     sb.add_integer_field("record_id", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
     sb.add_text_field("body", stored=True, tokenizer_name="en_stem")
@@ -56,16 +59,30 @@ def index_path() -> Path:
 
 
 def get_index(path: Path | None = None) -> tantivy.Index:
-    """The index at ``path`` (opened once per process; created if missing)."""
+    """The index at ``path`` (opened once per process; created if missing).
+
+    An index written with another schema (an older release) is set aside and started afresh;
+    ``is_empty_but_should_not_be`` then tells the caller to rebuild it from the database.
+    """
     path = path or index_path()
     key = str(path)
     with _lock:
         index = _indexes.get(key)
         if index is None:
             path.mkdir(parents=True, exist_ok=True)
-            index = tantivy.Index(SCHEMA, path=key, reuse=True)
+            try:
+                index = tantivy.Index(SCHEMA, path=key, reuse=True)
+            except ValueError:
+                shutil.rmtree(path)
+                path.mkdir(parents=True)
+                index = tantivy.Index(SCHEMA, path=key, reuse=True)
             _indexes[key] = index
         return index
+
+
+def document_count(index: tantivy.Index) -> int:
+    index.reload()
+    return index.searcher().num_docs
 
 
 def writer(index: tantivy.Index, attempts: int = 50):
@@ -89,6 +106,7 @@ def make_document(fields: dict) -> tantivy.Document:
 
 @dataclass
 class Hit:
+    kind: str  # "record" or "initiative"
     record_id: int
     score: float
     title: str
@@ -227,9 +245,11 @@ def search(
     for score, address in result.hits:
         doc = searcher.doc(address)
         body = doc.get_first("body") or ""
+        kind, _, key = (doc.get_first("doc_key") or "record:0").partition(":")
         hits.append(
             Hit(
-                record_id=doc.get_first("record_id"),
+                kind=kind,
+                record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
                 snippet=_snippet(generator, doc, body),
@@ -248,14 +268,12 @@ def search(
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def replace_documents(index: tantivy.Index, record_ids: list[int], documents: list[dict]) -> None:
+def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list[dict]) -> None:
     """Delete then add: applying the same change twice gives the same index."""
     w = writer(index)
     try:
-        for record_id in record_ids:
-            w.delete_documents_by_term("record_id", record_id) if hasattr(
-                w, "delete_documents_by_term"
-            ) else w.delete_documents("record_id", record_id)
+        for key in doc_keys:
+            w.delete_documents_by_term("doc_key", key)
         for fields in documents:
             w.add_document(make_document(fields))
         w.commit()
