@@ -13,7 +13,15 @@ from secretariat.agenda.models import (
 )
 from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchOutbox
 from secretariat.audit.models import AuditEntry, AuditHead
-from secretariat.auth.models import LoginAttempt, Partner, PasswordToken, User, UserSession
+from secretariat.auth.models import (
+    LoginAttempt,
+    Partner,
+    PasswordToken,
+    RecoveryCode,
+    SiteSetting,
+    User,
+    UserSession,
+)
 from secretariat.programme.models import (
     Comment,
     Initiative,
@@ -53,6 +61,8 @@ __all__ = [
     "Meeting",
     "Partner",
     "PasswordToken",
+    "RecoveryCode",
+    "SiteSetting",
     "User",
     "UserSession",
 ]

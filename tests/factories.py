@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextvars
 import re
 
+import pyotp
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from secretariat.auth.models import Partner, Role, User
 from secretariat.auth.passwords import hash_password
 from secretariat.extensions import db
+from secretariat.timeutil import utcnow
 
 DEFAULT_PASSWORD = "a long and perfectly fine passphrase"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -27,7 +29,7 @@ class Client(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self, page: str = "/login") -> str:
-        response = self.get(page)
+        response = self.get(page, follow_redirects=True)
         match = CSRF_RE.search(response.get_data(as_text=True))
         assert match, f"no CSRF token on {page} (status {response.status_code})"
         return match.group(1)
@@ -39,7 +41,17 @@ class Client(FlaskClient):
         return self.post(url, data=data, **kwargs)
 
     def login(self, email: str, password: str = DEFAULT_PASSWORD, next_url: str = ""):
-        return self.submit("/login", {"email": email, "password": password, "next": next_url})
+        """Sign in like a person: the password, then the authenticator's code when one is asked for."""
+        response = self.submit("/login", {"email": email, "password": password, "next": next_url})
+        if response.status_code == 302 and response.headers["Location"].startswith("/login/code"):
+            user = db.session.scalar(sa.select(User).where(User.email == User.normalize_email(email)))
+            # Tests sign the same person in many times within one 30-second step; forget the last step
+            # so the current code is fresh (replay protection has tests of its own).
+            db.session.execute(sa.update(User).where(User.id == user.id).values(totp_last_step=None))
+            db.session.commit()
+            db.session.refresh(user)
+            response = self.submit("/login/code", {"code": pyotp.TOTP(user.totp_secret).now()})
+        return response
 
     def logout(self):
         return self.submit("/logout", page="/account")
@@ -62,8 +74,10 @@ def make_user(
     name: str | None = None,
     password: str | None = DEFAULT_PASSWORD,
     active: bool = True,
+    mfa: bool | None = None,
 ) -> User:
-    """Create and commit a user with a known password."""
+    """Create and commit a user with a known password (and, by default for the roles that need one,
+    a second factor already set up with a known secret)."""
     n = next(_counter)
     role = Role(role)
     user = User(
@@ -74,6 +88,9 @@ def make_user(
         is_active_account=active,
         password_hash=hash_password(password) if password else None,
     )
+    if mfa if mfa is not None else role in (Role.ADMIN, Role.COORDINATOR):
+        user.totp_secret = pyotp.random_base32()
+        user.totp_confirmed_at = utcnow()
     db.session.add(user)
     db.session.commit()
     return user

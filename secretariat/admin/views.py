@@ -10,8 +10,9 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.admin.forms import AuditFilterForm, EditUserForm, UserForm
+from secretariat.agenda.forms import ConfirmForm
 from secretariat.audit.models import AuditEntry
-from secretariat.auth import services
+from secretariat.auth import mfa, services
 from secretariat.auth.models import Partner, User, UserSession
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
@@ -131,6 +132,35 @@ def reset_sessions(user_id: int):
     db.session.commit()
     flash(f"{count} session(s) of {user.display_name} ended.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+@requires(Permission.MANAGE_USERS)
+def reset_mfa(user_id: int):
+    """A user lost their device: remove their second factor; they set up a new one at next sign-in."""
+    user = _get_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    mfa.admin_reset(user, actor=current_user)
+    db.session.commit()
+    flash(
+        f"The second factor of {user.display_name} was removed; they are signed out and will set up a new one.",
+        "success",
+    )
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(Permission.MANAGE_USERS)
+def settings():
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        mfa.set_required_for_all(request.form.get("mfa_required_for_all") == "1", actor=current_user)
+        db.session.commit()
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", mfa_required_for_all=mfa.required_for_all())
 
 
 @bp.get("/audit")

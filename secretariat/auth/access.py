@@ -8,12 +8,15 @@ from flask import Flask, abort, current_app, flash, g, redirect, request, url_fo
 from flask_login import current_user
 
 from secretariat import audit
+from secretariat.auth import mfa
 from secretariat.auth.permissions import Access, Permission, access_of, role_has
-from secretariat.auth.sessions import load_user_from_session
+from secretariat.auth.sessions import current_session, load_user_from_session
 from secretariat.extensions import db, login_manager
 
 #: endpoints served by Flask itself that need no declaration
 BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
+#: what a user may reach between the password and the second factor
+MFA_PENDING_ENDPOINTS = frozenset({"auth.mfa_code", "auth.mfa_setup", "auth.logout"})
 
 
 def init_app(app: Flask) -> None:
@@ -58,6 +61,10 @@ def enforce_access():
         target = request.full_path if request.query_string else request.path
         next_param = target if request.method == "GET" and is_safe_next(target) else None
         return redirect(url_for("auth.login", next=next_param))
+    row = current_session()
+    if row is not None and row.mfa_verified_at is None and endpoint not in MFA_PENDING_ENDPOINTS:
+        # Password given, second factor not yet: only the code page, enrolment and sign-out.
+        return redirect(url_for("auth.mfa_setup" if not mfa.enrolled(current_user) else "auth.mfa_code"))
     if rule.permission is not None and not role_has(current_user.role, rule.permission):
         audit.record(current_user, "access.denied", object_type="endpoint", object_id=endpoint, path=request.path)
         db.session.commit()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from secretariat import audit
-from secretariat.auth import passwords, sessions, throttle
+from secretariat.auth import mfa, passwords, sessions, throttle
 from secretariat.auth.models import Partner, PasswordToken, Role, User
 from secretariat.extensions import db
 from secretariat.mail import mail_configured, send_mail
@@ -59,10 +59,12 @@ def authenticate(email: str, password: str, ip_address: str) -> SignIn:
     return SignIn(user)
 
 
-def sign_in(user: User) -> None:
-    """Start a fresh session for an authenticated user and audit it."""
-    row = sessions.start_session(user)
-    audit.record(user, "auth.login", user, session_id=row.id)
+def sign_in(user: User) -> bool:
+    """Start a fresh session after the password; returns True if a second factor must follow."""
+    second_factor = mfa.enrolled(user) or mfa.required_for(user)
+    row = sessions.start_session(user, mfa_done=not second_factor)
+    audit.record(user, "auth.login", user, session_id=row.id, second_factor_pending=second_factor)
+    return second_factor
 
 
 def sign_out(user: User) -> None:

@@ -27,8 +27,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def start_session(user: User) -> UserSession:
-    """Sign the user in with a brand-new session (the old cookie content is discarded: no fixation)."""
+def start_session(user: User, *, mfa_done: bool) -> UserSession:
+    """Sign the user in with a brand-new session (the old cookie content is discarded: no fixation).
+
+    ``mfa_done`` is False while a second factor is still to be checked or set up.
+    """
     session.clear()
     token = secrets.token_urlsafe(32)
     row = UserSession(
@@ -36,6 +39,7 @@ def start_session(user: User) -> UserSession:
         user_id=user.id,
         ip_address=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:255],
+        mfa_verified_at=utcnow() if mfa_done else None,
     )
     db.session.add(row)
     db.session.flush()
@@ -47,6 +51,12 @@ def start_session(user: User) -> UserSession:
 
 def current_session() -> UserSession | None:
     return g.get("user_session")
+
+
+def mark_mfa_verified() -> None:
+    row = current_session()
+    if row is not None:
+        row.mfa_verified_at = utcnow()
 
 
 def end_current_session(reason: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from secretariat.auth import services, sessions
+from secretariat.auth import mfa, services, sessions
 from secretariat.auth.access import is_safe_next
-from secretariat.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from secretariat.auth.forms import ChangePasswordForm, CodeForm, LoginForm, PasswordConfirmForm, SetPasswordForm
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db, limiter
 
@@ -41,10 +41,99 @@ def login():
         if result.throttled:
             return render_template("auth/login.html", form=form, error=THROTTLED_LOGIN_ERROR), 429
         return render_template("auth/login.html", form=form, error=GENERIC_LOGIN_ERROR), 200
-    services.sign_in(result.user)
+    second_factor = services.sign_in(result.user)
     db.session.commit()
-    target = form.next.data
+    target = form.next.data if is_safe_next(form.next.data) else url_for("core.home")
+    if second_factor:
+        session["mfa_next"] = target
+        return redirect(url_for("auth.mfa_code" if mfa.enrolled(result.user) else "auth.mfa_setup"))
+    return redirect(target)
+
+
+def _after_second_factor():
+    target = session.pop("mfa_next", None)
     return redirect(target if is_safe_next(target) else url_for("core.home"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@requires(Permission.SIGNED_IN)
+@limiter.limit(_auth_post_limit, methods=["POST"])
+def mfa_code():
+    """The second step of signing in: a code from the authenticator, or a recovery code."""
+    row = sessions.current_session()
+    if row is None or row.mfa_verified_at is not None:
+        return redirect(url_for("core.home"))
+    if not mfa.enrolled(current_user):
+        return redirect(url_for("auth.mfa_setup"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if mfa.verify(current_user, form.code.data, request.remote_addr or ""):
+            sessions.mark_mfa_verified()
+            db.session.commit()
+            return _after_second_factor()
+        db.session.commit()  # keep the failure count and the audit entry
+        form.code.errors = ["That code is not right or was already used. Type the current code."]
+        form.code.data = ""
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/mfa_code.html", form=form), status
+
+
+@bp.route("/account/two-factor/setup", methods=["GET", "POST"])
+@requires(Permission.SIGNED_IN)
+def mfa_setup():
+    """Enrolment: a QR code and the key, confirmed with a first code; then ten recovery codes, shown once."""
+    if mfa.enrolled(current_user):
+        return redirect(url_for("auth.account"))
+    secret = mfa.begin(current_user)
+    db.session.commit()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = mfa.confirm(current_user, form.code.data)
+        except mfa.MfaRefused as refused:
+            db.session.commit()
+            form.code.errors = [str(refused)]
+        else:
+            sessions.mark_mfa_verified()
+            db.session.commit()
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, next_url=session.pop("mfa_next", None) or url_for("core.home")
+            )
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "auth/mfa_setup.html",
+        form=form,
+        secret=secret,
+        qr=mfa.qr_data_uri(current_user, secret),
+        required=mfa.required_for(current_user),
+    ), status
+
+
+@bp.post("/account/two-factor/<action>")
+@requires(Permission.SIGNED_IN)
+@limiter.limit(_auth_post_limit)
+def mfa_manage(action: str):
+    """Replace, remove or renew recovery codes: each needs the password again."""
+    form = PasswordConfirmForm()
+    if action not in {"replace", "remove", "recovery-codes"} or not form.validate_on_submit():
+        abort(400)
+    try:
+        if action == "replace":
+            mfa.replace(current_user, form.password.data)
+            db.session.commit()
+            return redirect(url_for("auth.mfa_setup"))
+        if action == "remove":
+            mfa.remove(current_user, form.password.data)
+            db.session.commit()
+            flash("The second factor is switched off.", "success")
+            return redirect(url_for("auth.account"))
+        codes = mfa.regenerate_recovery_codes(current_user, form.password.data)
+        db.session.commit()
+        return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
+    except mfa.MfaRefused as refused:
+        db.session.commit()  # a wrong password is audited
+        flash(str(refused), "error")
+        return redirect(url_for("auth.account"))
 
 
 @bp.post("/logout")
@@ -83,7 +172,18 @@ def set_password(token: str):
 @bp.get("/account")
 @requires(Permission.SIGNED_IN)
 def account():
-    return render_template("auth/account.html", form=ChangePasswordForm())
+    return _account_page(ChangePasswordForm(), 200)
+
+
+def _account_page(form: ChangePasswordForm, status: int):
+    return render_template(
+        "auth/account.html",
+        form=form,
+        mfa_form=PasswordConfirmForm(formdata=None),
+        mfa_enrolled=mfa.enrolled(current_user),
+        mfa_required=mfa.required_for(current_user),
+        recovery_left=mfa.remaining_recovery_codes(current_user),
+    ), status
 
 
 @bp.post("/account/password")
@@ -103,4 +203,4 @@ def change_password():
             db.session.commit()
             flash("Your password has been changed. Your other sessions have been signed out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form), 400
+    return _account_page(form, 400)
