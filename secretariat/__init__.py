@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS
 
@@ -34,17 +35,28 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_extensions(app)
+    # Ids in URLs fit the database's integers: /records/99999999999999999999 is a 404, not an overflow.
+    app.url_map.converters["int"] = BoundedIntConverter
     register_blueprints(app)
-    from secretariat import errors, security_headers
+    from secretariat import errors, request_guard, security_headers
     from secretariat.auth import access
     from secretariat.core import filters
 
     access.init_app(app)
+    request_guard.init_app(app)
     filters.init_app(app)
     security_headers.init_app(app)
     errors.init_app(app)
     register_commands(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """The default <int:...> converter, limited to positive 32-bit values."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def database_url(url: str) -> str:

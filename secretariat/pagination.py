@@ -10,6 +10,9 @@ from flask import request, url_for
 
 from secretariat.extensions import db
 
+#: beyond this, a page number is nonsense (and would overflow the database's integers)
+MAX_PAGE = 100_000
+
 
 @dataclass
 class Page:
@@ -38,7 +41,7 @@ class Page:
 
 def paginate(query: sa.Select, number: int, per_page: int = 50) -> Page:
     """Run ``query`` for one page and count the whole result."""
-    number = max(1, number or 1)
+    number = min(max(1, number or 1), MAX_PAGE)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
     items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).unique().all()
     return Page(items=list(items), number=number, per_page=per_page, total=total)

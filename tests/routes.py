@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from flask import Flask
-
-PLACEHOLDERS = {"int": "1", "default": "x", "string": "x", "path": "x"}
+from werkzeug.routing import IntegerConverter
 
 
 def concrete_url(rule) -> str:
-    """The rule's path with every variable filled by a harmless placeholder."""
+    """The rule's path with every variable filled by a harmless placeholder (1 for ids, x for text)."""
     path = rule.rule
-    for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__.lower().replace("converter", "") or "default"
-        value = PLACEHOLDERS.get("int" if "integer" in converter or converter == "int" else "default")
-        path = path.replace(f"<int:{argument}>", value).replace(f"<{argument}>", value)
-        path = path.replace(f"<path:{argument}>", value)
+    for argument, converter in rule._converters.items():
+        value = "1" if isinstance(converter, IntegerConverter) else "x"
+        for form in (f"<int:{argument}>", f"<{argument}>", f"<path:{argument}>", f"<string:{argument}>"):
+            path = path.replace(form, value)
     return path
 
 

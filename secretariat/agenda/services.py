@@ -39,9 +39,14 @@ class MeetingFilter:
         return cls(
             when=when if when in {"upcoming", "past", "all"} else "all",
             kind=kind if kind in {k.value for k in MeetingKind} else "",
-            year=args.get("year", type=int),
+            year=_plausible_year(args.get("year", type=int)),
             host=(args.get("host") or "").strip().upper()[:8],
         )
+
+
+def _plausible_year(year: int | None) -> int | None:
+    """A year a meeting could have (anything else is ignored, not an error)."""
+    return year if year is not None and 1900 <= year <= 2200 else None
 
 
 def meeting_query(filters: MeetingFilter, today: date, user) -> sa.Select:

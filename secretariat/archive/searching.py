@@ -56,18 +56,22 @@ def _type_values(values: list[str]) -> list[str]:
     return out or ["-none-"]
 
 
+def _is_year(value: str) -> bool:
+    return value.isdigit() and len(value) <= 4
+
+
 def _filters(plan: Plan, chosen: dict[str, list[str]]) -> dict[str, list]:
     filters: dict[str, list] = {}
     typed = plan.filters
     types = chosen.get("type", []) + (_type_values(typed["type"]) if "type" in typed else [])
     if types:
         filters["type"] = types
-    years = [v for v in chosen.get("year", []) if v.isdigit()]
+    years = [v for v in chosen.get("year", []) if _is_year(v)]
     for value in typed.get("year", []):
         low, sep, high = value.partition("..")
-        if sep and low.isdigit() and high.isdigit():
+        if sep and _is_year(low) and _is_year(high):
             filters["year_range"] = [int(low), int(high)]
-        elif value.isdigit():
+        elif _is_year(value):
             years.append(value)
         else:
             years.append("0")  # not a year: matches nothing, says so honestly

@@ -58,10 +58,14 @@ class InitiativeFilter:
             pillar=pillar if pillar in {p.value for p in Pillar} else "",
             status=status if status in {s.value for s in InitiativeStatus} else "",
             partner=(args.get("partner") or "").strip().upper()[:8],
-            programme=args.get("programme", type=int),
+            programme=_bounded_id(args.get("programme", type=int)),
             overdue=args.get("overdue") == "1",
             q=(args.get("q") or "").strip()[:200],
         )
+
+
+def _bounded_id(value: int | None) -> int | None:
+    return value if value is not None and 0 < value < 2**31 else None
 
 
 def sponsored_by(partner_id: int):

@@ -203,13 +203,13 @@ def test_hostile_queries_return_a_normal_page(client, login_as, coordinator, que
     file_record(coordinator, "Anything at all")
     login_as("official")
     response = client.get("/archive/", query_string={"q": query, "page": "3", "sort": "date", "year": "x"})
-    assert response.status_code == 200
+    assert response.status_code == (400 if "\x00" in query else 200)  # NUL: refused before any view
     assert "<script>alert(1)</script>" not in page_text(response)
 
 
 def test_invalid_utf8_in_the_query_string(client, login_as):
     login_as("official")
-    assert client.get("/archive/?q=%ff%fe%00%c3&partner=%ff&page=%00").status_code == 200
+    assert client.get("/archive/?q=%ff%fe%c3&partner=%ff&page=%c3").status_code == 200
 
 
 def test_parser_never_raises_and_bounds_input():
@@ -258,8 +258,13 @@ def test_file_text_is_searchable(client, login_as, coordinator):
 def test_initiatives_are_found_by_the_same_search_box(client, login_as, coordinator):
     from tests.programme.helpers import make_initiative
 
-    make_initiative(coordinator, "ASEM-ECO-777", lead="LA", title="Mekong river navigation study",
-                    summary_source="Feasibility of **navigation** on the Mekong.")
+    make_initiative(
+        coordinator,
+        "ASEM-ECO-777",
+        lead="LA",
+        title="Mekong river navigation study",
+        summary_source="Feasibility of **navigation** on the Mekong.",
+    )
     login_as("observer")
     total, body = found(client, "mekong navigation")
     assert total == 1 and "ASEM-ECO-777 Mekong river navigation study" in body and "led by Lao PDR" in body
@@ -269,9 +274,18 @@ def test_initiatives_are_found_by_the_same_search_box(client, login_as, coordina
     from secretariat.programme import services as programme
 
     item = db.session.scalar(sa.select(programme.Initiative))
-    programme.update_initiative(item, {**programme.initiative_state(item), "title": "Mekong ferry study",
-                                       "lead_partner": "LA", "start_date": item.start_date,
-                                       "end_date": item.end_date}, expected_version=1, actor=coordinator)
+    programme.update_initiative(
+        item,
+        {
+            **programme.initiative_state(item),
+            "title": "Mekong ferry study",
+            "lead_partner": "LA",
+            "start_date": item.start_date,
+            "end_date": item.end_date,
+        },
+        expected_version=1,
+        actor=coordinator,
+    )
     db.session.commit()
     assert found(client, "ferry")[0] == 1 and found(client, '"navigation study"')[0] == 0
 
