@@ -68,14 +68,9 @@ def enrolled(user: User) -> bool:
 # --- enrolment ------------------------------------------------------------------------------------
 
 
-def begin(user: User) -> str:
-    """A fresh secret awaiting confirmation (an unconfirmed one is kept, so reloading the page is harmless)."""
-    if enrolled(user):
-        raise MfaRefused("A second factor is already set up; remove it first (your password is needed).")
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-        db.session.flush()
-    return user.totp_secret
+def new_secret() -> str:
+    """A fresh secret for enrolment; it is kept in the user's session until a first code confirms it."""
+    return pyotp.random_base32()
 
 
 def qr_data_uri(user: User, secret: str) -> str:
@@ -86,14 +81,15 @@ def qr_data_uri(user: User, secret: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def confirm(user: User, code: str) -> list[str]:
+def confirm(user: User, secret: str, code: str) -> list[str]:
     """Check the first code; on success the factor is on and ten recovery codes are returned (shown once)."""
-    if not user.totp_secret or enrolled(user):
-        raise MfaRefused("Start the set-up again.")
-    step = _matching_step(user.totp_secret, code, after=None)
+    if enrolled(user):
+        raise MfaRefused("A second factor is already set up.")
+    step = _matching_step(secret, code, after=None)
     if step is None:
         audit.record(user, "mfa.enrol_failed", user)
         raise MfaRefused("That code is not right. Check the time on your device and type the current code.")
+    user.totp_secret = secret
     user.totp_confirmed_at = utcnow()
     user.totp_last_step = step
     codes = _new_recovery_codes(user)

@@ -84,12 +84,14 @@ def mfa_setup():
     """Enrolment: a QR code and the key, confirmed with a first code; then ten recovery codes, shown once."""
     if mfa.enrolled(current_user):
         return redirect(url_for("auth.account"))
-    secret = mfa.begin(current_user)
-    db.session.commit()
+    # The secret waits in the session (not the database) until a first code proves the device has it:
+    # showing this page changes nothing.
+    secret = session.get("mfa_pending_secret") or mfa.new_secret()
+    session["mfa_pending_secret"] = secret
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = mfa.confirm(current_user, form.code.data)
+            codes = mfa.confirm(current_user, secret, form.code.data)
         except mfa.MfaRefused as refused:
             db.session.commit()
             form.code.errors = [str(refused)]
