@@ -1,0 +1,66 @@
+"""Main pages run a bounded number of SQL queries, whatever the amount of data (no N+1)."""
+
+import pytest
+from sqlalchemy import event
+
+from secretariat.archive import services
+from secretariat.extensions import db
+from tests.agenda.helpers import add, make_meeting, set_status
+from tests.archive.helpers import file_record
+from tests.factories import make_user
+from tests.programme.helpers import make_initiative
+
+MAX_QUERIES = 12
+
+
+def queries_for(client, url) -> int:
+    count = [0]
+
+    def on_execute(*_args, **_kwargs):
+        count[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    assert response.status_code == 200, url
+    return count[0]
+
+
+def grow(coordinator, meeting, n: int, start: int) -> None:
+    for i in range(start, start + n):
+        add(meeting, coordinator, f"Item {i}", lead_partners=["JP", "EU", "KH"], coordinator_notes="note")
+        make_initiative(coordinator, f"ASEM-ECO-{i:03d}", lead="JP", co=["KR", "VN"])
+        file_record(coordinator, f"Record {i} water", partners=["JP", "TH"])
+    services.sync()  # measure pages, not the index catching up with pending changes
+
+
+@pytest.mark.parametrize("role", ["official", "coordinator", "admin"])
+def test_main_pages_query_count_is_small_and_does_not_grow(app, client, role):
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator)
+    grow(coordinator, meeting, 5, 0)
+    set_status(meeting, coordinator, "drafting", "circulated")
+    add(meeting, coordinator, "Late item")
+    set_status(meeting, coordinator, "circulated")
+    services.sync()
+    client.login(make_user(role).email)
+    pages = [
+        "/",
+        "/meetings/",
+        f"/meetings/{meeting.id}",
+        f"/meetings/{meeting.id}/compare?from=v1&to=v2",
+        "/programme/",
+        "/programme/initiatives/1",
+        "/archive/?q=water",
+        "/archive/records/1",
+    ]
+    if role == "admin":
+        pages += ["/admin/users", "/admin/audit"]
+    before = {url: queries_for(client, url) for url in pages}
+    grow(coordinator, meeting, 15, 5)
+    after = {url: queries_for(client, url) for url in pages}
+    for url in pages:
+        assert after[url] <= MAX_QUERIES, (url, after[url])
+    assert after == before
