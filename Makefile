@@ -15,7 +15,12 @@ $(VENV)/.installed: requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $@
 
-setup: $(VENV)/.installed
+# axe-core for the browser suite (skipped without Chromium and npm; CI installs both).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the browser suite will be skipped"; fi
+
+setup: $(VENV)/.installed node_modules/.installed
 
 ## make run: install, migrate, seed demo data on an empty database, serve on http://127.0.0.1:5000
 run: setup

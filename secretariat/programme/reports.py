@@ -10,7 +10,7 @@ from flask import abort
 
 from secretariat import audit, events
 from secretariat.agenda.visibility import is_coordinator
-from secretariat.auth.permissions import acts_for_partner
+from secretariat.auth.permissions import Permission, acts_for_partner, role_has
 from secretariat.extensions import db
 from secretariat.programme.models import Comment, Initiative, Milestone, ProgressReport
 from secretariat.programme.services import ProgrammeRefused, set_milestone_done
@@ -33,6 +33,8 @@ def audit_refusal(refusal: ReportForbidden, *, actor) -> None:
 
 def may_report(user, initiative: Initiative) -> bool:
     """Coordinators, and officials of a partner that leads or co-sponsors the initiative."""
+    if not role_has(user.role, Permission.CONTRIBUTE):
+        return False
     if is_coordinator(user):
         return True
     return any(acts_for_partner(user, partner_id) for partner_id in initiative.sponsor_ids())

@@ -1,0 +1,74 @@
+"""Every page each role can reach by links: no WCAG 2.1 A/AA violation (axe-core), no request off this
+machine, no console error. The second factor is set up through the real pages on the way in."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+import pyotp
+import pytest
+
+from tests.browser.conftest import AXE
+
+#: links that are downloads or actions, not pages
+SKIP = (".ics", ".csv", "/files/", "/logout", "export", "/feed/")
+MAX_PAGES = 45
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def sign_in(page, base, email, password):
+    page.goto(base + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("main button[type=submit]")
+    if "/two-factor/setup" in page.url:
+        key = page.inner_text("code.key")
+        page.fill("#code", pyotp.TOTP(key).now())
+        page.click("main form button[type=submit]")
+        page.click("text=I have kept them")
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
+    return [f"{v['id']}: {v['nodes'][0]['target']}" for v in result["violations"]]
+
+
+@pytest.mark.parametrize("role", ["official", "observer", "coordinator", "admin"])
+def test_every_reachable_page_is_accessible_and_local(live_server, browser, role):
+    base, credentials = live_server
+    context = browser.new_context(bypass_csp=True)  # only so that the test can inject axe-core
+    page = context.new_page()
+    outside, console_errors = [], []
+    page.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).hostname not in ("127.0.0.1", None) else None)
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, base, *credentials[role])
+    queue, seen, problems = ["/"], set(), {}
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = page.goto(base + path)
+        if response is None or response.status >= 400:  # a link to a page the role may not see is a bug too
+            problems[path] = [f"status {response.status if response else 'none'}"]
+            continue
+        violations = axe_violations(page)
+        if violations:
+            problems[path] = violations
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+            target = urlsplit(urljoin(base + path, href))
+            if (
+                target.hostname != "127.0.0.1"
+                or any(s in target.path for s in SKIP)
+                or target.path.startswith("/static")
+            ):
+                continue
+            link = target.path + (f"?{target.query}" if target.query else "")
+            if link not in seen and link not in queue and (link.count("page=") == 0):
+                queue.append(link)
+    context.close()
+    assert len(seen) >= 8, seen
+    assert problems == {}
+    assert outside == []
+    assert console_errors == []
