@@ -1,10 +1,13 @@
 """Main pages run a bounded number of SQL queries, whatever the amount of data (no N+1)."""
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from secretariat.archive import services
+from secretariat.archive.models import Record
 from secretariat.extensions import db
+from secretariat.programme.models import Initiative
 from tests.agenda.helpers import add, make_meeting, set_status
 from tests.archive.helpers import file_record
 from tests.factories import make_user
@@ -46,15 +49,17 @@ def test_main_pages_query_count_is_small_and_does_not_grow(app, client, role):
     set_status(meeting, coordinator, "circulated")
     services.sync()
     client.login(make_user(role).email)
+    initiative_id = db.session.scalar(sa.select(sa.func.min(Initiative.id)))
+    record_id = db.session.scalar(sa.select(sa.func.min(Record.id)))
     pages = [
         "/",
         "/meetings/",
         f"/meetings/{meeting.id}",
         f"/meetings/{meeting.id}/compare?from=v1&to=v2",
         "/programme/",
-        "/programme/initiatives/1",
+        f"/programme/initiatives/{initiative_id}",
         "/archive/?q=water",
-        "/archive/records/1",
+        f"/archive/records/{record_id}",
     ]
     if role == "admin":
         pages += ["/admin/users", "/admin/audit"]
