@@ -26,6 +26,7 @@ from secretariat.agenda.forms import (
     TransitionForm,
 )
 from secretariat.agenda.models import ItemType, Meeting, MeetingKind, MeetingStatus
+from secretariat.archive import services as archive_services
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db
@@ -158,6 +159,7 @@ def meeting(meeting_id: int):
         action_points=minutes.action_points(m),
         may_close=lambda p: minutes.may_close(current_user, p),
         mandated=programme_services.mandated_by(m),
+        documents=archive_services.records_of_meeting(m.id, current_user),
         ItemType=ItemType,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from secretariat import events
 from secretariat.archive import services
@@ -17,13 +18,21 @@ from secretariat.extensions import db
 from secretariat.sanitize import plain_text
 
 
-def _file(source_ref: str, data: dict, text: str, filename: str, actor) -> Record | None:
+def _file(source_ref: str, data: dict, text: str, filename: str, actor, extra=()) -> Record | None:
     if db.session.scalar(sa.select(Record.id).where(Record.source_ref == source_ref)) is not None:
         return None
     # A fixed first line: generated text never starts like markup, whatever the titles in it say.
     text = "ASEM Virtual Secretariat: filed automatically\n\n" + text
     prepared = services.prepare_upload(filename, text.encode("utf-8"))
-    return services.create_record(data, [prepared], actor=actor, source_ref=source_ref)
+    return services.create_record(data, [prepared, *extra], actor=actor, source_ref=source_ref)
+
+
+def records_for(source_refs: list[str]) -> dict[str, Record]:
+    """The records filed from these sources, in one query."""
+    if not source_refs:
+        return {}
+    rows = db.session.scalars(sa.select(Record).where(Record.source_ref.in_(source_refs)).options(lazyload("*")))
+    return {r.source_ref: r for r in rows}
 
 
 def _agenda_text(meeting, items: list[dict]) -> str:
@@ -92,7 +101,7 @@ def on_minutes_adopted(meeting, *, minutes, actor, **_):
     )
 
 
-def on_report_submitted(initiative, *, report, actor, **_):
+def on_report_submitted(initiative, *, report, actor, attachments=(), **_):
     _file(
         f"progress-report:{report.id}",
         {
@@ -111,6 +120,7 @@ def on_report_submitted(initiative, *, report, actor, **_):
         f"{initiative.code} {initiative.title}\n{report.partner.name}\n\n{report.text_source}\n",
         f"report-{initiative.code}.txt",
         actor,
+        extra=attachments,
     )
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from secretariat import audit
 from secretariat.archive import files
-from secretariat.archive.access import embargo_end
+from secretariat.archive.access import can_see, embargo_end
 from secretariat.archive.models import (
     Blob,
     Confidentiality,
@@ -232,6 +232,17 @@ def withdraw(record: Record, reason: str, *, actor) -> None:
     db.session.add(SearchOutbox(record_id=record.id))
     db.session.flush()
     audit.record(actor, "archive.withdraw", record, reason=record.withdrawn_reason)
+
+
+def records_of_meeting(meeting_id: int, user) -> list[Record]:
+    """The meeting's documents the user may open, oldest first."""
+    rows = db.session.scalars(
+        sa.select(Record)
+        .where(Record.meeting_id == meeting_id)
+        .options(lazyload(Record.partners), lazyload(Record.meeting))
+        .order_by(Record.record_date, Record.id)
+    )
+    return [r for r in rows if can_see(user, r)]
 
 
 def get_record(record_id: int) -> Record | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -36,6 +36,7 @@ class InitiativeForm(FlaskForm):
     end_date = DateField("End", validators=[Optional()])
     mandate_meeting_id = SelectField("Mandated or endorsed at", validators=[Optional()])
     mandate_reference = StringField("Where in its record", validators=[Optional(), Length(max=300)])
+    mandate_record_id = IntegerField("Archive record of the mandate (its number)", validators=[Optional()])
     contacts = SelectMultipleField("Contact officials", validators=[Optional()])
     summary_source = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
     version = HiddenField()
@@ -52,6 +53,7 @@ class InitiativeForm(FlaskForm):
             "end_date": self.end_date.data,
             "mandate_meeting_id": int(self.mandate_meeting_id.data) if self.mandate_meeting_id.data else None,
             "mandate_reference": self.mandate_reference.data or "",
+            "mandate_record_id": self.mandate_record_id.data,
             "contacts": self.contacts.data or [],
             "summary_source": self.summary_source.data or "",
         }
@@ -77,6 +79,7 @@ class ReportForm(FlaskForm):
     period_end = DateField("Period to", validators=[DataRequired()])
     text = TextAreaField("Progress", validators=[DataRequired(), Length(max=50000)])
     milestones_done = SelectMultipleField("Milestones done", validators=[Optional()])
+    attachments = MultipleFileField("Attachments")
 
 
 class CommentForm(FlaskForm):

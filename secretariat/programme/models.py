@@ -103,6 +103,8 @@ class Initiative(db.Model):
     #: the meeting that mandated or endorsed it, and where in its record (e.g. "Chair's Statement, para 19")
     mandate_meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id"), index=True)
     mandate_reference: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: the archived record (e.g. the Chair's statement) holding the mandate
+    mandate_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("records.id"))
     #: optimistic lock for edits
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -48,6 +48,7 @@ def submit_report(
     text: str,
     milestones_done: set[int],
     actor,
+    attachments: list | None = None,
 ) -> ProgressReport:
     """File a report for the actor's partner. Raises ReportForbidden for a partner that does not sponsor it."""
     if not may_report(actor, initiative):
@@ -80,7 +81,8 @@ def submit_report(
         period=[period_start.isoformat(), period_end.isoformat()],
         milestone_updates=updates,
     )
-    events.report_submitted.send(initiative, report=report, actor=actor)
+    # The archive files the report, with its attachments (already checked and stored by the caller).
+    events.report_submitted.send(initiative, report=report, actor=actor, attachments=attachments or [])
     return report
 
 

@@ -11,6 +11,7 @@ from flask import abort
 
 from secretariat import audit, events
 from secretariat.agenda.models import Meeting
+from secretariat.archive.models import Record
 from secretariat.auth.models import Partner, User
 from secretariat.extensions import db
 from secretariat.programme.models import (
@@ -169,6 +170,7 @@ def initiative_state(initiative: Initiative) -> dict[str, Any]:
         "end_date": initiative.end_date.isoformat() if initiative.end_date else None,
         "mandate_meeting_id": initiative.mandate_meeting_id,
         "mandate_reference": initiative.mandate_reference,
+        "mandate_record_id": initiative.mandate_record_id,
         "programme_id": initiative.programme_id,
         "contacts": sorted(u.email for u in initiative.contacts),
     }
@@ -198,6 +200,10 @@ def _apply(initiative: Initiative, data: dict[str, Any]) -> None:
     initiative.end_date = data.get("end_date")
     initiative.mandate_meeting_id = data.get("mandate_meeting_id") or None
     initiative.mandate_reference = (data.get("mandate_reference") or "").strip()
+    record_id = data.get("mandate_record_id") or None
+    if record_id is not None and db.session.get(Record, record_id) is None:
+        raise ProgrammeRefused(f"There is no archive record number {record_id}.")
+    initiative.mandate_record_id = record_id
     initiative.programme_id = data.get("programme_id") or None
     contact_ids = [int(i) for i in data.get("contacts") or []]
     initiative.contacts = (

@@ -10,6 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from secretariat.agenda.forms import ConfirmForm
 from secretariat.agenda.models import Meeting
 from secretariat.agenda.visibility import is_coordinator, visible_meetings
+from secretariat.archive import files as archive_files
+from secretariat.archive import filing
+from secretariat.archive import services as archive
 from secretariat.auth.models import Partner, User
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
@@ -193,6 +196,7 @@ def initiative(initiative_id: int):
     ]
     status_form.meeting_id.choices = _meeting_choices("No meeting")
     status_form.effective_date.data = utcnow().date()
+    item_reports = reports.reports_for(item)
     return render_template(
         "programme/initiative.html",
         initiative=item,
@@ -200,7 +204,11 @@ def initiative(initiative_id: int):
         may_report=reports.may_report(current_user, item),
         milestones=services.milestones(item),
         history=services.status_history(item),
-        reports=reports.reports_for(item),
+        reports=item_reports,
+        filed={
+            int(ref.split(":")[1]): record
+            for ref, record in filing.records_for([f"progress-report:{r.id}" for r in item_reports]).items()
+        },
         comments=reports.comments_for(item),
         status_form=status_form,
         milestone_form=MilestoneForm(formdata=None),
@@ -324,6 +332,11 @@ def submit_report(initiative_id: int):
         abort(403)
     if form.validate_on_submit():
         try:
+            attachments = [
+                archive.prepare_upload(upload.filename, upload.read())
+                for upload in form.attachments.data or []
+                if getattr(upload, "filename", "")
+            ]
             reports.submit_report(
                 item,
                 period_start=form.period_start.data,
@@ -331,7 +344,11 @@ def submit_report(initiative_id: int):
                 text=form.text.data,
                 milestones_done={int(x) for x in form.milestones_done.data or []},
                 actor=current_user,
+                attachments=attachments,
             )
+        except archive_files.FileRefused as refused:
+            db.session.rollback()
+            form.attachments.errors = [str(refused)]
         except services.ProgrammeRefused as refused:
             db.session.rollback()
             form.period_end.errors = [str(refused)]

@@ -179,3 +179,14 @@ def test_agenda_versions_minutes_and_reports_are_filed_automatically(client, coo
     assert "Progress report" in body
     body = page_text(client.get("/archive/", query_string={"q": "opening type:agenda"}))
     assert "Agenda v1 (circulated)" in body
+
+
+def test_the_meeting_page_lists_its_documents_the_user_may_open(client, coordinator):
+    from tests.agenda.helpers import make_meeting
+
+    meeting = make_meeting(coordinator, title="FMM15")
+    file_record(coordinator, "Chair's statement of FMM15", meeting_id=meeting.id)
+    file_record(coordinator, "Coordinators' briefing for FMM15", meeting_id=meeting.id, confidentiality="coordinators")
+    client.login(make_user("official").email)
+    body = page_text(client.get(f"/meetings/{meeting.id}"))
+    assert "Chair&#39;s statement of FMM15" in body and "briefing" not in body

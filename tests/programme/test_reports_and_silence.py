@@ -342,3 +342,50 @@ def test_start_form_and_partner_reminder(app, client, coordinator):
     official = app.test_client()
     official.login(make_user("official", partner_code="KZ").email)
     assert "your partner has not answered" in page_text(official.get("/"))
+
+
+def test_report_attachments_are_filed_in_the_archive(client, login_as, initiative):
+    import io
+
+    from secretariat.archive.models import Record
+    from tests.archive.helpers import pdf
+
+    login_as("official", partner_code="TH")
+    bad = client.submit(
+        f"/programme/initiatives/{initiative.id}/reports/new",
+        {**REPORT, "attachments": [(io.BytesIO(b"MZ" + b"\x00" * 64), "annex.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 400 and "programs cannot be archived" in page_text(bad)
+    assert db.session.scalar(sa.select(sa.func.count(ProgressReport.id))) == 0
+    ok = client.submit(
+        f"/programme/initiatives/{initiative.id}/reports/new",
+        {**REPORT, "attachments": [(io.BytesIO(pdf("Workshop agenda")), "workshop.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    record = db.session.scalar(sa.select(Record).where(Record.source_ref.like("progress-report:%")))
+    from secretariat.archive import services as archive
+
+    names = sorted(f.filename for f in archive.current_version(record).files)
+    assert names == ["report-ASEM-ECO-500.txt", "workshop.pdf"]
+    page = page_text(client.get(f"/programme/initiatives/{initiative.id}"))
+    assert f"/archive/records/{record.id}" in page
+
+
+def test_mandate_links_to_its_archive_record(client, coordinator):
+    from tests.archive.helpers import file_record
+
+    record = file_record(coordinator, "Chairman's Statement ASEM1", confidentiality="public")
+    item = make_initiative(coordinator, "ASEM-SOC-901")
+    client.login(coordinator.email)
+    base = {"code": item.code, "title": item.title, "pillar": "economic", "lead_partner": "SG", "version": "1"}
+    bad = client.submit(f"/programme/initiatives/{item.id}/edit", {**base, "mandate_record_id": "999999"})
+    assert bad.status_code == 400 and "no archive record number 999999" in page_text(bad)
+    assert (
+        client.submit(
+            f"/programme/initiatives/{item.id}/edit", {**base, "mandate_record_id": str(record.id)}
+        ).status_code
+        == 302
+    )
+    assert f"/archive/records/{record.id}" in page_text(client.get(f"/programme/initiatives/{item.id}"))
