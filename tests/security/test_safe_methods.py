@@ -1,0 +1,51 @@
+"""No GET request changes state: walking every page as every role leaves every table as it was."""
+
+import pytest
+import sqlalchemy as sa
+
+from secretariat.audit.models import AuditEntry
+from secretariat.extensions import db
+from tests.agenda.helpers import add, make_meeting, set_status
+from tests.archive.helpers import file_record
+from tests.factories import make_user
+from tests.programme.helpers import make_initiative
+from tests.routes import routes
+
+#: rows that reading legitimately touches: the session's own bookkeeping
+BOOKKEEPING = {"user_sessions", "login_attempts"}
+
+
+def table_counts() -> dict[str, int]:
+    """Rows per table; audit entries of refused access are security logging, not a change of state."""
+    db.session.expire_all()
+    counts = {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+        if table.name not in BOOKKEEPING | {"audit_entries", "audit_head"}
+    }
+    counts["audit_entries"] = db.session.scalar(
+        sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action != "access.denied")
+    )
+    return counts
+
+
+@pytest.mark.parametrize("role", ["official", "observer", "coordinator", "admin"])
+def test_get_requests_change_nothing(app, client, role):
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting", "circulated")
+    make_initiative(coordinator, "ASEM-ECO-123", lead="JP")
+    file_record(coordinator, "A record", meeting_id=meeting.id)
+    from secretariat.archive import services
+
+    services.sync()
+    client.login(make_user(role, mfa=False if role in ("official", "observer") else None).email)
+    before = table_counts()
+    visited = 0
+    for _endpoint, url in routes(app, "GET"):
+        for concrete in {url, url.replace("/1", f"/{meeting.id}", 1)}:
+            client.get(concrete)
+            visited += 1
+    assert visited > 40
+    assert table_counts() == before
