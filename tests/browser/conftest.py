@@ -33,7 +33,8 @@ CHROMIUM_ARGS = [
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def _missing(reason: str):
+def require(reason: str):
+    """A tool of the browser suite is missing: fail in CI (REQUIRE_BROWSER=1), skip elsewhere."""
     if os.environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
     pytest.skip(reason)
@@ -79,13 +80,13 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        _missing("Chromium is not installed (apt-get install chromium)")
+        require("Chromium is not installed (apt-get install chromium)")
     if not AXE.exists():
-        _missing("axe-core is not installed (npm install)")
+        require("axe-core is not installed (npm install)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed")
+        require("playwright is not installed")
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance

@@ -1,14 +1,20 @@
-"""Every page each role can reach by links: no WCAG 2.1 A/AA violation (axe-core), no request off this
-machine, no console error. The second factor is set up through the real pages on the way in."""
+"""Every page each role can reach by links: no WCAG 2.1 A/AA violation (axe-core), valid HTML (the Nu Html
+Checker), no request off this machine, no console error. The second factor is set up through the real
+pages on the way in."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pyotp
 import pytest
 
-from tests.browser.conftest import AXE
+from tests.browser.conftest import AXE, ROOT, require
+
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 #: links that are downloads or actions, not pages
 SKIP = (".ics", ".csv", "/files/", "/logout", "export", "/feed/")
@@ -34,8 +40,24 @@ def axe_violations(page) -> list[str]:
     return [f"{v['id']}: {v['nodes'][0]['target']}" for v in result["violations"]]
 
 
+def html_errors(folder: Path) -> list[str]:
+    """The Nu Html Checker's errors for every page saved in ``folder``."""
+    java = shutil.which("java")
+    if java is None or not VNU.exists():
+        require("Java and vnu-jar (npm install) to validate HTML")
+        return []
+    files = sorted(str(p) for p in folder.glob("*.html"))
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "gnu", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+
+
 @pytest.mark.parametrize("role", ["official", "observer", "coordinator", "admin"])
-def test_every_reachable_page_is_accessible_and_local(live_server, browser, role):
+def test_every_reachable_page_is_accessible_and_local(live_server, browser, role, tmp_path):
     base, credentials = live_server
     context = browser.new_context(bypass_csp=True)  # only so that the test can inject axe-core
     page = context.new_page()
@@ -53,6 +75,7 @@ def test_every_reachable_page_is_accessible_and_local(live_server, browser, role
         if response is None or response.status >= 400:  # a link to a page the role may not see is a bug too
             problems[path] = [f"status {response.status if response else 'none'}"]
             continue
+        (tmp_path / f"page{len(seen):03d}.html").write_text(response.text(), encoding="utf-8")
         violations = axe_violations(page)
         if violations:
             problems[path] = violations
@@ -70,5 +93,6 @@ def test_every_reachable_page_is_accessible_and_local(live_server, browser, role
     context.close()
     assert len(seen) >= 8, seen
     assert problems == {}
+    assert html_errors(tmp_path) == []
     assert outside == []
     assert console_errors == []
