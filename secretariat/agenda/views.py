@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from secretariat import csv_safe
 from secretariat.agenda import calendar as ical
 from secretariat.agenda import compare, feeds, items, minutes, proposals, services, timetable, tree, visibility
 from secretariat.agenda.forms import (
@@ -102,12 +103,6 @@ def meetings():
 CSV_FIELDS = ["code", "title", "kind", "sector", "start_date", "end_date", "city", "host", "format", "status", "chair"]
 
 
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start with these characters as formulas.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/export.csv")
 @requires(Permission.READ)
 def export_csv():
@@ -119,7 +114,7 @@ def export_csv():
     for m in rows:
         values = {name: getattr(m, name, None) for name in CSV_FIELDS}
         values["host"] = m.host.name if m.host else ""
-        writer.writerow([_csv_cell(values[name]) for name in CSV_FIELDS])
+        writer.writerow([csv_safe.cell(values[name]) for name in CSV_FIELDS])
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",

@@ -9,6 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from secretariat import csv_safe
 from secretariat.agenda.models import Meeting
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
@@ -32,12 +33,6 @@ REQUIRED = {"code", "title", "pillar", "lead_partner"}
 MAX_ROWS = 5000
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A leading =, +, - or @ would run as a spreadsheet formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export(initiatives: list[Initiative]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -45,7 +40,7 @@ def export(initiatives: list[Initiative]) -> str:
     for i in initiatives:
         writer.writerow(
             [
-                _cell(v)
+                csv_safe.cell(v)
                 for v in (
                     i.code,
                     i.title,
@@ -81,10 +76,6 @@ def _date(value: str, line: int, name: str, errors: list[str]) -> date | None:
         return None
 
 
-def _unformula(value: str) -> str:
-    return value[1:] if value[:2] in ("'=", "'+", "'-", "'@") else value
-
-
 def parse_and_import(text: str, *, actor) -> ImportResult:
     """Validate every row; import all of them, or nothing if any row is wrong. The caller commits.
 
@@ -106,7 +97,7 @@ def parse_and_import(text: str, *, actor) -> ImportResult:
         if line - 1 > MAX_ROWS:
             result.errors.append(f"Line {line}: more than {MAX_ROWS} rows; split the file.")
             break
-        row = {k: _unformula((v or "").strip()) for k, v in raw.items() if k}
+        row = {k: csv_safe.uncell((v or "").strip()) for k, v in raw.items() if k}
         errors: list[str] = []
         code = row.get("code", "").upper()
         for name in sorted(REQUIRED):
