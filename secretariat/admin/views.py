@@ -7,24 +7,19 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from secretariat.admin.forms import AuditFilterForm, EditUserForm, UserForm
 from secretariat.agenda.forms import ConfirmForm
 from secretariat.audit.models import AuditEntry
 from secretariat.auth import mfa, services
-from secretariat.auth.models import Partner, User, UserSession
+from secretariat.auth.choices import partner_choices
+from secretariat.auth.models import User, UserSession
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
 from secretariat.pagination import paginate
 from secretariat.timeutil import UTC
 
 bp = Blueprint("admin", __name__)
-
-
-def _partner_choices() -> list[SelectChoice]:
-    partners = db.session.scalars(sa.select(Partner).order_by(Partner.name)).all()
-    return [SelectChoice("", "Choose a partner")] + [SelectChoice(p.code, f"{p.name} ({p.code})") for p in partners]
 
 
 def _get_user(user_id: int) -> User:
@@ -53,7 +48,7 @@ def users():
 @requires(Permission.MANAGE_USERS)
 def create_user():
     form = UserForm()
-    form.partner.choices = _partner_choices()
+    form.partner.choices = partner_choices("Choose a partner", with_code=True)
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -78,7 +73,7 @@ def create_user():
 def edit_user(user_id: int):
     user = _get_user(user_id)
     form = EditUserForm(data=_form_data(user) if request.method == "GET" else None)
-    form.partner.choices = _partner_choices()
+    form.partner.choices = partner_choices("Choose a partner", with_code=True)
     if form.validate_on_submit():
         if user.id == current_user.id and (form.role.data != user.role or not form.active.data):
             flash("You cannot change your own role or deactivate yourself; ask another administrator.", "error")

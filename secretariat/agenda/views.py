@@ -28,6 +28,7 @@ from secretariat.agenda.forms import (
 )
 from secretariat.agenda.models import ItemType, Meeting, MeetingKind, MeetingStatus
 from secretariat.archive import services as archive_services
+from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db
@@ -47,11 +48,6 @@ def _meeting(meeting_id: int) -> Meeting:
 
 def _partners() -> list[Partner]:
     return list(db.session.scalars(sa.select(Partner).order_by(Partner.name)))
-
-
-def _partner_choices(blank: str | None = None) -> list[SelectChoice]:
-    choices = [SelectChoice(p.code, p.name) for p in _partners()]
-    return ([SelectChoice("", blank)] if blank is not None else []) + choices
 
 
 def _partner_names() -> dict[str, str]:
@@ -169,7 +165,7 @@ def _meeting_form_data(form: MeetingForm) -> dict:
 @requires(Permission.COORDINATE)
 def create_meeting():
     form = MeetingForm()
-    form.host.choices = _partner_choices("No host / not decided")
+    form.host.choices = partner_choices("No host / not decided")
     if form.validate_on_submit():
         m = services.create_meeting(_meeting_form_data(form), actor=current_user)
         db.session.commit()
@@ -189,7 +185,7 @@ def edit_meeting(meeting_id: int):
         form = MeetingForm(data={**initial, "host": m.host.code if m.host else "", "version": m.version})
     else:
         form = MeetingForm()
-    form.host.choices = _partner_choices("No host / not decided")
+    form.host.choices = partner_choices("No host / not decided")
     if form.validate_on_submit():
         try:
             changes = services.update_meeting(
@@ -231,7 +227,7 @@ def change_status(meeting_id: int):
 
 def _item_form(meeting: Meeting, formdata=True, **data) -> ItemForm:
     form = ItemForm(**({"formdata": None} if not formdata else {}), data=data or None)
-    form.lead_partners.choices = _partner_choices()
+    form.lead_partners.choices = partner_choices()
     return form
 
 
@@ -585,7 +581,7 @@ def edit_minutes(meeting_id: int):
     nodes = tree.agenda_nodes(m.id)
     outcomes = minutes.outcomes_by_item(current)
     ap_form = ActionPointForm(formdata=None)
-    ap_form.partner.choices = _partner_choices("Choose a partner")
+    ap_form.partner.choices = partner_choices("Choose a partner")
     ap_form.item_id.choices = [SelectChoice("", "The meeting as a whole")] + [
         SelectChoice(str(n.item.id), f"{n.number} {n.item.title}") for n in nodes
     ]
@@ -677,7 +673,7 @@ def print_minutes(meeting_id: int):
 def add_action_point(meeting_id: int):
     m = _meeting(meeting_id)
     form = ActionPointForm()
-    form.partner.choices = _partner_choices("Choose a partner")
+    form.partner.choices = partner_choices("Choose a partner")
     form.item_id.choices = [SelectChoice("", "")] + [
         SelectChoice(str(n.item.id), n.number) for n in tree.agenda_nodes(m.id)
     ]

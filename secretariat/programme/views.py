@@ -13,6 +13,7 @@ from secretariat.agenda.visibility import is_coordinator, visible_meetings
 from secretariat.archive import files as archive_files
 from secretariat.archive import filing
 from secretariat.archive import services as archive
+from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import Partner, User
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
@@ -46,11 +47,6 @@ def settle_deadlines():
     """Deadlines that passed while nobody looked are decided before any programme page is shown."""
     if current_user.is_authenticated and silence.settle_due():
         db.session.commit()
-
-
-def _partner_choices(blank: str | None = None) -> list[SelectChoice]:
-    partners = db.session.scalars(sa.select(Partner).order_by(Partner.name))
-    return ([SelectChoice("", blank)] if blank is not None else []) + [SelectChoice(p.code, p.name) for p in partners]
 
 
 def _meeting_choices(blank: str) -> list[SelectChoice]:
@@ -157,8 +153,8 @@ def partner_view(code: str | None = None):
 
 def _initiative_form(formdata=True, **data) -> InitiativeForm:
     form = InitiativeForm(**({"formdata": None} if not formdata else {}), data=data or None)
-    form.lead_partner.choices = _partner_choices("Choose the lead partner")
-    form.co_sponsors.choices = _partner_choices()
+    form.lead_partner.choices = partner_choices("Choose the lead partner")
+    form.co_sponsors.choices = partner_choices()
     form.programme_id.choices = [SelectChoice("", "None")] + [
         SelectChoice(str(p.id), p.title) for p in services.programmes()
     ]
