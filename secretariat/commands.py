@@ -15,6 +15,7 @@ from secretariat import seed
 from secretariat.auth import services, throttle
 from secretariat.auth.models import Role, User
 from secretariat.extensions import db
+from secretariat.ops import cli as ops_cli
 
 
 def _read_secret(prompt: str) -> str:
@@ -244,5 +245,7 @@ def register(app: Flask) -> None:
         archive_cli,
         purge_login_attempts_command,
         db_is_empty_command,
+        ops_cli.backup_command,
+        ops_cli.restore_command,
     ):
         app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Operations: online backups that restore and verify, readiness checks, structured logs."""
