@@ -29,7 +29,7 @@ def test_public_endpoints_are_exactly_the_short_list(app):
     assert (
         declared_public
         == PUBLIC_ENDPOINTS
-        == {"auth.login", "auth.set_password", "core.healthz", "agenda.calendar_feed"}
+        == {"auth.login", "auth.set_password", "core.healthz", "core.readyz", "agenda.calendar_feed"}
     )
 
 

@@ -17,6 +17,7 @@ EXPECTED = {
     "auth.login": PUBLIC,
     "auth.set_password": PUBLIC,
     "core.healthz": PUBLIC,
+    "core.readyz": PUBLIC,
     "agenda.calendar_feed": PUBLIC,  # the secret token in the URL is the credential
     "core.home": "signed_in",
     "auth.logout": "signed_in",

@@ -1,14 +1,17 @@
-"""The home dashboard and the health check."""
+"""The home dashboard and the probes: liveness (/healthz) and readiness (/readyz)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, current_app, render_template
 
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.core import dashboard
-from secretariat.extensions import db
+from secretariat.ops import readiness
 
 bp = Blueprint("core", __name__)
+
+#: a probe's answer is about this instant and this instance: no cache or proxy may keep it
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @bp.get("/")
@@ -20,10 +23,18 @@ def home():
 @bp.get("/healthz")
 @public
 def healthz():
-    """Liveness and database reachability for the load balancer; says nothing else."""
-    try:
-        db.session.execute(db.text("SELECT 1"))
-    except Exception:
-        current_app.logger.exception("health check: database unreachable")
-        abort(503)
-    return {"status": "ok"}
+    """Liveness: the process answers. Cheap and touching nothing, so a slow database never gets
+    a healthy process restarted; whether it can serve is /readyz's question."""
+    return {"status": "ok"}, 200, NO_STORE
+
+
+@bp.get("/readyz")
+@public
+def readyz():
+    """Readiness for the load balancer: database reachable, migrations at head, file store writable.
+    The answer carries no details; the causes go to the log."""
+    failures = readiness.problems()
+    if failures:
+        current_app.logger.error("readiness check failed: %s", "; ".join(failures))
+        return {"status": "unavailable"}, 503, NO_STORE
+    return {"status": "ready"}, 200, NO_STORE

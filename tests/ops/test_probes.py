@@ -1,0 +1,82 @@
+"""/healthz says the process is up; /readyz says whether this instance may take traffic, and why
+not only in the log."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
+
+from secretariat import create_app
+from secretariat.ops import readiness
+
+UNAVAILABLE = {"status": "unavailable"}
+
+
+def test_a_ready_instance(client):
+    alive = client.get("/healthz")
+    assert alive.status_code == 200 and alive.json == {"status": "ok"}
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json == {"status": "ready"}
+    assert response.headers["Cache-Control"] == alive.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_leaves_nothing_in_the_file_store(app, client):
+    assert client.get("/readyz").status_code == 200
+    assert list(Path(app.config["ARCHIVE_STORAGE"]).iterdir()) == []
+
+
+def test_unreachable_database_is_not_ready_but_alive(tmp_path, caplog):
+    # Nothing listens on port 1 of the loopback: the connection is refused at once.
+    down = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql://postgres:pw-never-logged@127.0.0.1:1/nothing",
+            "ARCHIVE_STORAGE": str(tmp_path / "files"),
+        },
+    )
+    client = down.test_client()
+    assert client.get("/healthz").status_code == 200
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/readyz")
+    assert response.status_code == 503 and response.json == UNAVAILABLE
+    assert "database unreachable" in caplog.text
+    assert "pw-never-logged" not in caplog.text
+
+
+def test_migrations_behind_the_release_are_not_ready(empty_instance):
+    client = empty_instance.test_client()
+    with empty_instance.app_context():
+        head = sorted(readiness.migration_heads())[0]
+        previous = ScriptDirectory(empty_instance.extensions["migrate"].directory).get_revision(head).down_revision
+        assert client.get("/readyz").status_code == 503  # a new database nobody migrated
+        upgrade(revision=previous)
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json == UNAVAILABLE  # one release behind
+        upgrade()
+        assert client.get("/readyz").status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def test_unwritable_file_store_is_not_ready(app, client, tmp_path, caplog):
+    # Tests run as root, for whom permissions do not stop a write: a path through a regular file does.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file")
+    storage = app.config["ARCHIVE_STORAGE"]
+    app.config["ARCHIVE_STORAGE"] = str(blocker / "archive-files")
+    try:
+        with caplog.at_level(logging.ERROR):
+            response = client.get("/readyz")
+    finally:
+        app.config["ARCHIVE_STORAGE"] = storage
+    assert response.status_code == 503 and response.json == UNAVAILABLE
+    assert "file store not writable" in caplog.text
+    assert str(blocker) not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/readyz"])
+def test_probes_answer_anonymous_get_only(client, url):
+    assert client.post(url).status_code in (400, 405)
