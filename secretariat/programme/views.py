@@ -220,14 +220,18 @@ def edit_initiative(initiative_id: int):
     item = services.get_initiative(initiative_id)
     if request.method == "GET":
         state = services.initiative_state(item)
+        # One dict: the state already names lead_partner and contacts (repeating them as keywords was a TypeError).
         form = _initiative_form(
             formdata=False,
-            **{**state, "start_date": item.start_date, "end_date": item.end_date},
-            lead_partner=item.lead_partner.code,
-            mandate_meeting_id=str(item.mandate_meeting_id or ""),
-            programme_id=str(item.programme_id or ""),
-            contacts=[str(u.id) for u in item.contacts],
-            version=item.version,
+            **{
+                **state,
+                "start_date": item.start_date,
+                "end_date": item.end_date,
+                "mandate_meeting_id": str(item.mandate_meeting_id or ""),
+                "programme_id": str(item.programme_id or ""),
+                "contacts": [str(u.id) for u in item.contacts],
+                "version": item.version,
+            },
         )
     else:
         form = _initiative_form()
