@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -29,7 +28,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     config_class.finalize(app.config)
-    _configure_logging(app)
+    from secretariat.ops import logs
+
+    logs.configure(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -47,6 +48,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     filters.init_app(app)
     security_headers.init_app(app)
     errors.init_app(app)
+    logs.init_app(app)  # last, so its before-request hook is the very first to run
     register_commands(app)
     return app
 
@@ -65,14 +67,6 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
-
-
-def _configure_logging(app: Flask) -> None:
-    app.logger.setLevel(app.config["LOG_LEVEL"])
-    if not app.logger.handlers and not app.testing:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s"))
-        app.logger.addHandler(handler)
 
 
 def register_extensions(app: Flask) -> None:
