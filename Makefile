@@ -30,7 +30,7 @@ run: setup
 	@echo ""
 	@echo "  ASEM Virtual Secretariat: sign in at http://$(HOST):$(PORT)/login"
 	@echo ""
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 demo-passwords: setup
 	$(FLASK) demo-passwords
