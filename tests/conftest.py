@@ -90,12 +90,13 @@ def _empty_archive() -> None:
     """Stored files and the search index start empty too."""
     from flask import current_app
 
-    from secretariat.archive.search import engine
+    from secretariat.archive.search import engine, pairs
 
     index = engine.get_index()
     index.reload()
     if index.searcher().num_docs:
         engine.delete_all(index)
+    (engine.index_path() / pairs.FILE_NAME).unlink(missing_ok=True)
     storage = Path(current_app.config["ARCHIVE_STORAGE"])
     if storage.exists():
         shutil.rmtree(storage)

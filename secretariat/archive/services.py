@@ -24,7 +24,7 @@ from secretariat.archive.models import (
     RecordVersion,
     SearchOutbox,
 )
-from secretariat.archive.search import engine
+from secretariat.archive.search import engine, pairs
 from secretariat.audit.models import AuditEntry
 from secretariat.audit.services import canonical_json
 from secretariat.auth.models import Partner
@@ -392,12 +392,16 @@ def rebuild(batch: int = 2000) -> int:
     from secretariat.programme.models import Initiative
 
     index = engine.get_index()
-    engine.delete_all(index)
-    db.session.execute(sa.delete(SearchOutbox))
-    db.session.commit()
     count = 0
     # A private session: the batches can be dropped as they go without touching the caller's objects.
     with Session(db.engine) as session:
+        # Which words are common is learned before any record is re-added (see search/pairs.py).
+        sample = list(session.scalars(sa.select(Record.id).order_by(sa.func.random()).limit(pairs.SAMPLE_SIZE)))
+        engine.learn_common_words(index, (f"{d['title']}\n{d['body']}" for d in _documents("record", sample, session)))
+        session.expunge_all()
+        engine.delete_all(index)
+        db.session.execute(sa.delete(SearchOutbox))
+        db.session.commit()
         for model, kind in ((Record, "record"), (Initiative, "initiative")):
             last = 0
             while True:

@@ -21,6 +21,7 @@ import tantivy
 from flask import current_app
 from markupsafe import Markup, escape
 
+from secretariat.archive.search import pairs
 from secretariat.archive.search.query import Clause, Plan
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -33,6 +34,7 @@ WRITER_HEAP = 64_000_000
 
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
+_paths: dict[int, Path] = {}  # id(index) -> its folder, where the common-word list lives too
 
 
 def build_schema() -> tantivy.Schema:
@@ -42,6 +44,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("record_id", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
     sb.add_text_field("body", stored=True, tokenizer_name="en_stem")
+    #: adjacent pairs of common words as single terms, for fast two-word phrases (see pairs.py)
+    sb.add_text_field("pairs", tokenizer_name="whitespace", index_option="freq")
     for name in ("type", "meeting_kind", "partners", "language", "tags", "confidentiality", "meeting_code"):
         sb.add_text_field(name, stored=name in ("type", "meeting_code"), tokenizer_name="raw", fast=True)
     sb.add_integer_field("year", stored=True, indexed=True, fast=True)
@@ -77,7 +81,19 @@ def get_index(path: Path | None = None) -> tantivy.Index:
                 path.mkdir(parents=True)
                 index = tantivy.Index(SCHEMA, path=key, reuse=True)
             _indexes[key] = index
+            _paths[id(index)] = path
         return index
+
+
+def common_words(index: tantivy.Index) -> frozenset[str]:
+    """The common-word list kept beside ``index`` (empty for an index opened elsewhere)."""
+    path = _paths.get(id(index))
+    return pairs.load(path) if path else frozenset()
+
+
+def learn_common_words(index: tantivy.Index, texts) -> frozenset[str]:
+    """Learn the common words from a sample of the archive; call before re-adding every record."""
+    return pairs.extend(_paths[id(index)], pairs.choose(texts))
 
 
 def document_count(index: tantivy.Index) -> int:
@@ -97,7 +113,10 @@ def writer(index: tantivy.Index, attempts: int = 50):
     raise RuntimeError("unreachable")
 
 
-def make_document(fields: dict) -> tantivy.Document:
+def make_document(fields: dict, common: frozenset[str] = frozenset()) -> tantivy.Document:
+    if common:
+        # Title and body apart, so the title's last word and the body's first make no pair.
+        fields = {**fields, "pairs": pairs.terms(fields["title"], common) + " " + pairs.terms(fields["body"], common)}
     return tantivy.Document(**fields)
 
 
@@ -129,7 +148,7 @@ class Access:
     see_embargoed: bool
 
 
-def _clause_query(index: tantivy.Index, clause: Clause) -> tantivy.Query:
+def _clause_query(index: tantivy.Index, clause: Clause, common: frozenset[str]) -> tantivy.Query:
     words = " ".join(clause.tokens)  # only \w tokens, lower-cased: nothing the parser could misread
     if clause.kind == "prefix":
         prefix = clause.tokens[0]
@@ -140,6 +159,16 @@ def _clause_query(index: tantivy.Index, clause: Clause) -> tantivy.Query:
             ]
         )
     if clause.kind == "phrase" or len(clause.tokens) > 1:
+        pair = pairs.phrase_term(clause.tokens, common)
+        if pair is not None:
+            # One posting list finds them; the phrase in the title still ranks first, as below.
+            in_title = index.parse_query(f'"{words}"', ["title"], field_boosts={"title": 2.0})
+            return tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "pairs", pair)),
+                    (tantivy.Occur.Should, in_title),
+                ]
+            )
         return index.parse_query(f'"{words}"', TEXT_FIELDS, field_boosts={"title": 2.0})
     return index.parse_query(words, TEXT_FIELDS, field_boosts={"title": 2.0})
 
@@ -148,12 +177,13 @@ def _regex_escape(text: str) -> str:
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
 
 
-def text_query(index: tantivy.Index, plan: Plan) -> tantivy.Query | None:
+def text_query(index: tantivy.Index, plan: Plan, common: frozenset[str] = frozenset()) -> tantivy.Query | None:
+    """The user's words as one query; with ``common``, two-word phrases of common words use their pair term."""
     if not plan.groups:
         return None
     musts = []
     for group in plan.groups:
-        queries = [_clause_query(index, c) for c in group]
+        queries = [_clause_query(index, c, common) for c in group]
         musts.append(
             queries[0]
             if len(queries) == 1
@@ -166,13 +196,20 @@ def _terms(name: str, values: list[str]) -> tantivy.Query:
     return tantivy.Query.term_set_query(SCHEMA, name, values)
 
 
-def full_query(index: tantivy.Index, plan: Plan, access: Access, filters: dict[str, list], now: datetime):
+def full_query(
+    index: tantivy.Index,
+    plan: Plan,
+    access: Access,
+    filters: dict[str, list],
+    now: datetime,
+    common: frozenset[str] = frozenset(),
+):
     """The user's words, their exclusions, the filters and the access rules, as one engine query."""
     parts: list[tuple] = []
-    text = text_query(index, plan)
+    text = text_query(index, plan, common)
     parts.append((tantivy.Occur.Must, text if text is not None else tantivy.Query.all_query()))
     for clause in plan.excluded:
-        parts.append((tantivy.Occur.MustNot, _clause_query(index, clause)))
+        parts.append((tantivy.Occur.MustNot, _clause_query(index, clause, common)))
     # Access rules as exclusions: measured 20% faster than the equivalent required terms at 1M records.
     hidden_levels = [level for level in ALL_LEVELS if level not in access.levels]
     if hidden_levels:
@@ -230,16 +267,19 @@ def search(
     index: tantivy.Index | None = None,
 ) -> Results:
     index = index or get_index()
+    common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
-    query, text = full_query(index, plan, access, filters, now or datetime.now(UTC))
+    query, text = full_query(index, plan, access, filters, now or datetime.now(UTC), common)
     if sort == "date" or text is None:
         result = searcher.search(query, limit, count=True, order_by_field="date", offset=offset)
     else:
         result = searcher.search(query, limit, count=True, offset=offset)
     generator = None
     if text is not None:
-        generator = tantivy.SnippetGenerator.create(searcher, text, SCHEMA, "body")
+        # Highlighting needs the words of the body field, which the pair terms are not.
+        words = text_query(index, plan) if common else text
+        generator = tantivy.SnippetGenerator.create(searcher, words, SCHEMA, "body")
         generator.set_max_num_chars(220)
     hits = []
     for score, address in result.hits:
@@ -271,11 +311,12 @@ def search(
 def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list[dict]) -> None:
     """Delete then add: applying the same change twice gives the same index."""
     w = writer(index)
+    common = common_words(index)  # read while holding the writer: see pairs.py
     try:
         for key in doc_keys:
             w.delete_documents_by_term("doc_key", key)
         for fields in documents:
-            w.add_document(make_document(fields))
+            w.add_document(make_document(fields, common))
         w.commit()
         w.wait_merging_threads()
     except BaseException:

@@ -1,0 +1,104 @@
+"""Two-word phrases of common words, answered from one posting list instead of checking word positions.
+
+A phrase such as "united states" or "asia europe" is made of words that appear in a large share of
+the archive. Checking positions in every record that holds both words is what made such phrases the
+slow tail of search at 1,000,000 records (45 ms for one phrase, measured by bench/search.py). So each
+record also carries its adjacent pairs of *common* words as single terms ("united|states"); a
+two-word phrase of common words becomes one term lookup (0.3 ms in the same measurement). Phrases
+with a rarer word keep the positional query, which is fast because the rare word's list is short.
+Longer phrases keep it too: pairs alone would also match the pairs found in different places.
+
+Which words are common is learned from a sample of the archive when the index is rebuilt and kept
+beside the index. The list only ever grows, so a process holding an older list never asks for a
+pair that records indexed since then lack; writers read it after taking the index's single writer
+lock, searchers before opening the index snapshot, and a rebuild writes it before re-adding every
+record. Pairs match the words as typed (an exact phrase); the positional query also matches
+inflections (stemming), which only widens rare-word phrases.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+WORD = re.compile(r"\w+")  # the query parser's notion of a word (secretariat.archive.search.query)
+SEPARATOR = "|"  # never part of a word, so a pair term cannot collide with a word
+FILE_NAME = "common-words.txt"
+#: below this many records positional phrases are fast anyway, and a share means little
+MIN_SAMPLE = 1000
+SAMPLE_SIZE = 5000
+MIN_SHARE = 0.10
+MAX_WORDS = 400
+MAX_WORD_CHARS = 40  # the query parser cuts longer words
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[int, frozenset[str]]] = {}
+
+
+def choose(texts: Iterable[str]) -> frozenset[str]:
+    """The words found in at least MIN_SHARE of the sample's texts (at most MAX_WORDS of them)."""
+    counts: Counter[str] = Counter()
+    sampled = 0
+    for text in texts:
+        sampled += 1
+        counts.update(set(WORD.findall(text.lower())))
+    if sampled < MIN_SAMPLE:
+        return frozenset()
+    return frozenset(
+        word
+        for word, count in counts.most_common(MAX_WORDS)
+        if count >= MIN_SHARE * sampled
+        and len(word) <= MAX_WORD_CHARS
+        and unicodedata.normalize("NFKC", word) == word  # the parser normalizes queries so
+    )
+
+
+def terms(text: str, common: frozenset[str]) -> str:
+    """The pair terms of ``text``, space-separated (the field's tokenizer splits on whitespace)."""
+    if not common:
+        return ""
+    words = WORD.findall(text.lower())
+    return " ".join([a + SEPARATOR + b for a, b in zip(words, words[1:], strict=False) if a in common and b in common])
+
+
+def phrase_term(tokens: list[str], common: frozenset[str]) -> str | None:
+    """The single pair term answering this phrase, or None when the positional query must."""
+    if len(tokens) == 2 and tokens[0] in common and tokens[1] in common:
+        return tokens[0] + SEPARATOR + tokens[1]
+    return None
+
+
+def load(index_dir: Path) -> frozenset[str]:
+    """The common words kept beside the index (cached; re-read when the file changes)."""
+    path = index_dir / FILE_NAME
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return frozenset()
+    key = str(path)
+    with _lock:
+        cached = _cache.get(key)
+        if cached and cached[0] == mtime:
+            return cached[1]
+    words = frozenset(path.read_text(encoding="utf-8").split())
+    with _lock:
+        _cache[key] = (mtime, words)
+    return words
+
+
+def extend(index_dir: Path, words: Iterable[str]) -> frozenset[str]:
+    """Add ``words`` to the list kept beside the index (never removes one); returns the new list."""
+    merged = load(index_dir) | frozenset(words)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    # Written whole then renamed: a reader sees the old list or the new one, never half of it.
+    handle, temporary = tempfile.mkstemp(dir=index_dir, prefix=".common-words-")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write("\n".join(sorted(merged)) + "\n")
+    os.replace(temporary, index_dir / FILE_NAME)
+    return merged
