@@ -13,6 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from secretariat.auth.models import User, UserSession
 from secretariat.extensions import db
@@ -84,7 +85,10 @@ def load_user_from_session(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    row = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token)))
+    # The user (and their partner) come with the session row: one query per request, not two.
+    row = db.session.scalar(
+        sa.select(UserSession).where(UserSession.token_hash == _hash(token)).options(joinedload(UserSession.user))
+    )
     if row is None or str(row.user_id) != str(user_id) or row.revoked_at is not None:
         session.clear()
         return None

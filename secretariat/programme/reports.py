@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import joinedload, lazyload
 
 from secretariat import audit, events
 from secretariat.agenda.visibility import is_coordinator
@@ -119,6 +120,9 @@ def unreviewed_reports(limit: int = 20) -> list[ProgressReport]:
             .where(ProgressReport.reviewed_at.is_(None))
             .order_by(ProgressReport.submitted_at)
             .limit(limit)
+            # The dashboard names each report's initiative: one join, not a query per report
+            # (nor the initiatives' sponsors and contacts, which it does not show).
+            .options(joinedload(ProgressReport.initiative).options(lazyload("*")))
         )
     )
 

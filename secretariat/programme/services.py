@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import joinedload
 
 from secretariat import audit, events
 from secretariat.agenda.models import Meeting
@@ -108,7 +109,10 @@ def partner_by_code(code: str) -> Partner | None:
 
 
 def get_initiative(initiative_id: int) -> Initiative:
-    initiative = db.session.get(Initiative, initiative_id)
+    # Its page shows the work programme and the mandating meeting: joined here rather than two more queries.
+    initiative = db.session.get(
+        Initiative, initiative_id, options=[joinedload(Initiative.programme), joinedload(Initiative.mandate_meeting)]
+    )
     if initiative is None:
         abort(404)
     return initiative
@@ -139,6 +143,7 @@ def status_history(initiative: Initiative) -> list[StatusChange]:
             sa.select(StatusChange)
             .where(StatusChange.initiative_id == initiative.id)
             .order_by(StatusChange.effective_date, StatusChange.id)
+            .options(joinedload(StatusChange.meeting))  # each step names its meeting: one join, not N queries
         )
     )
 

@@ -193,6 +193,17 @@ def all_procedures() -> list[SilenceProcedure]:
     return list(db.session.scalars(sa.select(SilenceProcedure).order_by(SilenceProcedure.deadline.desc())))
 
 
+def procedures_for(initiative_id: int) -> list[SilenceProcedure]:
+    """The procedures about one initiative, newest deadline first (not every procedure, filtered in Python)."""
+    return list(
+        db.session.scalars(
+            sa.select(SilenceProcedure)
+            .where(SilenceProcedure.initiative_id == initiative_id)
+            .order_by(SilenceProcedure.deadline.desc())
+        )
+    )
+
+
 def awaiting_partner(partner_id: int) -> list[SilenceProcedure]:
     """Open procedures on which this partner has taken no position yet."""
     answered = sa.select(SilencePosition.procedure_id).where(SilencePosition.partner_id == partner_id)

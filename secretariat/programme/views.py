@@ -50,10 +50,11 @@ def settle_deadlines():
 
 
 def _meeting_choices(blank: str) -> list[SelectChoice]:
-    query = visible_meetings(sa.select(Meeting), current_user).order_by(Meeting.start_date.desc())
+    # Only the four columns the option shows: every meeting is listed (thousands), so no full objects.
+    query = visible_meetings(sa.select(Meeting.id, Meeting.start_date, Meeting.code, Meeting.title), current_user)
     return [SelectChoice("", blank)] + [
         SelectChoice(str(m.id), f"{m.start_date:%Y-%m-%d} {m.code or ''} {m.title}".replace("  ", " "))
-        for m in db.session.scalars(query)
+        for m in db.session.execute(query.order_by(Meeting.start_date.desc()))
     ]
 
 
@@ -190,13 +191,16 @@ def initiative(initiative_id: int):
     status_form.status.choices = [
         SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(item.status)]
     ]
-    status_form.meeting_id.choices = _meeting_choices("No meeting")
+    coordinator = is_coordinator(current_user)
+    # The status form is shown to coordinators only, and only while a change is possible.
+    changeable = coordinator and bool(status_form.status.choices)
+    status_form.meeting_id.choices = _meeting_choices("No meeting") if changeable else []
     status_form.effective_date.data = utcnow().date()
     item_reports = reports.reports_for(item)
     return render_template(
         "programme/initiative.html",
         initiative=item,
-        coordinator=is_coordinator(current_user),
+        coordinator=coordinator,
         may_report=reports.may_report(current_user, item),
         milestones=services.milestones(item),
         history=services.status_history(item),
@@ -210,7 +214,7 @@ def initiative(initiative_id: int):
         milestone_form=MilestoneForm(formdata=None),
         comment_form=CommentForm(formdata=None),
         today=utcnow().date(),
-        procedures=[p for p in silence.all_procedures() if p.initiative_id == item.id],
+        procedures=silence.procedures_for(item.id),
     )
 
 
