@@ -1,0 +1,189 @@
+"""Server time and SQL queries per request for every main page, in-process (Flask test client, signed in).
+
+Reads the database and index that bench/data.py filled (same --instance, or DATABASE_URL). Each page
+is requested --requests times (after a warm-up) and timed; a bare route of the same app (/healthz)
+is timed the same way in the same run, so the ratio page/bare means something on a busy machine.
+
+    python bench/pages.py                          # official and coordinator, 200 requests per page
+    python bench/pages.py --roles official --requests 50
+    python bench/pages.py --profile meeting        # cProfile of one page (top functions by own time)
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH.parent), str(BENCH)]
+
+from data import BENCH_PASSWORD, DEFAULT_INSTANCE, configure  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def targets() -> dict[str, str]:
+    """The URL of each main page, on the fullest objects an official may open."""
+    import sqlalchemy as sa
+
+    from secretariat.agenda.models import AgendaItem, AgendaVersion, Meeting
+    from secretariat.archive.models import Record
+    from secretariat.extensions import db
+    from secretariat.programme.models import ProgressReport
+
+    meeting_id = db.session.scalar(
+        sa.select(AgendaItem.meeting_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(Meeting.status == "closed", Meeting.kind != "coordinators")
+        .where(sa.exists().where(AgendaVersion.meeting_id == Meeting.id))
+        .group_by(AgendaItem.meeting_id)
+        .order_by(sa.func.count().desc(), AgendaItem.meeting_id)
+        .limit(1)
+    )
+    initiative_id = db.session.scalar(
+        sa.select(ProgressReport.initiative_id)
+        .group_by(ProgressReport.initiative_id)
+        .order_by(sa.func.count().desc(), ProgressReport.initiative_id)
+        .limit(1)
+    )
+    record_id = db.session.scalar(
+        sa.select(sa.func.min(Record.id)).where(
+            Record.confidentiality == "restricted",
+            Record.current_version == 2,
+            Record.withdrawn_at.is_(None),
+            Record.embargo_until.is_(None),
+        )
+    )
+    return {
+        "dashboard": "/",
+        "meetings": "/meetings/",
+        "meeting": f"/meetings/{meeting_id}",
+        "compare": f"/meetings/{meeting_id}/compare?from=v1&to=v5",
+        "initiatives": "/programme/",
+        "initiative": f"/programme/initiatives/{initiative_id}",
+        "search": "/archive/?q=water",
+        "search-filtered": "/archive/?q=trade+year:2005..2015",
+        "record": f"/archive/records/{record_id}",
+    }
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn, _cursor, statement, *_args, **_kwargs):
+        self.count += 1
+        self.statements.append(" ".join(statement.split())[:200])
+
+
+def measure(client, url: str, requests: int, engine) -> tuple[list[float], int]:
+    """Times of `requests` GETs (after 5 warm-up ones) and the SQL queries of one request."""
+    for _ in range(5):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    with QueryCounter(engine) as counter:
+        client.get(url)
+    times = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return times, counter.count
+
+
+def signed_in_client(app, role: str):
+    from tests.factories import Client
+
+    app.test_client_class = Client
+    client = app.test_client()
+    with app.app_context():  # the login helper reads the TOTP secret when a code is asked for
+        response = client.login(f"bench-{role}@example.org", BENCH_PASSWORD)
+    assert response.status_code == 302 and not response.headers["Location"].startswith("/login"), response.headers
+    return client
+
+
+def profile(client, url: str, requests: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
+    stats.print_stats(30)
+    stats.sort_stats("cumulative").print_stats(40)
+    print(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--instance", default=DEFAULT_INSTANCE)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--roles", default="official,coordinator")
+    parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
+    parser.add_argument("--profile", metavar="PAGE", help="profile this page instead of timing")
+    parser.add_argument("--sql", metavar="PAGE", help="print the SQL statements of one request to this page")
+    args = parser.parse_args()
+    configure(args.instance)
+
+    from secretariat import create_app
+    from secretariat.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        urls = targets()
+        engine = db.engine
+        dialect = engine.dialect.name
+    chosen = [p for p in args.pages.split(",") if p] or list(urls)
+    print(f"database: {dialect}; {args.requests} requests per page, in-process; times in ms")
+    for role in args.roles.split(","):
+        client = signed_in_client(app, role)
+        if args.profile:
+            profile(client, urls[args.profile], args.requests)
+            continue
+        if args.sql:
+            with QueryCounter(engine) as counter:
+                client.get(urls[args.sql])
+            print(f"\n{role}: {counter.count} statements for {urls[args.sql]}")
+            print("\n".join(counter.statements))
+            continue
+        bare, bare_queries = measure(client, "/healthz", args.requests, engine)
+        bare_p95 = percentile(bare, 95)
+        print(f"\nsigned in as {role}")
+        print("| page | p50 | p95 | SQL queries | p95 / bare p95 | URL |\n|---|---:|---:|---:|---:|---|")
+        print(f"| bare (/healthz) | {statistics.median(bare):.2f} | {bare_p95:.2f} | {bare_queries} | 1.0 | /healthz |")
+        for name in chosen:
+            times, queries = measure(client, urls[name], args.requests, engine)
+            p95 = percentile(times, 95)
+            print(
+                f"| {name} | {statistics.median(times):.2f} | {p95:.2f} | {queries} | {p95 / bare_p95:.1f} "
+                f"| {urls[name]} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
