@@ -161,6 +161,8 @@ def archive_sweep_command(remove: bool) -> None:
     orphans, missing = archive.sweep_orphans(remove=remove)
     for sha in orphans:
         click.echo(f"orphan {sha}" + (" (removed)" if remove else ""))
+    for name in archive.sweep_temporaries(remove=remove):
+        click.echo(f"half-written {name}" + (" (removed)" if remove else ""))
     for sha in missing:
         click.echo(f"MISSING bytes for {sha}", err=True)
     click.echo(f"{len(orphans)} orphaned file(s), {len(missing)} missing.")

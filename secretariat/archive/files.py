@@ -214,6 +214,12 @@ def stored_hashes() -> set[str]:
     return {p.name for p in root.glob("*/*/*") if re.fullmatch(r"[0-9a-f]{64}", p.name)}
 
 
+def stray_temporaries() -> list[Path]:
+    """Half-written files: a writer killed between mkstemp and rename leaves its ``.incoming-`` file."""
+    root = storage_root()
+    return sorted(root.glob("*/*/.incoming-*")) if root.exists() else []
+
+
 # --- text extraction -------------------------------------------------------------------------------
 
 

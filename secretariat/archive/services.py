@@ -465,3 +465,12 @@ def sweep_orphans(*, remove: bool) -> tuple[list[str], list[str]]:
         for sha in orphans:
             files.blob_path(sha).unlink(missing_ok=True)
     return orphans, missing
+
+
+def sweep_temporaries(*, remove: bool) -> list[str]:
+    """Half-written uploads left by a killed writer (paths under the storage root)."""
+    found = files.stray_temporaries()
+    if remove:
+        for path in found:
+            path.unlink(missing_ok=True)
+    return [str(path.relative_to(files.storage_root())) for path in found]

@@ -145,27 +145,52 @@ def _with_db(url: str, name: str) -> str:
     return f"{head}://{authority}/{name}" + (f"?{query}" if query else "")
 
 
-@pytest.fixture
-def instance_factory(tmp_path):
-    """Build instances on the suite's database choice; everything is removed afterwards."""
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    databases = PostgresDatabases(admin_url) if admin_url else None
-    built: list[Instance] = []
+class Instances:
+    """Builds instances on the suite's database choice and removes their databases afterwards."""
 
-    def build(coordinators: int = 2, officials: int = 2, database_url: str | None = None) -> Instance:
-        root = tmp_path / f"instance{len(built)}"
+    def __init__(self, folder: Path):
+        self.folder = folder
+        admin_url = os.environ.get("TEST_DATABASE_URL")
+        self.databases = PostgresDatabases(admin_url) if admin_url else None
+        self.built: list[Instance] = []
+
+    def build(self, coordinators: int = 2, officials: int = 2, database_url: str | None = None) -> Instance:
+        root = self.folder / f"instance{len(self.built)}"
         if database_url is None:
-            database_url = databases.create() if databases else f"sqlite:///{root / 'secretariat.sqlite'}"
+            database_url = self.databases.create() if self.databases else f"sqlite:///{root / 'secretariat.sqlite'}"
         instance = make_instance(root, database_url, coordinators, officials)
-        built.append(instance)
+        self.built.append(instance)
         return instance
 
-    yield build
-    for instance in built:
-        if instance._engine is not None:
-            instance._engine.dispose()
-    if databases:
-        databases.drop_all()
+    def close(self) -> None:
+        for instance in self.built:
+            if instance._engine is not None:
+                instance._engine.dispose()
+        if self.databases:
+            self.databases.drop_all()
+
+
+@pytest.fixture
+def instance_factory(tmp_path):
+    """A fresh instance of one's own (e.g. on a private PostgreSQL cluster)."""
+    instances = Instances(tmp_path)
+    yield instances.build
+    instances.close()
+
+
+@pytest.fixture(scope="session")
+def shared_instance(tmp_path_factory):
+    """One instance for the tests that can share it (building one costs seconds on two busy cores).
+
+    Each test takes its own accounts with ``take``: a TOTP code is accepted once per 30-second step
+    and person, so two tests must never sign the same coordinator in.
+    """
+    instances = Instances(tmp_path_factory.mktemp("reliability"))
+    instance = instances.build(coordinators=40, officials=12)
+    pools = {role: iter(instance.data[role]) for role in ("coordinators", "officials")}
+    instance.take = lambda role, n: [next(pools[role]) for _ in range(n)]
+    yield instance
+    instances.close()
 
 
 class Server:
@@ -207,6 +232,33 @@ class Server:
         except OSError:
             return []
         return [int(pid) for pid in children.split()]
+
+    def worker_serving(self, client_port: int) -> int | None:
+        """The worker that has accepted the connection coming from ``client_port`` (None if none has yet)."""
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as fh:
+                for line in fh.readlines()[1:]:
+                    fields = line.split()
+                    local, remote, inode = (
+                        int(fields[1].rsplit(":", 1)[1], 16),
+                        int(fields[2].rsplit(":", 1)[1], 16),
+                        fields[9],
+                    )
+                    if (local, remote) == (self.port, client_port):
+                        inodes.add(f"socket:[{inode}]")
+        for pid in self.workers():
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(fd) in inodes:
+                        return pid
+                except OSError:
+                    continue
+        return None
 
     def log_text(self) -> str:
         if not self.log.closed:

@@ -33,7 +33,7 @@ TARGETS = {
 
 
 def signed_in_browsers(server, instance) -> list[Browser]:
-    people = instance.data["coordinators"][:CLIENTS]
+    people = instance.take("coordinators", CLIENTS)
     browsers = [Browser(server.base) for _ in people]
     with ThreadPoolExecutor(8) as pool:
         list(
@@ -55,8 +55,8 @@ def outcome(answer) -> str:
     return f"unexpected {answer.status}"
 
 
-def test_concurrent_saves_are_applied_or_refused_never_lost(instance_factory, serve):
-    instance = instance_factory(coordinators=CLIENTS)
+def test_concurrent_saves_are_applied_or_refused_never_lost(shared_instance, serve):
+    instance = shared_instance
     server = serve(instance)
     browsers = signed_in_browsers(server, instance)
     for target in TARGETS:

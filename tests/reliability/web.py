@@ -94,7 +94,7 @@ class Browser:
         on_started=None,
     ) -> Answer:
         """POST a multipart form. With ``chunk`` and ``pause`` the body goes out slowly, like a poor
-        connection; ``on_started`` is called once the first part of the body has been sent."""
+        connection; ``on_started(connection)`` is called once the first part of the body has been sent."""
         body, content_type = multipart(fields, files)
         headers = self._headers({"Content-Type": content_type, "Content-Length": str(len(body))})
         conn = self._connection()
@@ -106,7 +106,7 @@ class Browser:
         for offset in range(0, len(body), step):
             conn.send(body[offset : offset + step])
             if offset == 0 and on_started is not None:
-                on_started()
+                on_started(conn)
             if pause:
                 time.sleep(pause)  # the client's pace, not a wait for the server
         return self._read(conn)
@@ -154,6 +154,11 @@ def multipart(fields: list[tuple[str, str]], files: list[tuple[str, str, bytes]]
         parts.append(head.encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def image_file(size: int) -> bytes:
+    """Random bytes behind a PNG signature: archived as an image, with no text to extract."""
+    return b"\x89PNG\r\n\x1a\n" + os.urandom(size - 8)
 
 
 def text_file(size: int, token: str) -> bytes:
@@ -229,3 +234,10 @@ def pick_form(html: str, action: str, page: str) -> tuple[str, list[tuple[str, s
         if action in target and any(name == "csrf_token" for name, _ in form["fields"]):
             return target, form["fields"]
     raise AssertionError(f"no form posting to {action} on the page")
+
+
+def file_record(browser: Browser, title: str, files: list[tuple[str, bytes]], **slow) -> Answer:
+    """File an archive record with ``files`` (name, bytes) through the form, as a coordinator does."""
+    action, fields = browser.form("/archive/records/new")
+    fields = replace(fields, title=title, record_date="2026-11-27", confidentiality="restricted")
+    return browser.post_multipart(action, fields, [("files", name, data) for name, data in files], **slow)
