@@ -42,7 +42,8 @@ def backup(target: Path) -> dict:
     """Write a backup of this instance into ``target`` (new or empty); return the manifest."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} is not an empty folder: a backup is only written into a new or empty one.")
-    target.mkdir(parents=True, exist_ok=True)
+    # Owner only: a backup holds everything, password hashes and second-factor secrets included.
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         if db.engine.dialect.name == "postgresql":
             database_file, described = _dump_postgresql(target)

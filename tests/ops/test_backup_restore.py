@@ -67,6 +67,7 @@ def test_backup_restores_into_an_empty_instance_with_everything_verified(app, cl
 
     result = runner.invoke(args=["backup", str(tmp_path / "backup")])
     assert result.exit_code == 0, result.output
+    assert (tmp_path / "backup").stat().st_mode & 0o777 == 0o700  # owner only: it holds every secret hash
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert manifest["row_counts"] == before["row_counts"]
     assert manifest["row_counts"]["agenda_versions"] == 3 and manifest["row_counts"]["progress_reports"] == 1
