@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: setup run serve test lint demo-passwords clean
+.PHONY: setup run serve test lint demo-passwords clean security-scan
 
 # The virtual environment is rebuilt when the pinned requirements change.
 $(VENV)/.installed: requirements.lock
@@ -44,5 +44,18 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/bandit --quiet --recursive secretariat --configfile pyproject.toml
 
+## make security-scan: wapiti3 and sqlmap against a fresh demo instance on 127.0.0.1, signed in as an official
+## and a coordinator; fails on any finding. Reports in security-reports/ (about 15 minutes).
+# The scanners get their own virtualenv: wapiti3 pins an older Flask than the application's.
+SCAN_VENV := .venv-scan
+$(SCAN_VENV)/.installed: security/requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r security/requirements-scan.txt
+	touch $@
+
+security-scan: setup $(SCAN_VENV)/.installed
+	$(BIN)/python security/scan.py --scanners $(SCAN_VENV)/bin --reports security-reports
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SCAN_VENV) .pytest_cache .ruff_cache
