@@ -91,7 +91,8 @@ class Meeting(db.Model):
     #: IANA zone of the venue: times are shown in it
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     start_date: Mapped[date] = mapped_column(sa.Date, index=True)
-    end_date: Mapped[date] = mapped_column(sa.Date)
+    #: indexed: "upcoming" (the dashboard, the meeting list) is end_date >= today, a few rows of thousands
+    end_date: Mapped[date] = mapped_column(sa.Date, index=True)
     #: local start time on the first day, if known (the agenda timetable starts here)
     start_time: Mapped[time | None] = mapped_column(sa.Time)
     #: local end time on the last day, if known

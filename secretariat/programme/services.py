@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from secretariat import audit, events
 from secretariat.agenda.models import Meeting
@@ -151,7 +151,10 @@ def status_history(initiative: Initiative) -> list[StatusChange]:
 def mandated_by(meeting: Meeting) -> list[Initiative]:
     return list(
         db.session.scalars(
-            sa.select(Initiative).where(Initiative.mandate_meeting_id == meeting.id).order_by(Initiative.code)
+            sa.select(Initiative)
+            .where(Initiative.mandate_meeting_id == meeting.id)
+            .order_by(Initiative.code)
+            .options(lazyload("*"))  # the meeting page shows code, title and reference: no sponsors or contacts
         )
     )
 
