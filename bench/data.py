@@ -327,6 +327,8 @@ def fill(conn, args, rng: random.Random, prose: Prose, password_hash: str) -> No
 
     item_id = 0
     version_id = 0
+    #: what the app files into the archive itself (agenda versions, progress reports): fill_archive's first records
+    filed: list[dict] = []
     types = ["discussion"] * 5 + ["information"] * 3 + ["decision"] * 2 + ["adoption", "break"]
     descriptions = [prose.paragraph(80, 300) for _ in range(400)]
     for m in meetings:
@@ -413,6 +415,17 @@ def fill(conn, args, rng: random.Random, prose: Prose, password_hash: str) -> No
             version_id += 1
             when = frozen - timedelta(days=(6 - number) * 7)
             kind = "adopted" if number == 5 and m["status"] != "circulated" else "circulated"
+            filed.append(
+                {
+                    "source_ref": f"agenda-version:{version_id}",
+                    "record_type": "agenda",
+                    "title": f"Agenda v{number} ({kind}): {m['title']}",
+                    "meeting_id": m["id"],
+                    "record_date": when.date(),
+                    "tags": "agenda",
+                    "partners": [],
+                }
+            )
             w.add(
                 agenda.AgendaVersion.__table__,
                 {
@@ -447,8 +460,8 @@ def fill(conn, args, rng: random.Random, prose: Prose, password_hash: str) -> No
         f"meetings: {len(meetings)}, agenda items: {item_id}, versions: {version_id} "
         f"in {time.perf_counter() - step:.0f} s"
     )
-    fill_programme(conn, w, args, rng, prose, meetings, users, partner_ids, now)
-    fill_archive(conn, w, args, rng, prose, meetings, partner_ids, coordinators, now)
+    fill_programme(conn, w, args, rng, prose, meetings, users, partner_ids, now, filed)
+    fill_archive(conn, w, args, rng, prose, meetings, partner_ids, coordinators, now, filed)
     db.session.remove()
 
 
@@ -476,7 +489,7 @@ def to_json(data: dict) -> str:
     return tree.to_json(data)
 
 
-def fill_programme(conn, w: Writer, args, rng, prose: Prose, meetings, users, partner_ids, now) -> None:
+def fill_programme(conn, w: Writer, args, rng, prose: Prose, meetings, users, partner_ids, now, filed) -> None:
     import sqlalchemy as sa
 
     from secretariat.programme import models as pm
@@ -577,6 +590,17 @@ def fill_programme(conn, w: Writer, args, rng, prose: Prose, meetings, users, pa
             text = prose.text(rng.randint(1, 4))
             period_end = today - timedelta(days=180 * k + rng.randint(0, 60))
             reports.append(ids["report"])
+            filed.append(
+                {
+                    "source_ref": f"progress-report:{ids['report']}",
+                    "record_type": "report",
+                    "title": f"Progress report {period_end - timedelta(days=180):%Y-%m}–{period_end:%Y-%m}",
+                    "meeting_id": None,
+                    "record_date": period_end,
+                    "tags": "progress report",
+                    "partners": [partner],
+                }
+            )
             w.add(
                 pm.ProgressReport.__table__,
                 {
@@ -618,7 +642,7 @@ def fill_programme(conn, w: Writer, args, rng, prose: Prose, meetings, users, pa
     )
 
 
-def fill_archive(conn, w: Writer, args, rng, prose: Prose, meetings, partner_ids, coordinators, now) -> None:
+def fill_archive(conn, w: Writer, args, rng, prose: Prose, meetings, partner_ids, coordinators, now, filed) -> None:
     from secretariat.archive import models as am
     from secretariat.archive.services import seal
     from secretariat.audit.services import canonical_json
@@ -662,13 +686,17 @@ def fill_archive(conn, w: Writer, args, rng, prose: Prose, meetings, partner_ids
             "created_at": now,
             "updated_at": now,
         }
+        if n <= len(filed):  # filed by the application: restricted, never embargoed or withdrawn
+            spec = dict(filed[n - 1])
+            chosen = spec.pop("partners")
+            record.update(spec, confidentiality="restricted", embargo_until=None, withdrawn_at=None)
         w.add(am.Record.__table__, record)
         for p in chosen:
             w.add(am.record_partners, {"record_id": n, "partner_id": p})
         metadata = {
             "title": record["title"],
             "record_type": record["record_type"],
-            "record_date": day.isoformat(),
+            "record_date": record["record_date"].isoformat(),
             "meeting_id": record["meeting_id"],
             "language": record["language"],
             "description_source": text,
