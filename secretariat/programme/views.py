@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import defer, lazyload
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.forms import ConfirmForm
@@ -66,7 +67,12 @@ def _meeting_choices(blank: str) -> list[SelectChoice]:
 def initiatives():
     filters = services.InitiativeFilter.from_args(request.args)
     today = utcnow().date()
-    page = paginate(services.initiative_query(filters, today), request.args.get("page", 1, type=int), per_page=50)
+    # The list shows code, title, pillar, lead, the number of co-sponsors and status: not the summaries
+    # (kilobytes each) nor the contacts (user rows), which were loaded for 50 initiatives and never shown.
+    query = services.initiative_query(filters, today).options(
+        defer(Initiative.summary_source), defer(Initiative.summary_html), lazyload(Initiative.contacts)
+    )
+    page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
     late = {m.initiative_id for m in services.overdue_milestones(today, [i.id for i in page.items])}
     return render_template(
         "programme/initiatives.html",
