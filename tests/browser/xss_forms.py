@@ -36,10 +36,15 @@ class Field:
     options: list[str] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
     id: str = ""
+    hint: str = ""  # the text tied to it by aria-describedby (our forms say there when Markdown is formatted)
 
     @property
     def free_text(self) -> bool:
         return self.kind in ("line", "email", "textarea")
+
+    @property
+    def markdown(self) -> bool:
+        return self.kind == "textarea" and "**bold**" in self.hint
 
 
 @dataclass
@@ -104,9 +109,14 @@ class _Parser(HTMLParser):
         self._textarea: Field | None = None
         self._select: Field | None = None
         self._option: tuple[str | None, bool, list[str]] | None = None
+        self.hints: dict[str, str] = {}
+        self._hint: str | None = None
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
+        if a.get("id", "").endswith("-hint"):
+            self._hint = a["id"]
+            self.hints[self._hint] = ""
         if tag == "a" and "href" in a:
             self.links.append(urljoin(self.page, a["href"]))
         elif tag == "form":
@@ -140,12 +150,16 @@ class _Parser(HTMLParser):
             self._form.fields.append(self._select)
 
     def handle_data(self, data):
+        if self._hint is not None:
+            self.hints[self._hint] += data
         if self._textarea is not None:
             self._textarea.value += data
         if self._option is not None:
             self._option[2].append(data)
 
     def handle_endtag(self, tag):
+        if tag == "p":
+            self._hint = None
         if tag == "form" and self._form is not None:
             self.forms.append(self._form)
             self._form = None
@@ -181,4 +195,6 @@ def parse(html: str, page: str) -> tuple[list[Form], list[str]]:
     parser.close()
     for form in parser.forms:
         form.page = _local(page)
+        for f in form.fields:
+            f.hint = parser.hints.get(f"{f.id}-hint", "")
     return parser.forms, parser.links

@@ -48,7 +48,18 @@ async () => {
     for (const type of events) el.dispatchEvent(new Event(type, {bubbles: false}));
   }
   await new Promise((resolve) => setTimeout(resolve, 30));
-  return {found: found, text: document.title + '\\n' + (document.body ? document.body.innerText : '')};
+  // what the page shows of the payloads: text and attributes, but not the values of form fields
+  const shown = [];
+  const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement.closest('textarea, option, script, style')) shown.push(node.data);
+  }
+  for (const el of all) {
+    if (['input', 'textarea', 'select', 'option'].includes(el.tagName.toLowerCase())) continue;
+    for (const attr of Array.from(el.attributes)) shown.push(attr.value);
+  }
+  return {found: found, text: document.title + '\\n' + (document.body ? document.body.innerText : ''),
+          shown: shown.join('\\n')};
 }
 """
 
@@ -62,6 +73,7 @@ class Watcher:
         context.add_init_script(INIT_SCRIPT)
         self.page = context.new_page()
         self._events: list[str] = []
+        self.rendered = ""  # the text and attributes of the last page, form fields left out
         self.page.on("console", self._console)
         self.page.on("dialog", self._dialog)
 
@@ -78,6 +90,7 @@ class Watcher:
         self._events = []
         self.page.goto(url, wait_until="load")
         result = self.page.evaluate(INSPECT)
+        self.rendered = result["shown"]
         problems = list(self._events) + [f"injected {f}" for f in result["found"]]
         if "zz49zz" in result["text"]:
             problems.append("template injection: zz49zz in the page text")
