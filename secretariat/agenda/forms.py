@@ -17,7 +17,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from secretariat.agenda.models import ItemType, MeetingFormat, MeetingKind
 
@@ -58,7 +58,8 @@ class MeetingForm(FlaskForm):
     chair = StringField("Chair", validators=[Optional(), Length(max=200)])
     theme = StringField("Theme", validators=[Optional(), Length(max=300)])
     description_source = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
-    version = HiddenField()
+    # read with int(): anything but digits is a tampered form, refused with 400 rather than a 500
+    version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$", message="Reload the page and try again.")])
 
     def validate_end_date(self, field):
         if self.start_date.data and field.data and field.data < self.start_date.data:
@@ -79,7 +80,8 @@ class ItemForm(FlaskForm):
     )
     coordinator_notes = TextAreaField("Notes for coordinators only", validators=[Optional(), Length(max=5000)])
     parent_id = HiddenField()
-    version = HiddenField()
+    # read with int(): anything but digits is a tampered form, refused with 400 rather than a 500
+    version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$", message="Reload the page and try again.")])
 
     def item_data(self) -> dict:
         return {

@@ -16,7 +16,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from secretariat.archive.models import Confidentiality, RecordType
 
@@ -55,7 +55,8 @@ class RecordForm(FlaskForm):
     files = MultipleFileField("Files")
     keep_files = SelectMultipleField("Keep these files from the current version", validators=[Optional()])
     change_note = StringField("What changed in this version", validators=[Optional(), Length(max=1000)])
-    version = HiddenField()
+    # read with int(): anything but digits is a tampered form, refused with 400 rather than a 500
+    version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$", message="Reload the page and try again.")])
 
     def record_data(self) -> dict:
         return {

@@ -15,7 +15,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from secretariat.programme.models import InitiativeStatus, Pillar
 
@@ -39,7 +39,8 @@ class InitiativeForm(FlaskForm):
     mandate_record_id = IntegerField("Archive record of the mandate (its number)", validators=[Optional()])
     contacts = SelectMultipleField("Contact officials", validators=[Optional()])
     summary_source = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
-    version = HiddenField()
+    # read with int(): anything but digits is a tampered form, refused with 400 rather than a 500
+    version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$", message="Reload the page and try again.")])
 
     def initiative_data(self) -> dict:
         return {
