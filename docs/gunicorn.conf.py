@@ -5,6 +5,18 @@
 
 import multiprocessing
 import os
+import runpy
+from pathlib import Path
+
+# The project's own gunicorn.conf.py (read by default when no -c is given) holds hooks every
+# deployment needs, e.g. workers that stop listening at once on SIGTERM: take all of it first.
+globals().update(
+    {
+        k: v
+        for k, v in runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py")).items()
+        if not k.startswith("_")
+    }
+)
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # the reverse proxy's side only
 # Sync workers: one request at a time each. 2 x cores + 1 is the usual start; each worker takes
