@@ -6,6 +6,7 @@ import secrets
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from secretariat.extensions import db
@@ -38,9 +39,21 @@ def render_error(code: int, detail: str | None = None):
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
         message = f"The upload is larger than the {size} this site accepts. Nothing was saved."
-    return render_template(
-        "errors/error.html", code=code, title=title, message=detail or message, error_id=error_id
-    ), code
+    message = detail or message
+    try:
+        page = render_template("errors/error.html", code=code, title=title, message=message, error_id=error_id)
+    except Exception:  # the layout needs the database (the signed-in user) and the database is down
+        current_app.logger.exception("error_id=%s error page failed", error_id)
+        page = bare_page(title, message, error_id)
+    return page, code
+
+
+def bare_page(title: str, message: str, error_id: str) -> str:
+    """The error page without the layout, for when the layout itself cannot be drawn."""
+    return (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Error</title>"
+        f"<h1>{escape(title)}</h1><p>{escape(message)}</p><p>Error id: {escape(error_id)}</p></html>"
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -68,8 +81,5 @@ def init_app(app: Flask) -> None:
             page = render_template("errors/error.html", code=500, title=title, message=message, error_id=error_id)
         except Exception:  # the layout itself failed (e.g. database down): answer with bare HTML
             current_app.logger.exception("error_id=%s error page failed", error_id)
-            page = (
-                "<!doctype html><html lang=en><meta charset=utf-8><title>Error</title>"
-                f"<h1>{title}</h1><p>{message}</p><p>Error id: {error_id}</p></html>"
-            )
+            page = bare_page(title, message, error_id)
         return page, InternalServerError.code

@@ -54,11 +54,13 @@ def request_id() -> str:
 def user_id() -> int | None:
     """The signed-in user's id, if Flask-Login has loaded one; never queries the database."""
     user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None:
         return None
+    # Not user.is_authenticated: after a rollback it reloads an expired column, and with the database
+    # down that raised inside the error handler's own log call (tests/reliability/test_postgres_restart.py).
     try:
         identity = sa.inspect(user).identity  # the primary key, read without loading expired attributes
-    except sa.exc.NoInspectionAvailable:
+    except sa.exc.NoInspectionAvailable:  # the anonymous user
         return None
     return identity[0] if identity else None
 

@@ -1,10 +1,15 @@
 """The reliability suite: the application under gunicorn on 127.0.0.1, pushed with concurrency and faults.
 
-Each test gets its own instance: a fresh SQLite file in a temporary folder, or, when TEST_DATABASE_URL
-is set, a fresh PostgreSQL database created beside it (and dropped afterwards), so that the suite
-runs on the same database as the rest of the pass without touching the shared test database.
-The instance is migrated with ``flask db upgrade`` and filled by ``provision.py``; gunicorn serves it
-with two sync workers, as ``make run`` does.
+An instance is a fresh SQLite file in a temporary folder, or, when TEST_DATABASE_URL is set, a fresh
+PostgreSQL database created beside that one (and dropped afterwards), so that the suite runs on the
+pass's database without touching the shared test database. It is migrated with ``flask db upgrade``
+and filled by ``provision.py``. The tests share one instance where they can (building one takes
+seconds on two busy cores) and each starts its own gunicorn on it, with two sync workers as
+``make run`` does; the PostgreSQL restart test builds its own on a private cluster.
+
+Which pass runs what: the SQLite-writers test only the SQLite pass; the PostgreSQL-restart test both
+passes (it needs the server binaries, not TEST_DATABASE_URL); the others both, on the pass's database.
+Waits poll a condition with a deadline (``wait_until``); nothing sleeps to let the server catch up.
 """
 
 from __future__ import annotations
@@ -56,6 +61,14 @@ class Instance:
     env: dict[str, str]
     data: dict = field(default_factory=dict)
     _engine: sa.Engine | None = None
+    _pools: dict = field(default_factory=dict)
+
+    def take(self, role: str, n: int) -> list[dict]:
+        """``n`` accounts of a role ("coordinators", "officials") that no other test has signed in with:
+        a TOTP code is accepted once per 30-second step and person, so tests sharing an instance never
+        share a coordinator."""
+        pool = self._pools.setdefault(role, iter(self.data[role]))
+        return [next(pool) for _ in range(n)]
 
     @property
     def storage(self) -> Path:
@@ -180,15 +193,10 @@ def instance_factory(tmp_path):
 
 @pytest.fixture(scope="session")
 def shared_instance(tmp_path_factory):
-    """One instance for the tests that can share it (building one costs seconds on two busy cores).
-
-    Each test takes its own accounts with ``take``: a TOTP code is accepted once per 30-second step
-    and person, so two tests must never sign the same coordinator in.
-    """
+    """One instance for the tests that can share it (building one costs seconds on two busy cores);
+    each test takes its own accounts from it with ``Instance.take``."""
     instances = Instances(tmp_path_factory.mktemp("reliability"))
     instance = instances.build(coordinators=40, officials=12)
-    pools = {role: iter(instance.data[role]) for role in ("coordinators", "officials")}
-    instance.take = lambda role, n: [next(pools[role]) for _ in range(n)]
     yield instance
     instances.close()
 
@@ -299,4 +307,6 @@ def serve(request):
     for server in servers:
         server.stop()
         if getattr(request.node, "call_failed", False):
-            print(f"--- {server.log_path} (last 6000 characters) ---\n{server.log_text()[-6000:]}")
+            # Everything but the one-line-per-request access entries: warnings, errors and traces.
+            lines = [line for line in server.log_text().splitlines() if '"level": "INFO"' not in line]
+            print(f"--- {server.log_path}, without INFO entries ---\n" + "\n".join(lines)[-12000:])
