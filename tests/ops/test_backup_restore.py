@@ -173,3 +173,19 @@ def test_restore_refuses_a_folder_that_is_not_a_backup(app, runner, tmp_path):
     (tmp_path / "elsewhere").mkdir()
     result = runner.invoke(args=["restore", str(tmp_path / "elsewhere")])
     assert result.exit_code != 0 and "has no manifest.json" in result.output
+
+
+def test_restore_into_a_freshly_migrated_instance(app, runner, empty_instance, tmp_path):
+    """The usual way: `flask db upgrade` on the new server, then restore into its empty tables."""
+    from flask_migrate import upgrade
+
+    make_user("official")
+    assert runner.invoke(args=["backup", str(tmp_path / "backup")]).exit_code == 0
+    before, _ = database_facts(app)
+
+    with empty_instance.app_context():
+        upgrade()
+        result = empty_instance.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
+        assert result.exit_code == 0, result.output
+    after, _ = database_facts(empty_instance)
+    assert after == before
