@@ -42,6 +42,7 @@ def backup(target: Path) -> dict:
     """Write a backup of this instance into ``target`` (new or empty); return the manifest."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} is not an empty folder: a backup is only written into a new or empty one.")
+    created = not target.exists()
     # Owner only: a backup holds everything, password hashes and second-factor secrets included.
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -55,8 +56,11 @@ def backup(target: Path) -> dict:
         # only bytes that no row names). Files added after the snapshot are simply not copied.
         blob_files = _copy_blobs(described.pop("blobs"), target / "files")
     except BaseException:
+        # A half-written backup must not look like one: remove what this attempt wrote.
         for child in target.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if created:
+            target.rmdir()
         raise
     manifest = {
         "format": FORMAT,

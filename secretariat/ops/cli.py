@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 
 from secretariat.ops import backup as backups
 from secretariat.ops import restore as restores
@@ -19,6 +20,8 @@ def backup_command(path: Path) -> None:
         manifest = backups.backup(path)
     except (backups.BackupError, ValueError) as error:
         raise click.ClickException(str(error)) from error
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        raise click.ClickException(f"backup failed: {type(error).__name__}: {error}") from error
     rows = sum(manifest["row_counts"].values())
     blobs = len(manifest["files"]) - 1
     click.echo(
@@ -38,6 +41,8 @@ def restore_command(path: Path) -> None:
         report = restores.restore(path)
     except (restores.RestoreError, ValueError) as error:
         raise click.ClickException(str(error)) from error
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        raise click.ClickException(f"restore failed: {type(error).__name__}: {error}") from error
     click.echo(
         f"Restored {report.rows} rows in {report.tables} tables, {report.files} stored files, "
         f"{report.audit_entries} audit entries (backup of {report.manifest['created_at']})."

@@ -189,3 +189,16 @@ def test_restore_into_a_freshly_migrated_instance(app, runner, empty_instance, t
         assert result.exit_code == 0, result.output
     after, _ = database_facts(empty_instance)
     assert after == before
+
+
+def test_a_failed_backup_leaves_nothing_behind(app, runner, tmp_path):
+    coordinator = make_user("coordinator", partner_code="EU")
+    file_record(coordinator, "Chair's Statement", files=[("s.pdf", pdf("Hanoi"))])
+    storage = app.config["ARCHIVE_STORAGE"]
+    app.config["ARCHIVE_STORAGE"] = str(tmp_path / "elsewhere")  # the stored bytes cannot be found
+    try:
+        result = runner.invoke(args=["backup", str(tmp_path / "backup")])
+    finally:
+        app.config["ARCHIVE_STORAGE"] = storage
+    assert result.exit_code != 0 and "is missing; run `flask archive verify`" in result.output
+    assert not (tmp_path / "backup").exists()
