@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer, lazyload
 
 from secretariat.extensions import db
 from secretariat.programme import reports, services, silence
@@ -17,9 +18,13 @@ REPORT_INTERVAL = timedelta(days=180)
 
 def for_user(user, *, coordinator: bool) -> dict:
     today = utcnow().date()
+    # The home page counts these and names some by code and title: no summaries, sponsors or contacts.
     mine = list(
         db.session.scalars(
-            sa.select(Initiative).where(services.sponsored_by(user.partner_id)).order_by(Initiative.code)
+            sa.select(Initiative)
+            .where(services.sponsored_by(user.partner_id))
+            .order_by(Initiative.code)
+            .options(lazyload("*"), defer(Initiative.summary_source), defer(Initiative.summary_html))
         )
     )
     active = [i for i in mine if i.status in (InitiativeStatus.ENDORSED.value, InitiativeStatus.ONGOING.value)]
