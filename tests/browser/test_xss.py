@@ -8,28 +8,32 @@ keeps its known pages):
 2. Every POST form with free-text fields (text-like inputs and textareas) is submitted again and again,
    each time with the next payloads of the corpus (``tests/security/xss_payloads.txt``) in its
    free-text fields; other fields keep the page's values (a valid date, the selected or first option).
-   Payloads are dealt per class of field from one running cursor: single-line inputs, textareas (our
-   Markdown fields and plain reasons) and email inputs (only payloads that are valid email local parts,
-   a unique suffix added). Every form gets at least ``MIN_SUBMISSIONS`` submissions (if it is still
-   offered: a decision or a silence position can be given once), and forms carrying a class are
-   submitted until every payload has been stored in a field of that class at least once. Payloads
-   longer than a field's maxlength are cut to fit (counted); a field whose validation refuses a payload
-   (a time zone, a unique code) gets a plain value instead and is reported. Every submission must be
-   accepted (a redirect or a page without field errors): the test cannot pass by storing nothing.
-   Forms that change state irreversibly for the session (sign-out, password, second factor, session
-   resets) are excluded (see ``EXCLUDED``), and state transitions run last (``LAST``), so that proposals
-   and reports are made before meetings move on. New forms that appear (a proposal to decline, minutes
-   after a meeting is held) are found by walking again, up to ``ROUNDS`` times.
+   Payloads are dealt per class of field, in corpus order, those not yet tried in the class first:
+   single-line inputs (newlines become spaces), Markdown textareas (those whose hint says Markdown is
+   formatted), other textareas (reasons, notes, minutes) and email inputs (only the payloads that are
+   valid email local parts, with a unique suffix). Every form gets at least ``MIN_SUBMISSIONS``
+   submissions (while it is still offered: a decision or a silence position is given once); then the
+   forms with the most fields of a class are used in turn until every payload has been stored whole in
+   a field of every class. A payload longer than a field's maxlength is cut to fit (counted as tried,
+   not as whole); a field whose validation refuses payloads (a time zone) gets the page's value or a
+   plain one, and is reported. Every submission must be accepted (a redirect, or a page without field
+   errors): the test cannot pass by storing nothing. Forms that change state irreversibly for the
+   session (sign-out, password, second factor, session resets) are excluded (``EXCLUDED``, with the
+   reasons), and transitions run last (``LAST``), so that proposals and reports are made before meetings
+   move on. Forms that appear later (a proposal to decline, minutes once the agenda is adopted) are found
+   by walking again, up to ``ROUNDS`` times.
 3. GET forms (search, filters) get ``GET_PAYLOADS`` payloads each, and the result pages are loaded.
-4. Every page a role can reach whose HTML carries a payload number (lists, detail pages of what was
-   created, history, audit trail, edit forms refilled) is loaded in Chromium with the CSP bypassed
-   (so escaping and sanitizing are proven on their own), with a hook that every payload calls when it
-   runs (``__xss.push(N)`` or ``alert(N)``, N naming the payload), dialogs recorded, hover/focus/toggle
-   events fired on every element, and a check that nothing left in the DOM could run on a click
-   (event-handler attributes, ``javascript:`` URLs, frames, objects, ``<base>``). ``zz{{7*7}}zz`` must
-   never come out as ``zz49zz``. The redirect page of each form's first submission is also loaded, for
-   payloads echoed in flash messages. A subset of pages is loaded again with our CSP on, and any
-   ``securitypolicyviolation`` fails the test too.
+4. Chromium loads, with the CSP bypassed (so escaping and sanitizing are proven on their own): the answer
+   to each form's first submission (flash messages), the answer to every submission of an edit form
+   (the next submission overwrites those payloads), and every page each role reaches whose HTML carries
+   a payload number (lists, pages of what was created, history, comparisons, audit trail, edit forms
+   refilled). On each page a hook records every payload that runs (``__xss.push(N)`` or ``alert(N)``,
+   N naming the payload, also from frames), dialogs, hover/focus/toggle/animation events are fired on
+   every element, and anything left in the DOM that could run on a click is reported (event-handler
+   attributes, ``javascript:``/``data:`` URLs, frames, objects, ``<base>``, meta refresh).
+   ``zz{{7*7}}zz`` must never come out as ``zz49zz``. Every stored payload must have been seen rendered
+   (outside form fields) in a page Chromium loaded. A subset of pages is loaded again with our CSP on:
+   a ``securitypolicyviolation`` fails the test too.
 
 The summary (payloads, forms, fields, payloads × fields tried, pages loaded) is printed, and repeated in
 any assertion message.
@@ -50,6 +54,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
 
 from tests.browser.conftest import ROOT
 from tests.browser.test_accessibility import SKIP, sign_in
@@ -97,8 +102,6 @@ def load_payloads() -> dict[int, str]:
 
 
 def email_valid(payload: str) -> bool:
-    from email_validator import EmailNotValidError, validate_email
-
     try:
         validate_email(f"{payload}.x@example.org", check_deliverability=False)
     except EmailNotValidError:
@@ -195,6 +198,68 @@ class Campaign:
             sign_in(watcher.page, base, *credentials[role])
             self.contexts[role], self.watchers[role] = context, watcher
 
+    # --- the three steps -----------------------------------------------------------------------
+
+    def submit_everywhere(self):
+        """Find the POST forms, submit the payloads; walk again for the forms that appeared meanwhile."""
+        for _round in range(ROUNDS):
+            for role in ROLES:
+                self.walk(role, per_shape=FIND_PER_SHAPE)
+            fresh = {}
+            for key, (_role, pages) in self.forms.items():
+                shape = key.split()[1]
+                if key in self.done or not key.startswith("post") or not pages:
+                    continue
+                if shape in EXCLUDED:
+                    self.excluded[shape] = EXCLUDED[shape]
+                    continue
+                form = self.locate(key)
+                if form is not None and form.text_fields:
+                    fresh[key] = form
+            first = {k: f for k, f in fresh.items() if not LAST.search(k.split()[1])}
+            if not fresh:
+                break
+            self.run_forms(first or fresh)
+        self.top_up()
+
+    def reflect(self):
+        """GET forms (search, filters): payloads in their text fields, the result page loaded in Chromium."""
+        for key, (role, _pages) in list(self.forms.items()):
+            form = self.locate(key) if key.startswith("get") else None
+            if form is None or not form.text_fields:
+                continue
+            for _ in range(GET_PAYLOADS):
+                values, taken = {}, set()
+                for f in form.text_fields:
+                    number = self.deal("line", taken)
+                    values[f.name] = self.payloads[number].replace("\n", " ")
+                    self.tried[(key, f.name)].add(number)
+                self.submissions[key] += 1
+                self.look(role, form.action.split("?")[0] + "?" + urlencode(form.encode(values)), stored=False)
+
+    def look_everywhere(self, browser):
+        """Every page that shows a payload, as every role, in Chromium; a subset again with our CSP on."""
+        csp_pages = []
+        for role in (*ROLES, "observer"):
+            for path, html in self.walk(role, self.seeds).items():
+                if "zz49zz" in html:
+                    self.problems[f"{role} {path}"].append("template injection: zz49zz in the HTML")
+                shown = {int(n) for n in ID_RE.findall(html)} & set(self.payloads)
+                shape = pattern(path)
+                # each page shape once per role, then only for payloads Chromium has not yet seen in that shape
+                if shown and ((role, shape) not in self.shapes or {(shape, n) for n in shown} - self.pairs):
+                    self.shapes.add((role, shape))
+                    self.pairs |= {(shape, n) for n in shown}
+                    self.look(role, path)
+                    if role == "coordinator" and len(csp_pages) < CSP_SUBSET:
+                        csp_pages.append(path)
+        strict = browser.new_context()  # defence in depth: our CSP must not report a violation either
+        strict.add_cookies(self.contexts["coordinator"].cookies())
+        watcher = Watcher(strict)
+        for path in csp_pages:
+            self.look("coordinator", path, watcher=watcher)
+        strict.close()
+
     # --- HTTP ---------------------------------------------------------------------------------
 
     def get(self, role: str, path: str):
@@ -268,7 +333,7 @@ class Campaign:
             pages.pop(0)  # decided, given once, or moved on: try the next page that offered it
         return None
 
-    def fill(self, form: Form) -> tuple[dict[str, str], dict[str, tuple[str, int]]]:
+    def fill(self, form: Form) -> tuple[dict[str, str], dict[str, tuple[str, int, bool]]]:
         """The next payloads for the form's free-text fields: values by field, and (class, number, whole)."""
         values, dealt, taken = {}, {}, set()
         for f in form.text_fields:
@@ -403,14 +468,17 @@ class Campaign:
         self.problems[where].extend(p for p in problems if p not in self.problems[where])
 
     def summary(self) -> str:
-        fields = len(self.tried)
-        per_field = [len(v) for v in self.tried.values()] or [0]
+        post = {k: v for k, v in self.tried.items() if k[0].startswith("post")}
+        get = {k: v for k, v in self.tried.items() if k[0].startswith("get")}
+        per_field = [len(v) for v in post.values()] or [0]
         lines = [
             f"{len(self.payloads)} payloads ({len(self.order['email'])} valid as email local parts); "
-            f"{len(self.submissions)} forms with {fields} free-text fields, {sum(self.submissions.values())} "
-            f"accepted submissions; payloads x fields tried: {sum(per_field)} "
-            f"(each field {min(per_field)} to {max(per_field)} payloads); "
+            f"{len({k for k, _ in post})} POST forms with {len(post)} free-text fields, "
+            f"{sum(n for k, n in self.submissions.items() if k.startswith('post'))} accepted submissions; "
+            f"payloads x fields tried: {sum(per_field)} (each field {min(per_field)} to {max(per_field)}); "
             + ", ".join(f"{cls}: {len(self.met[cls])}/{len(self.order[cls])} payloads" for cls in self.order),
+            f"{len({k for k, _ in get})} GET forms with {len(get)} text fields: "
+            f"{sum(len(v) for v in get.values())} payloads x fields, each result page loaded",
             f"{self.truncated} values cut to a field's maxlength; {len(self.refused)} fields refuse payloads "
             f"by validation: {sorted(f'{k.split()[1]} {n}' for k, n in self.refused)}",
             f"excluded: {self.excluded}",
@@ -424,70 +492,9 @@ def test_no_payload_runs_in_any_page(xss_server, browser):
     payloads = load_payloads()
     assert len(payloads) >= 100
     campaign = Campaign(browser, base, credentials, payloads)
-
-    # 1-2: find the forms, submit the payloads, walk again for the forms that appeared
-    for _round in range(ROUNDS):
-        for role in ROLES:
-            campaign.walk(role, per_shape=FIND_PER_SHAPE)
-        fresh = {}
-        for key, (_role, pages) in campaign.forms.items():
-            form_shape = key.split()[1]
-            if key in campaign.done or not key.startswith("post") or not pages:
-                continue
-            if form_shape in EXCLUDED:
-                campaign.excluded[form_shape] = EXCLUDED[form_shape]
-                continue
-            form = campaign.locate(key)
-            if form is None or not form.text_fields:
-                continue
-            fresh[key] = form
-        first = {k: f for k, f in fresh.items() if not LAST.search(k.split()[1])}
-        if first:
-            campaign.run_forms(first)
-        elif fresh:
-            campaign.run_forms(fresh)
-        else:
-            break
-
-    campaign.top_up()
-    # 3: reflected: GET forms (search, filters) with payloads in their text fields
-    for key, (role, _pages) in list(campaign.forms.items()):
-        form = campaign.locate(key) if key.startswith("get") else None
-        if form is None or not form.text_fields:
-            continue
-        for _ in range(GET_PAYLOADS):
-            values = {}
-            taken = set()
-            for f in form.text_fields:
-                number = campaign.deal("line", taken)
-                values[f.name] = payloads[number].replace("\n", " ")
-                campaign.tried[(key, f.name)].add(number)
-            campaign.submissions[key] += 1
-            campaign.look(role, form.action.split("?")[0] + "?" + urlencode(form.encode(values)), stored=False)
-
-    # 4: every page that shows a payload, as every role, in Chromium
-    csp_pages = []
-    for role in (*ROLES, "observer"):
-        pages = campaign.walk(role, campaign.seeds)
-        for path, html in pages.items():
-            if "zz49zz" in html:
-                campaign.problems[f"{role} {path}"].append("template injection: zz49zz in the HTML")
-            shown = {int(n) for n in ID_RE.findall(html)} & set(payloads)
-            shape = pattern(path)
-            # each page shape once per role, then only for payloads Chromium has not yet seen in that shape
-            if shown and ((role, shape) not in campaign.shapes or {(shape, n) for n in shown} - campaign.pairs):
-                campaign.shapes.add((role, shape))
-                campaign.pairs |= {(shape, n) for n in shown}
-                campaign.look(role, path)
-                if role == "coordinator" and len(csp_pages) < CSP_SUBSET:
-                    csp_pages.append(path)
-    # defence in depth: the same pages with our CSP on must not report a violation
-    strict = browser.new_context()
-    strict.add_cookies(campaign.contexts["coordinator"].cookies())
-    watcher = Watcher(strict)
-    for path in csp_pages:
-        campaign.look("coordinator", path, watcher=watcher)
-    strict.close()
+    campaign.submit_everywhere()
+    campaign.reflect()
+    campaign.look_everywhere(browser)
 
     summary = campaign.summary()
     print("\n" + summary)
@@ -499,9 +506,11 @@ def test_no_payload_runs_in_any_page(xss_server, browser):
         }
         Path(os.environ["XSS_REPORT"]).write_text(json.dumps(details, indent=1), encoding="utf-8")
     assert campaign.failures == [], "\n".join([*campaign.failures, summary])
-    assert len(campaign.submissions) >= 10, summary
-    for cls in ("line", "textarea", "email"):
-        assert campaign.covered(cls), f"not every payload met a {cls} field\n{summary}"
+    assert len(campaign.capacity) >= 10, summary
+    for cls in campaign.order:
+        assert campaign.covered(cls), f"not every payload was stored whole in a {cls} field\n{summary}"
+    unseen = sorted(set(payloads) - campaign.shown)
+    assert not unseen, f"payloads stored but never seen rendered in a page Chromium loaded: {unseen}\n{summary}"
     found = [f"{where}: {problem}" for where, problems in campaign.problems.items() for problem in problems]
     named = [ID_RE.sub(lambda m: f"{m.group()} (payload {payloads.get(int(m.group()), '?')!r})", f) for f in found]
     assert not named, f"{len(named)} problems; the first ones:\n" + "\n".join(named[:40]) + f"\n{summary}"
