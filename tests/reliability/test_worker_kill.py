@@ -44,7 +44,7 @@ def test_killing_a_worker_mid_upload_loses_no_acknowledged_file(shared_instance,
 
         files = [(f"kill-{n}-{k}.png", image_file(FILE_SIZE)) for k in range(2)]
         try:
-            results[n] = file_record(browsers[n], f"upload-{n}", files, chunk=256 * 1024, on_started=started)
+            results[n] = file_record(browsers[n], f"upload-{n}", files, chunk=64 * 1024, on_started=started)
         except (OSError, http.client.HTTPException) as exc:
             results[n] = exc
 

@@ -1,4 +1,4 @@
-"""A small HTTP client for the reliability suite: one signed-in person per instance, like a browser.
+"""A small HTTP client for the reliability suite: one ``Browser`` per signed-in person.
 
 Built on http.client (no new dependency) because the suite needs what higher-level clients hide:
 a multipart body sent slowly, a fresh connection per request, and the raw answer of a dying server.
