@@ -1,10 +1,10 @@
 """SQLite under two gunicorn workers and sixteen concurrent writers: nothing locked, nothing lost.
 
 Eight officials propose agenda items and comment on an initiative, eight coordinators add agenda
-items and file archive records with files, all at once. No answer may be a 500 or mention a locked
-database, and every write the application acknowledged must be in the database afterwards.
-PostgreSQL needs no such test: its row locks are covered by test_postgres_restart and the lost-update
-test, so this one runs only on the SQLite pass.
+items, edit them and file archive records with files, all at once. No answer may be a 500 or mention
+a locked database, and every write the application acknowledged must be in the database afterwards.
+SQLite has one write lock for the whole database (writers wait up to the busy timeout); PostgreSQL
+locks rows, and its pass is covered by the lost-update and restart tests, so this runs on SQLite only.
 """
 
 from __future__ import annotations
@@ -34,12 +34,19 @@ def test_sixteen_writers_on_sqlite_lose_nothing(shared_instance, serve):
     people += [(p, False) for p in instance.take("officials", THREADS // 2)]
     start = threading.Barrier(THREADS)
 
+    added: dict[int, str] = {}  # thread → the last agenda item it added, which it edits next
+
     def write(n: int, browser: Browser, coordinator: bool, k: int):
         """One write of thread n; returns (kind, key) for what must be stored, and the answer."""
         key = f"w{n}-{k}"
-        if coordinator and k % 2 == 0:
+        if coordinator and k % 3 == 0:
             action, fields = browser.form(f"/meetings/{meeting}/items/new")
-            return ("item", key), browser.post(action, replace(fields, title=key, duration_minutes="15"))
+            answer = browser.post(action, replace(fields, title=key, duration_minutes="15"))
+            added[n] = answer.location.rpartition("#item-")[2]
+            return ("item", key), answer
+        if coordinator and k % 3 == 1:
+            action, fields = browser.form(f"/meetings/{meeting}/items/{added[n]}/edit")
+            return ("edit", key), browser.post(action, replace(fields, description_source=key))
         if coordinator:
             return ("record", key), file_record(browser, key, [(f"{key}.txt", text_file(20_000, key))])
         if k % 2 == 0:
@@ -66,6 +73,7 @@ def test_sixteen_writers_on_sqlite_lose_nothing(shared_instance, serve):
     assert refused == []
     stored = {
         "item": {r[0] for r in instance.rows("SELECT title FROM agenda_items")},
+        "edit": {r[0] for r in instance.rows("SELECT description_source FROM agenda_items")},
         "record": {r[0] for r in instance.rows("SELECT title FROM records")},
         "proposal": {r[0] for r in instance.rows("SELECT title FROM item_proposals")},
         "comment": {r[0] for r in instance.rows("SELECT text_source FROM programme_comments")},
