@@ -45,7 +45,7 @@ lint: setup
 	$(BIN)/bandit --quiet --recursive secretariat --configfile pyproject.toml
 
 ## make security-scan: wapiti3 and sqlmap against a fresh demo instance on 127.0.0.1, signed in as an official
-## and a coordinator; fails on any finding. Reports in security-reports/ (about 15 minutes).
+## and a coordinator; fails on any finding. Reports in security-reports/ (15 to 25 minutes on 2 cores).
 # The scanners get their own virtualenv: wapiti3 pins an older Flask than the application's.
 SCAN_VENV := .venv-scan
 $(SCAN_VENV)/.installed: security/requirements-scan.txt
