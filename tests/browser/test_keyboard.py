@@ -127,11 +127,14 @@ def test_a_coordinator_prepares_an_agenda_with_the_keyboard_alone(live_server, n
     choose(page, "som")
     tab_to(page, "Host partner")
     choose(page, "TH")
-    type_into(page, "First day", "10032027")  # dd/mm/yyyy in an en-GB browser
-    type_into(page, "Last day", "11032027")
-    type_into(page, "Start time (local)", "0930")
+    # Chromium orders the parts of dates and times by its own interface language (en-US here: month, day, year;
+    # hours, minutes, AM/PM) whatever the page's locale; the meeting page below proves they went in as meant.
+    type_into(page, "First day", "03102027")
+    type_into(page, "Last day", "03112027")
+    type_into(page, "Start time (local)", "0930AM")
     activate(page, "Create meeting", key="Space")
     assert page.locator("h1").inner_text() == title
+    assert "10 March 2027 – 11 March 2027, from 09:30" in page.locator(".facts").inner_text()
 
     activate(page, "Start drafting the agenda", key="Space")
     add_item_by_keyboard(page, "Opening", "adoption", 15)
