@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -154,15 +155,28 @@ def archive_reindex_command() -> None:
 
 @archive_cli.command("sweep")
 @click.option("--remove", is_flag=True, help="Delete the orphaned files (otherwise only list them)")
-def archive_sweep_command(remove: bool) -> None:
+@click.option(
+    "--grace-minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Keep files written more recently than this: they may belong to an upload in progress",
+)
+def archive_sweep_command(remove: bool, grace_minutes: int) -> None:
     """Find stored bytes without a row (after a crash) and rows whose bytes are missing."""
     from secretariat.archive import services as archive
 
-    orphans, missing = archive.sweep_orphans(remove=remove)
-    for sha in orphans:
-        click.echo(f"orphan {sha}" + (" (removed)" if remove else ""))
-    for name in archive.sweep_temporaries(remove=remove):
-        click.echo(f"half-written {name}" + (" (removed)" if remove else ""))
+    grace = timedelta(minutes=grace_minutes)
+    kept_note = f" (kept: written less than {grace_minutes} minutes ago, may be an upload in progress)"
+
+    def state(removed: bool) -> str:
+        return " (removed)" if removed else kept_note if remove else ""
+
+    orphans, missing = archive.sweep_orphans(remove=remove, grace=grace)
+    for sha, removed in orphans:
+        click.echo(f"orphan {sha}{state(removed)}")
+    for name, removed in archive.sweep_temporaries(remove=remove, grace=grace):
+        click.echo(f"half-written {name}{state(removed)}")
     for sha in missing:
         click.echo(f"MISSING bytes for {sha}", err=True)
     click.echo(f"{len(orphans)} orphaned file(s), {len(missing)} missing.")

@@ -7,6 +7,7 @@ import io
 import os
 import re
 import tempfile
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -176,6 +177,8 @@ def store(data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
     target = blob_path(digest)
     if target.exists():
+        # Fresh again: the orphan sweep spares recent files, and a row is about to point at this one.
+        os.utime(target)
         return digest
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -205,6 +208,14 @@ def hash_of_stored(sha256: str) -> str | None:
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def age_seconds(path: Path) -> float:
+    """How long ago the file was last written (0 if it is already gone)."""
+    try:
+        return max(0.0, time.time() - path.stat().st_mtime)
+    except FileNotFoundError:
+        return 0.0
 
 
 def stored_hashes() -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -455,22 +455,31 @@ def verify() -> VerifyReport:
     return report
 
 
-def sweep_orphans(*, remove: bool) -> tuple[list[str], list[str]]:
-    """Bytes on disk with no row (after a crash) and rows whose bytes are missing."""
+#: an upload in progress has its bytes on disk before its row is committed (bytes first, row later),
+#: so the sweep only removes files older than this: a crash's leftovers, never a live upload's
+SWEEP_GRACE = timedelta(hours=1)
+
+
+def sweep_orphans(*, remove: bool, grace: timedelta = SWEEP_GRACE) -> tuple[list[tuple[str, bool]], list[str]]:
+    """Bytes on disk with no row (after a crash), each with whether it was removed; rows whose bytes are missing."""
     on_disk = files.stored_hashes()
     known = set(db.session.scalars(sa.select(Blob.sha256)))
-    orphans = sorted(on_disk - known)
-    missing = sorted(known - on_disk)
-    if remove:
-        for sha in orphans:
+    orphans = []
+    for sha in sorted(on_disk - known):
+        old_enough = files.age_seconds(files.blob_path(sha)) >= grace.total_seconds()
+        if remove and old_enough:
             files.blob_path(sha).unlink(missing_ok=True)
+        orphans.append((sha, remove and old_enough))
+    missing = sorted(known - on_disk)
     return orphans, missing
 
 
-def sweep_temporaries(*, remove: bool) -> list[str]:
-    """Half-written uploads left by a killed writer (paths under the storage root)."""
-    found = files.stray_temporaries()
-    if remove:
-        for path in found:
+def sweep_temporaries(*, remove: bool, grace: timedelta = SWEEP_GRACE) -> list[tuple[str, bool]]:
+    """Half-written uploads left by a killed writer (paths under the storage root), each with whether removed."""
+    found = []
+    for path in files.stray_temporaries():
+        old_enough = files.age_seconds(path) >= grace.total_seconds()
+        if remove and old_enough:
             path.unlink(missing_ok=True)
-    return [str(path.relative_to(files.storage_root())) for path in found]
+        found.append((str(path.relative_to(files.storage_root())), remove and old_enough))
+    return found

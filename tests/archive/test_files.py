@@ -177,6 +177,8 @@ def test_orphans_and_missing_bytes_are_found(app, runner):
     result = runner.invoke(args=["archive", "sweep"])
     assert f"orphan {orphan}" in result.output and files.blob_path(orphan).exists()
     result = runner.invoke(args=["archive", "sweep", "--remove"])
+    assert "may be an upload in progress" in result.output and files.blob_path(orphan).exists()  # too recent
+    result = runner.invoke(args=["archive", "sweep", "--remove", "--grace-minutes", "0"])
     assert "(removed)" in result.output and not files.blob_path(orphan).exists()
     kept = services.current_version(record).files[0].blob_sha256
     files.blob_path(kept).unlink()

@@ -15,6 +15,7 @@ import http.client
 import os
 import signal
 import threading
+import time
 
 from tests.reliability.conftest import wait_until
 from tests.reliability.web import Browser, file_record, image_file
@@ -94,6 +95,11 @@ def test_killing_a_worker_mid_upload_loses_no_acknowledged_file(shared_instance,
     partial = next(iter(referenced))
     temp_path = instance.storage / partial[:2] / partial[2:4] / ".incoming-crashed"
     temp_path.write_bytes(b"half a file")
+    fresh_path = temp_path.with_name(".incoming-in-progress")
+    fresh_path.write_bytes(b"an upload still arriving")
+    crashed_long_ago = time.time() - 2 * 3600  # the sweep spares files of the last hour (uploads in flight)
+    for path in (orphan_path, temp_path):
+        os.utime(path, (crashed_long_ago, crashed_long_ago))
 
     swept = instance.flask("archive", "sweep", check=False)
     assert swept.returncode == 0, swept.stdout + swept.stderr
@@ -102,6 +108,7 @@ def test_killing_a_worker_mid_upload_loses_no_acknowledged_file(shared_instance,
     removed = instance.flask("archive", "sweep", "--remove", check=False)
     assert removed.returncode == 0, removed.stdout + removed.stderr
     assert not orphan_path.exists() and not temp_path.exists()
+    assert fresh_path.exists() and "may be an upload in progress" in removed.stdout
     for sha in referenced:
         assert (instance.storage / sha[:2] / sha[2:4] / sha).exists()
     verified = instance.flask("archive", "verify", check=False)
