@@ -79,3 +79,11 @@ def test_template_syntax_is_inert():
 
 def test_plain_text_strips_tags():
     assert plain_text("<p>Chair's <b>statement</b></p>") == "Chair's statement"
+
+
+def test_plain_text_is_text_with_entities_decoded_and_blocks_apart():
+    html = rich_text("Trade & *investment* < 5%\n\n- one\n- two")
+    text = plain_text(html)
+    assert "Trade & investment < 5%" in text
+    assert "<" not in text.replace("< 5%", "") and "&amp;" not in text
+    assert text.split() == ["Trade", "&", "investment", "<", "5%", "one", "two"]

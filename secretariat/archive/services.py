@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from secretariat import audit
 from secretariat.archive import files
@@ -284,9 +284,9 @@ def get_file(version: RecordVersion, file_id: int) -> RecordFile:
 # --- search index ---------------------------------------------------------------------------------
 
 
-def document_fields(record: Record, session=None) -> dict:
+def document_fields(record: Record, session=None, version: RecordVersion | None = None) -> dict:
     """The index entry of a record: its current version's text, facets and access attributes."""
-    version = current_version(record, session)
+    version = version or current_version(record, session)
     file_text = "\n".join(f.extracted_text for f in version.files) if version else ""
     end = embargo_end(record)
     meeting = record.meeting
@@ -351,7 +351,19 @@ def _documents(kind: str, ids: list[int], session=None) -> list[dict]:
         from secretariat.programme.models import Initiative
 
         return [initiative_fields(i) for i in session.scalars(sa.select(Initiative).where(Initiative.id.in_(ids)))]
-    return [document_fields(r, session) for r in session.scalars(sa.select(Record).where(Record.id.in_(ids)))]
+    records = session.scalars(
+        sa.select(Record).where(Record.id.in_(ids)).options(selectinload(Record.embargo_meeting))
+    ).all()
+    # The current versions of the whole batch in one query (with their files), not one per record.
+    current = {
+        v.record_id: v
+        for v in session.scalars(
+            sa.select(RecordVersion)
+            .join(Record, (Record.id == RecordVersion.record_id) & (Record.current_version == RecordVersion.number))
+            .where(Record.id.in_(ids))
+        )
+    }
+    return [document_fields(r, session, current.get(r.id)) for r in records]
 
 
 def sync(batch: int = 500) -> int:
@@ -387,7 +399,7 @@ def ensure_index() -> None:
         rebuild()
 
 
-def rebuild(batch: int = 2000) -> int:
+def rebuild(batch: int = 5000) -> int:
     """Recreate the whole index from the database: every record and every initiative."""
     from secretariat.programme.models import Initiative
 
@@ -408,7 +420,7 @@ def rebuild(batch: int = 2000) -> int:
                 ids = list(session.scalars(sa.select(model.id).where(model.id > last).order_by(model.id).limit(batch)))
                 if not ids:
                     break
-                engine.replace_documents(index, [], _documents(kind, ids, session))
+                engine.replace_documents(index, [], _documents(kind, ids, session), threads=2)
                 count += len(ids) if kind == "record" else 0
                 last = ids[-1]
                 session.expunge_all()

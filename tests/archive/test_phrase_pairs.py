@@ -134,3 +134,8 @@ def test_rebuild_learns_the_common_words_and_later_records_carry_their_pairs(app
     assert total == 7
     assert later.title in body
     assert re.search(r"<mark>Asia</mark>\s*<mark>Europe</mark>", body)
+
+
+def test_words_are_the_query_parsers_words_in_every_script():
+    for text in ["Chair's statement, 2nd ASEM-13 (Phnom Penh)", "Kỳ họp thứ 13; Gipfel für Asien_Europa", "a\tb\nc"]:
+        assert pairs.words_of(text) == pairs.WORD.findall(text.lower())

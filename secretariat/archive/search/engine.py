@@ -101,11 +101,11 @@ def document_count(index: tantivy.Index) -> int:
     return index.searcher().num_docs
 
 
-def writer(index: tantivy.Index, attempts: int = 50):
+def writer(index: tantivy.Index, attempts: int = 50, threads: int = 1):
     """The index's single writer; another process may hold it for a moment, so wait a little."""
     for attempt in range(attempts):
         try:
-            return index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            return index.writer(heap_size=WRITER_HEAP * threads, num_threads=threads)
         except ValueError:
             if attempt == attempts - 1:
                 raise
@@ -308,9 +308,9 @@ def search(
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list[dict]) -> None:
+def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list[dict], threads: int = 1) -> None:
     """Delete then add: applying the same change twice gives the same index."""
-    w = writer(index)
+    w = writer(index, threads=threads)
     common = common_words(index)  # read while holding the writer: see pairs.py
     try:
         for key in doc_keys:

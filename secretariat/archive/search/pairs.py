@@ -37,6 +37,9 @@ MIN_SHARE = 0.10
 MAX_WORDS = 400
 MAX_WORD_CHARS = 40  # the query parser cuts longer words
 
+#: every ASCII character that is not part of a word (as \w sees it) becomes a space
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
+
 _lock = threading.Lock()
 _cache: dict[str, tuple[int, frozenset[str]]] = {}
 
@@ -47,7 +50,7 @@ def choose(texts: Iterable[str]) -> frozenset[str]:
     sampled = 0
     for text in texts:
         sampled += 1
-        counts.update(set(WORD.findall(text.lower())))
+        counts.update(set(words_of(text)))
     if sampled < MIN_SAMPLE:
         return frozenset()
     return frozenset(
@@ -63,8 +66,16 @@ def terms(text: str, common: frozenset[str]) -> str:
     """The pair terms of ``text``, space-separated (the field's tokenizer splits on whitespace)."""
     if not common:
         return ""
-    words = WORD.findall(text.lower())
+    words = words_of(text)
     return " ".join([a + SEPARATOR + b for a, b in zip(words, words[1:], strict=False) if a in common and b in common])
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-cased words of ``text``, exactly as ``WORD.findall`` finds them."""
+    text = text.lower()
+    if text.isascii():  # the same words, found twice as fast (this runs on every record indexed)
+        return text.translate(_ASCII_NON_WORD).split()
+    return WORD.findall(text)
 
 
 def phrase_term(tokens: list[str], common: frozenset[str]) -> str | None:
