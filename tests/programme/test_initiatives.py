@@ -225,3 +225,30 @@ def test_rich_text_fields_are_inert(app, client, coordinator, payload):
     assert executable_bits(body) == []
     if "{{" in payload:
         assert "S {{7*7}}" in body and "R {{7*7}}" in body and "C {{7*7}}" in body and " 49" not in body
+
+
+def test_the_status_form_offers_the_meetings_near_today_only(client, coordinator):
+    today = utcnow().date()
+    recent = make_meeting(coordinator, title="Recent SOM", code="SOM-R", start_date=today, end_date=today)
+    old_day = today.replace(year=today.year - 10, day=1)
+    old = make_meeting(coordinator, title="Old SOM", code="SOM-O", start_date=old_day, end_date=old_day)
+    item = make_initiative(coordinator, "ASEM-ECO-321", lead="SG", status="proposed")
+    db.session.commit()
+    client.login(coordinator.email)
+    page = page_text(client.get(f"/programme/initiatives/{item.id}"))
+    assert f'value="{recent.id}"' in page and f'value="{old.id}"' not in page
+    response = client.submit(
+        f"/programme/initiatives/{item.id}/status",
+        {"status": "endorsed", "effective_date": today.isoformat(), "meeting_id": str(old.id)},
+        page=f"/programme/initiatives/{item.id}",
+    )
+    assert response.status_code == 302
+    db.session.refresh(item)
+    assert item.status == "proposed"  # a meeting outside the offered ones is refused, nothing changes
+    client.submit(
+        f"/programme/initiatives/{item.id}/status",
+        {"status": "endorsed", "effective_date": today.isoformat(), "meeting_id": str(recent.id)},
+        page=f"/programme/initiatives/{item.id}",
+    )
+    db.session.refresh(item)
+    assert item.status == "endorsed"
