@@ -73,7 +73,10 @@ def init_app(app: Flask) -> None:
     def unexpected_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # the database is gone; the session is discarded at teardown anyway
+            current_app.logger.warning("rollback failed after an unhandled error", exc_info=True)
         error_id = _error_id()
         current_app.logger.exception("error_id=%s unhandled error on %s %s", error_id, request.method, request.path)
         title, message = MESSAGES[500]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, g
-from flask_login import current_user
+
+from secretariat.ops.logs import user_id
 
 CSP_TEMPLATE = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
@@ -37,7 +38,9 @@ def init_app(app: Flask) -> None:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
         if app.config.get("HSTS"):
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if current_user and current_user.is_authenticated or response.mimetype == "text/html":
+        # logs.user_id() never queries: loading the user here would fail again inside the error
+        # page of a request that failed because the database was down (tests/reliability).
+        if user_id() is not None or response.mimetype == "text/html":
             # Pages may carry restricted content or CSRF tokens: never store them.
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
