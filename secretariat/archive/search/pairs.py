@@ -66,8 +66,16 @@ def terms(text: str, common: frozenset[str]) -> str:
     """The pair terms of ``text``, space-separated (the field's tokenizer splits on whitespace)."""
     if not common:
         return ""
-    words = words_of(text)
-    return " ".join([a + SEPARATOR + b for a, b in zip(words, words[1:], strict=False) if a in common and b in common])
+    pair_terms = []
+    previous = None  # the previous word, if it was common
+    for word in words_of(text):  # one pass, one set lookup a word: this runs on every record indexed
+        if word in common:
+            if previous is not None:
+                pair_terms.append(previous + SEPARATOR + word)
+            previous = word
+        else:
+            previous = None
+    return " ".join(pair_terms)
 
 
 def words_of(text: str) -> list[str]:
