@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload, lazyload
 
 from secretariat.agenda.models import MeetingKind
 from secretariat.archive import services
@@ -116,13 +117,18 @@ def run(args, user) -> SearchPage:
         limit=PER_PAGE,
     )
     wanted = {kind: [h.record_id for h in found.hits if h.kind == kind] for kind in ("record", "initiative")}
-    objects = {
-        ("record", r.id): r for r in db.session.scalars(sa.select(Record).where(Record.id.in_(wanted["record"])))
-    }
-    objects |= {
-        ("initiative", i.id): i
-        for i in db.session.scalars(sa.select(Initiative).where(Initiative.id.in_(wanted["initiative"])))
-    }
+    # A hit shows its title, type, date, meeting and badges: the lists a record or initiative
+    # carries (partners, files, contacts, co-sponsors) are not loaded for it.
+    records = (
+        sa.select(Record).where(Record.id.in_(wanted["record"])).options(lazyload("*"), joinedload(Record.meeting))
+    )
+    objects = {("record", r.id): r for r in db.session.scalars(records)}
+    initiatives = (
+        sa.select(Initiative)
+        .where(Initiative.id.in_(wanted["initiative"]))
+        .options(lazyload("*"), joinedload(Initiative.lead_partner))
+    )
+    objects |= {("initiative", i.id): i for i in db.session.scalars(initiatives)}
     result.total = found.total
     result.hits = [
         (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from secretariat.agenda.forms import ConfirmForm
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import visible_meetings
-from secretariat.archive import access, files, searching, services
+from secretariat.archive import access, facets, files, searching, services
 from secretariat.archive.forms import RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.auth.models import Partner
@@ -48,6 +48,9 @@ def search():
         kind_labels={k.value: k.label for k in MeetingKind} | {"none": "No meeting"},
         partner_names=partner_names | {"none": "No partner"},
         cleared=access.cleared(current_user),
+        facet=lambda name, param, labels: facets.render(
+            name, param, result.facets.get(name, []), result.chosen.get(param, []), labels
+        ),
     )
 
 
