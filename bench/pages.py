@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--instance", default=DEFAULT_INSTANCE)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--roles", default="official,coordinator")
-    parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
+    parser.add_argument("--pages", default="", help="comma-separated page names or URLs (default: all pages)")
     parser.add_argument("--profile", metavar="PAGE", help="profile this page instead of timing")
     parser.add_argument("--sql", metavar="PAGE", help="print the SQL statements of one request to this page")
     args = parser.parse_args()
@@ -193,7 +193,7 @@ def main() -> None:
             if name == "bare":
                 url, wall, cpu, queries = "/healthz", bare, bare_cpu, bare_queries
             else:
-                url = urls[name]
+                url = urls.get(name, name)  # a name above, or any URL
                 wall, cpu, queries = measure(client, url, args.requests, engine)
             print(
                 f"| {name} | {statistics.median(wall):.2f} | {percentile(wall, 95):.2f} | {statistics.median(cpu):.2f} "

@@ -35,7 +35,7 @@ TYPES = ["chairs_statement", "declaration", "minutes", "report", "concept_note",
 LEVELS = ["public", "restricted", "restricted", "restricted", "coordinators"]
 PARTNERS = ["EU", "JP", "CN", "DE", "FR", "TH", "VN", "KH", "SG", "IN", "KR", "GB", "ID", "MN", "NO"]
 KINDS = ["summit", "fmm", "ministerial", "som", "coordinators", "none"]
-OFFICIAL = engine.Access(levels=("public", "restricted"), see_withdrawn=False, see_embargoed=False)
+OFFICIAL = engine.Access(cleared=False)
 
 
 def paragraphs() -> list[str]:
@@ -81,6 +81,14 @@ def corpus(n: int, seed: int = 1996):
 
 
 def queries(rng: random.Random, count: int) -> list[str]:
+    return [rng.choice(POOLS[name]) for name in itertools.islice(itertools.cycle(POOLS), count)]
+
+
+def kind_of(query: str) -> str:
+    return next(name for name, pool in POOLS.items() if query in pool)
+
+
+def _pools() -> dict[str, list[str]]:
     common = ["government", "people", "congress", "peace", "war", "states", "public", "country", "nation", "law"]
     rare = [
         "arbitration",
@@ -121,14 +129,23 @@ def queries(rng: random.Random, count: int) -> list[str]:
         "economy year:2015",
         "education partner:EU",
     ]
-    pools = [common, rare, multi, phrases, filtered]
-    return [rng.choice(pools[i % len(pools)]) for i in range(count)]
+    return {"common": common, "rare": rare, "multi-word": multi, "phrase": phrases, "filtered": filtered}
+
+
+POOLS = _pools()
 
 
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
     return f"p50 {p(0.50):7.2f} ms   p95 {p(0.95):7.2f} ms   p99 {p(0.99):7.2f} ms"
+
+
+def print_by_kind(qs: list[str], samples: list[float]) -> None:
+    """The same figures per kind of query: which kind makes the tail."""
+    for name in POOLS:
+        mine = [t for q, t in zip(qs, samples, strict=True) if kind_of(q) == name]
+        print(f"            {name:<12} ({len(mine):3d} queries)               {percentiles(mine)}")
 
 
 def filters_for(plan) -> dict:
@@ -230,6 +247,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 records")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--without-pairs", action="store_true", help="also run the engine without phrase pairs")
+    parser.add_argument("--by-kind", action="store_true", help="also print the figures per kind of query")
     parser.add_argument("--baseline-max", type=int, default=1_000_000, help="skip the FTS5 baseline above this N")
     args = parser.parse_args()
     sizes = list(args.sizes) + ([1_000_000] if args.million else [])
@@ -243,6 +261,8 @@ def main() -> None:
             print(f"tantivy   index {t:7.1f} s   size {size / 1e6:8.1f} MB")
             print(f"          ranked + snippets + access filter:           {percentiles(plain)}")
             print(f"          the same + 5 facet counts:                   {percentiles(faceted)}")
+            if args.by_kind:
+                print_by_kind(qs, plain)
             shutil.rmtree(workdir / f"tantivy-{n}-pairs", ignore_errors=True)
             if args.without_pairs:
                 t0, size0, plain0, faceted0 = bench_tantivy(n, qs, workdir, use_pairs=False)

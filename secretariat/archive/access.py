@@ -14,7 +14,6 @@ from secretariat.timeutil import utcnow
 #: coordinators and administrators see every level, embargoed and withdrawn records
 CLEARED_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
 PARTNER_LEVELS = (Confidentiality.PUBLIC.value, Confidentiality.RESTRICTED.value)
-ALL_LEVELS = tuple(c.value for c in Confidentiality)
 
 
 def cleared(user) -> bool:
@@ -51,6 +50,4 @@ def require(user, record: Record | None) -> Record:
 
 
 def search_access(user) -> Access:
-    if cleared(user):
-        return Access(levels=ALL_LEVELS, see_withdrawn=True, see_embargoed=True)
-    return Access(levels=PARTNER_LEVELS, see_withdrawn=False, see_embargoed=False)
+    return Access(cleared=cleared(user))

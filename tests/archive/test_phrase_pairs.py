@@ -14,7 +14,7 @@ from secretariat.extensions import db
 from tests.archive.test_search_and_access import found
 from tests.factories import make_user
 
-EVERYONE = engine.Access(levels=engine.ALL_LEVELS, see_withdrawn=True, see_embargoed=True)
+EVERYONE = engine.Access(cleared=True)
 TEXTS = {
     1: ("Chair's statement", "The Asia Europe Meeting welcomed the dialogue."),
     2: ("Note", "Europe and Asia discussed water; Europe, Asia: trade."),

@@ -299,3 +299,11 @@ def test_an_index_lost_or_from_an_older_release_is_rebuilt(client, login_as, coo
     db.session.commit()
     login_as("official")
     assert found(client, "survives")[0] == 1
+
+
+def test_the_index_hides_from_partners_what_their_record_pages_hide():
+    """The index derives its partner exclusion from the levels; it must use the access rule's own."""
+    from secretariat.archive import access
+    from secretariat.archive.search import engine
+
+    assert engine.PARTNER_LEVELS == access.PARTNER_LEVELS

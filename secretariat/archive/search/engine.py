@@ -27,7 +27,8 @@ from secretariat.archive.search.query import Clause, Plan
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: embargoes "until the meeting closes" are indexed as this far date until the meeting closes
 FAR_FUTURE = datetime(2262, 1, 1, tzinfo=UTC)  # tantivy dates end in 2262
-ALL_LEVELS = ("public", "restricted", "coordinators")
+#: the levels a partner's user may see; archive/access.py holds the rule, a test checks they agree
+PARTNER_LEVELS = ("public", "restricted")
 FACET_FIELDS = ("type", "year", "meeting_kind", "partners", "language")
 TEXT_FIELDS = ["title", "body"]
 WRITER_HEAP = 64_000_000
@@ -50,6 +51,10 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=name in ("type", "meeting_code"), tokenizer_name="raw", fast=True)
     sb.add_integer_field("year", stored=True, indexed=True, fast=True)
     sb.add_integer_field("withdrawn", indexed=True, fast=True)
+    # What the partner's users may not see, as two short posting lists (see full_query): 1 for a
+    # record of the coordinators' level or withdrawn, and 1 for a record with an embargo date.
+    sb.add_integer_field("partner_hidden", indexed=True)
+    sb.add_integer_field("embargoed", indexed=True)
     sb.add_date_field("date", stored=True, indexed=True, fast=True)
     sb.add_date_field("embargo_until", indexed=True, fast=True)
     return sb.build()
@@ -114,6 +119,11 @@ def writer(index: tantivy.Index, attempts: int = 50, threads: int = 1):
 
 
 def make_document(fields: dict, common: frozenset[str] = frozenset()) -> tantivy.Document:
+    fields = {
+        **fields,
+        "partner_hidden": int(fields["confidentiality"] not in PARTNER_LEVELS or bool(fields["withdrawn"])),
+        "embargoed": int(fields["embargo_until"] != EPOCH),
+    }
     if common:
         # Title and body apart, so the title's last word and the body's first make no pair.
         fields = {**fields, "pairs": pairs.terms(fields["title"], common) + " " + pairs.terms(fields["body"], common)}
@@ -141,11 +151,14 @@ class Results:
 
 @dataclass
 class Access:
-    """What the searching user may see; applied inside the engine query, so nothing leaks via counts."""
+    """Who searches; applied inside the engine query, so nothing leaks via counts or snippets.
 
-    levels: tuple[str, ...]
-    see_withdrawn: bool
-    see_embargoed: bool
+    Cleared users (coordinators, administrators) see every record; everyone else sees what
+    archive/access.py lets a partner's user open: public and restricted records, not withdrawn,
+    not under embargo.
+    """
+
+    cleared: bool
 
 
 def _clause_query(index: tantivy.Index, clause: Clause, common: frozenset[str]) -> tantivy.Query:
@@ -210,15 +223,23 @@ def full_query(
     parts.append((tantivy.Occur.Must, text if text is not None else tantivy.Query.all_query()))
     for clause in plan.excluded:
         parts.append((tantivy.Occur.MustNot, _clause_query(index, clause, common)))
-    # Access rules as exclusions: measured 20% faster than the equivalent required terms at 1M records.
-    hidden_levels = [level for level in ALL_LEVELS if level not in access.levels]
-    if hidden_levels:
-        parts.append((tantivy.Occur.MustNot, _terms("confidentiality", hidden_levels)))
-    if not access.see_withdrawn:
-        parts.append((tantivy.Occur.MustNot, tantivy.Query.term_query(SCHEMA, "withdrawn", 1)))
-    if not access.see_embargoed:
-        still_embargoed = tantivy.Query.range_query(
-            SCHEMA, "embargo_until", tantivy.FieldType.Date, now + timedelta(microseconds=1), FAR_FUTURE
+    if not access.cleared:
+        # Two exclusions with short posting lists. The same rule as one exclusion per attribute
+        # (level, withdrawal, embargo date range over every record) made the most common words
+        # three times slower at 1,000,000 records: measured 28 ms against 9 ms without it.
+        parts.append((tantivy.Occur.MustNot, tantivy.Query.term_query(SCHEMA, "partner_hidden", 1)))
+        # An embargo lifts by itself when its date passes: the date is compared at query time,
+        # only for the few records that have one.
+        still_embargoed = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "embargoed", 1)),
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(
+                        SCHEMA, "embargo_until", tantivy.FieldType.Date, now + timedelta(microseconds=1), FAR_FUTURE
+                    ),
+                ),
+            ]
         )
         parts.append((tantivy.Occur.MustNot, still_embargoed))
     for name, values in filters.items():
