@@ -69,7 +69,14 @@ def meeting_query(filters: MeetingFilter, today: date, user) -> sa.Select:
 
 
 def meeting_years() -> list[int]:
-    first, last = db.session.execute(sa.select(sa.func.min(Meeting.start_date), sa.func.max(Meeting.start_date))).one()
+    # Two scalar subqueries, not min() and max() side by side: SQLite answers a lone min() or max()
+    # from the index on start_date, but both in one SELECT scan the whole table.
+    first, last = db.session.execute(
+        sa.select(
+            sa.select(sa.func.min(Meeting.start_date)).scalar_subquery(),
+            sa.select(sa.func.max(Meeting.start_date)).scalar_subquery(),
+        )
+    ).one()
     if first is None:
         return []
     return list(range(last.year, first.year - 1, -1))

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from secretariat.agenda.models import AgendaItem, Meeting
+from secretariat.agenda.models import AgendaItem, Meeting, agenda_item_partners
+from secretariat.auth.models import Partner
 from secretariat.extensions import db
 
 
@@ -67,11 +68,17 @@ def agenda_nodes(meeting_id: int) -> list[Node]:
 
 
 def item_dict(node: Node, *, include_notes: bool) -> dict:
-    item = node.item
+    return _item_data(
+        node.item, node.number, node.depth, [p.code for p in node.item.lead_partners], include_notes=include_notes
+    )
+
+
+def _item_data(item, number: str, depth: int, lead_partners: list[str], *, include_notes: bool) -> dict:
+    """An item as plain data; ``item`` is an AgendaItem or a row with the same attributes."""
     data = {
         "id": item.id,
-        "number": node.number,
-        "depth": node.depth,
+        "number": number,
+        "depth": depth,
         "parent_id": item.parent_id,
         "position": item.position,
         "title": item.title,
@@ -79,7 +86,7 @@ def item_dict(node: Node, *, include_notes: bool) -> dict:
         "description_source": item.description_source,
         "description_html": item.description_html,
         "presenter": item.presenter,
-        "lead_partners": [p.code for p in item.lead_partners],
+        "lead_partners": lead_partners,
         "duration_minutes": item.duration_minutes,
         "fixed_start": item.fixed_start.isoformat(timespec="minutes") if item.fixed_start else None,
         "version": item.version,
@@ -87,6 +94,49 @@ def item_dict(node: Node, *, include_notes: bool) -> dict:
     if include_notes:
         data["coordinator_notes"] = item.coordinator_notes
     return data
+
+
+_ITEM_COLUMNS = (
+    AgendaItem.id,
+    AgendaItem.parent_id,
+    AgendaItem.position,
+    AgendaItem.title,
+    AgendaItem.item_type,
+    AgendaItem.description_source,
+    AgendaItem.description_html,
+    AgendaItem.presenter,
+    AgendaItem.duration_minutes,
+    AgendaItem.fixed_start,
+    AgendaItem.version,
+    AgendaItem.coordinator_notes,
+)
+
+
+def draft_items(meeting_id: int, *, include_notes: bool) -> list[dict]:
+    """The working agenda as item dicts (what item_dict gives), for pages that only read it.
+
+    Same two queries as agenda_nodes, but rows of columns instead of ORM objects, which cost
+    several times more to build for an agenda of 60 items.
+    """
+    rows = db.session.execute(
+        sa.select(*_ITEM_COLUMNS)
+        .where(AgendaItem.meeting_id == meeting_id)
+        .order_by(AgendaItem.position, AgendaItem.id)
+    ).all()
+    leads: dict[int, list[str]] = {}
+    partner_rows = db.session.execute(
+        sa.select(agenda_item_partners.c.item_id, Partner.code)
+        .join(Partner, Partner.id == agenda_item_partners.c.partner_id)
+        .join(AgendaItem, AgendaItem.id == agenda_item_partners.c.item_id)
+        .where(AgendaItem.meeting_id == meeting_id)
+        .order_by(Partner.code)  # the order of AgendaItem.lead_partners
+    )
+    for item_id, code in partner_rows:
+        leads.setdefault(item_id, []).append(code)
+    return [
+        _item_data(node.item, node.number, node.depth, leads.get(node.item.id, []), include_notes=include_notes)
+        for node in flatten(build_tree(rows))
+    ]
 
 
 def snapshot(meeting: Meeting, *, include_notes: bool) -> dict:

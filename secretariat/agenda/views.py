@@ -10,11 +10,12 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, load_only
 from wtforms.fields.choices import SelectChoice
 
 from secretariat import csv_safe
 from secretariat.agenda import calendar as ical
-from secretariat.agenda import compare, feeds, items, minutes, proposals, services, timetable, tree, visibility
+from secretariat.agenda import compare, feeds, fragments, items, links, minutes, proposals, services, tree, visibility
 from secretariat.agenda.forms import (
     ActionPointForm,
     AsOfForm,
@@ -46,30 +47,34 @@ def _meeting(meeting_id: int) -> Meeting:
     return visibility.require_meeting(current_user, db.session.get(Meeting, meeting_id))
 
 
-def _partners() -> list[Partner]:
-    return list(db.session.scalars(sa.select(Partner).order_by(Partner.name)))
+def _partners() -> list[sa.Row]:
+    """Code and name of every partner, by name (the host filter's choices)."""
+    return list(db.session.execute(sa.select(Partner.code, Partner.name).order_by(Partner.name)))
 
 
 def _partner_names() -> dict[str, str]:
     return dict(db.session.execute(sa.select(Partner.code, Partner.name)).all())
 
 
-def _with_slots(meeting: Meeting, item_dicts: list[dict]) -> list[dict]:
-    slots = timetable.compute(
-        item_dicts, start_date=meeting.start_date, start_time=meeting.start_time, time_zone=meeting.time_zone
-    )
-    for entry in item_dicts:
-        entry["slot"] = slots.get(entry["id"])
-    return item_dicts
+_with_slots = fragments.with_slots
 
 
 def _draft_items(meeting: Meeting) -> list[dict]:
-    nodes = tree.agenda_nodes(meeting.id)
-    return _with_slots(meeting, [tree.item_dict(n, include_notes=True) for n in nodes])
+    return _with_slots(meeting, tree.draft_items(meeting.id, include_notes=True))
 
 
 def _version_items(meeting: Meeting, version) -> list[dict]:
-    return _with_slots(meeting, json.loads(version.snapshot)["items"])
+    return fragments.version_items(meeting, version)
+
+
+def _item_links(meeting: Meeting) -> dict[str, links.UrlPattern]:
+    """The links of each item's controls on the meeting page, for any item id (see links.py)."""
+    return {
+        "edit": links.UrlPattern("agenda.edit_item", "item_id", meeting_id=meeting.id),
+        "move": links.UrlPattern("agenda.move_item", "item_id", meeting_id=meeting.id),
+        "add_sub": links.UrlPattern("agenda.add_item", "parent_id", meeting_id=meeting.id),
+        "delete": links.UrlPattern("agenda.delete_item", "item_id", meeting_id=meeting.id),
+    }
 
 
 def _require_coordinator() -> None:
@@ -85,14 +90,29 @@ def _require_coordinator() -> None:
 def meetings():
     filters = services.MeetingFilter.from_args(request.args)
     query = services.meeting_query(filters, utcnow().date(), current_user)
+    # The list shows these columns only; the descriptions (kilobytes each) stay in the database.
+    query = query.options(
+        load_only(
+            Meeting.id,
+            Meeting.title,
+            Meeting.kind,
+            Meeting.city,
+            Meeting.start_date,
+            Meeting.end_date,
+            Meeting.status,
+            raiseload=True,
+        ),
+        joinedload(Meeting.host).load_only(Partner.name, raiseload=True),
+    )
     page = paginate(query, request.args.get("page", 1, type=int), per_page=25)
     return render_template(
         "agenda/meetings.html",
         page=page,
+        meeting_url=links.UrlPattern("agenda.meeting", "meeting_id"),
         filters=filters,
-        kinds=list(MeetingKind),
-        years=services.meeting_years(),
-        hosts=_partners(),
+        kind_options=links.options([(k.value, k.label) for k in MeetingKind], filters.kind),
+        year_options=links.options([(y, y) for y in services.meeting_years()], filters.year),
+        host_options=links.options(_partners(), filters.host),
     )
 
 
@@ -125,32 +145,41 @@ def export_csv():
 @requires(Permission.READ)
 def meeting(meeting_id: int):
     m = _meeting(meeting_id)
-    coordinator = visibility.is_coordinator(current_user)
+    # The user itself rather than the proxy: the checks below read it once per document and proposal.
+    user = current_user._get_current_object()
+    coordinator = visibility.is_coordinator(user)
     latest = services.latest_version(m)
+    current_minutes = minutes.get_minutes(m)
+    readable_minutes = current_minutes if minutes.can_read_minutes(user, current_minutes) else None
+    outcomes = minutes.outcomes_by_item(current_minutes)
+    partner_names = _partner_names()
+    editable = coordinator and visibility.agenda_editable(m)
+    agenda_items = frozen = None
     if coordinator:
         agenda_items = _draft_items(m)
     elif visibility.partners_may_see_agenda(m) and latest is not None:
-        agenda_items = _version_items(m, latest)
-    else:
-        agenda_items = None
-    current_minutes = minutes.get_minutes(m)
+        # A frozen version renders the same for every partner reader: cached (see fragments.py).
+        frozen = fragments.frozen_agenda(m, latest, partner_names, outcomes if readable_minutes else None)
     return render_template(
         "agenda/meeting.html",
         meeting=m,
         coordinator=coordinator,
-        editable=coordinator and visibility.agenda_editable(m),
+        editable=editable,
+        item_links=_item_links(m) if editable else None,
         agenda_items=agenda_items,
+        frozen=frozen,
         latest=latest,
         transitions=services.available_transitions(m) if coordinator else [],
-        proposals=proposals.visible_proposals(m, current_user),
+        proposals=proposals.visible_proposals(m, user),
         proposals_open=visibility.proposals_open(m),
-        partner_names=_partner_names(),
-        minutes=current_minutes if minutes.can_read_minutes(current_user, current_minutes) else None,
-        outcomes=minutes.outcomes_by_item(current_minutes),
+        partner_names=partner_names,
+        minutes=readable_minutes,
+        outcomes=outcomes,
         action_points=minutes.action_points(m),
-        may_close=lambda p: minutes.may_close(current_user, p),
+        may_close=lambda p: minutes.may_close(user, p),
         mandated=programme_services.mandated_by(m),
-        documents=archive_services.records_of_meeting(m.id, current_user),
+        documents=archive_services.records_of_meeting(m.id, user),
+        record_url=links.UrlPattern("archive.record", "record_id"),
         ItemType=ItemType,
     )
 
@@ -417,7 +446,7 @@ def _resolve_side(m: Meeting, spec: str) -> tuple[str, list[dict]] | None:
     """ "v3" → that frozen version; "draft" → the working agenda (coordinators only)."""
     spec = (spec or "").strip().lower()
     if spec == "draft" and visibility.is_coordinator(current_user):
-        return "Current draft", tree.snapshot(m, include_notes=False)["items"]
+        return "Current draft", tree.draft_items(m.id, include_notes=False)
     if spec.startswith("v") and spec[1:].isdigit():
         v = services.get_version(m, int(spec[1:]))
         if v is not None and (visibility.is_coordinator(current_user) or visibility.partners_may_see_agenda(m)):

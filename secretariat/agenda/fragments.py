@@ -1,0 +1,96 @@
+"""The rendered agenda of a frozen version, cached in the process.
+
+A frozen version never changes (its snapshot and the snapshot's SHA-256 are written once), so the
+HTML of its agenda list depends only on it and on the few mutable things the list shows besides:
+the meeting's start date, start time and time zone (the timetable), the partners' names (lead
+partners) and the outcomes from the minutes. All of these are part of the key, so a change to any
+of them makes a new entry: a page never shows stale data. The HTML holds nothing about the viewer
+(no controls, no coordinators' notes, no CSRF token); the view decides who may see the version, and
+whether the outcomes are shown, before asking for it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import NamedTuple
+
+from flask import current_app, get_template_attribute
+from markupsafe import Markup
+
+from secretariat.agenda import timetable
+from secretariat.agenda.models import AgendaVersion, Meeting
+
+#: entries per process (a few kilobytes to a few tens of kilobytes each); the least recently used go first
+MAX_ENTRIES = 256
+
+
+class FrozenAgenda(NamedTuple):
+    html: Markup
+    item_count: int
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple, FrozenAgenda] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> FrozenAgenda | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: FrozenAgenda) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _cache() -> _LRU:
+    # One cache per application: tests (and a restored backup) may give the same version id to
+    # another snapshot in another app; the SHA-256 in the key guards against that too.
+    return current_app.extensions.setdefault("agenda_fragments", _LRU(MAX_ENTRIES))
+
+
+def with_slots(meeting: Meeting, item_dicts: list[dict]) -> list[dict]:
+    """Each item dict gains its time slot, from the meeting's current start and zone."""
+    slots = timetable.compute(
+        item_dicts, start_date=meeting.start_date, start_time=meeting.start_time, time_zone=meeting.time_zone
+    )
+    for entry in item_dicts:
+        entry["slot"] = slots.get(entry["id"])
+    return item_dicts
+
+
+def version_items(meeting: Meeting, version: AgendaVersion) -> list[dict]:
+    return with_slots(meeting, json.loads(version.snapshot)["items"])
+
+
+def frozen_agenda(meeting: Meeting, version: AgendaVersion, partner_names: dict[str, str], outcomes) -> FrozenAgenda:
+    """The agenda list of ``version`` as ``agenda/_agenda.html`` renders it (no controls, no notes).
+
+    ``outcomes`` maps item ids to outcomes (or is empty/None when the reader may not see them).
+    """
+    key = (
+        version.id,
+        version.snapshot_sha256,
+        meeting.start_date,
+        meeting.start_time,
+        meeting.time_zone,
+        tuple(sorted(partner_names.items())),
+        tuple(sorted((item_id, o.decision_html) for item_id, o in outcomes.items())) if outcomes else (),
+    )
+    cache = _cache()
+    entry = cache.get(key)
+    if entry is None:
+        items = version_items(meeting, version)
+        agenda_list = get_template_attribute("agenda/_agenda.html", "agenda_list")
+        entry = FrozenAgenda(agenda_list(items, partner_names, meeting, outcomes=outcomes or None), len(items))
+        cache.put(key, entry)
+    return entry

@@ -1,0 +1,112 @@
+"""The shortcuts taken for speed on the agenda pages give what the slow way gave.
+
+The rendered agenda of a frozen version is cached (secretariat/agenda/fragments.py): it must follow
+every change of what it shows besides the version itself. Links are built from one url_for per page
+and select options in one piece (links.py), and the draft is read as columns (tree.draft_items).
+"""
+
+from datetime import datetime, time
+
+import pytest
+import sqlalchemy as sa
+from flask import render_template_string, url_for
+
+from secretariat.agenda import links, tree
+from secretariat.auth.models import Partner
+from secretariat.extensions import db
+from tests.agenda.helpers import add, make_meeting, set_status
+from tests.factories import make_user, page_text
+
+
+@pytest.fixture
+def coordinator(app):
+    return make_user("coordinator", partner_code="EU")
+
+
+@pytest.fixture
+def circulated(coordinator):
+    meeting = make_meeting(coordinator)
+    opening = add(meeting, coordinator, "Opening", lead_partners=["JP", "EU"], coordinator_notes="Seating plan")
+    add(meeting, coordinator, "Connectivity", parent=opening, duration_minutes=45)
+    add(meeting, coordinator, "Day two", fixed_start=datetime(2027, 3, 11, 10, 0), presenter="Chair <of> the SOM")
+    set_status(meeting, coordinator, "drafting", "circulated")
+    return meeting
+
+
+def test_frozen_agenda_follows_the_meeting_times(client, login_as, circulated, coordinator):
+    login_as("official")
+    assert "09:00–10:15" in page_text(client.get(f"/meetings/{circulated.id}"))
+    circulated.start_time = time(14, 30)
+    db.session.commit()
+    body = page_text(client.get(f"/meetings/{circulated.id}"))
+    assert "14:30–15:45" in body and "09:00–10:15" not in body
+    circulated.time_zone = "Asia/Tokyo"
+    db.session.commit()
+    assert "Times are local to the venue (Asia/Tokyo)" in page_text(client.get(f"/meetings/{circulated.id}"))
+
+
+def test_frozen_agenda_follows_partner_names(client, login_as, circulated):
+    login_as("official")
+    assert "Lead: European Union, Japan" in page_text(client.get(f"/meetings/{circulated.id}"))
+    japan = db.session.scalar(sa.select(Partner).where(Partner.code == "JP"))
+    old_name = japan.name
+    japan.name = "Nippon"
+    db.session.commit()
+    try:
+        assert "Lead: European Union, Nippon" in page_text(client.get(f"/meetings/{circulated.id}"))
+    finally:  # partners outlive a test
+        japan.name = old_name
+        db.session.commit()
+
+
+def test_frozen_agenda_is_what_the_template_renders_uncached(app, client, login_as, circulated):
+    login_as("official")
+    first = page_text(client.get(f"/meetings/{circulated.id}"))
+    cached = page_text(client.get(f"/meetings/{circulated.id}"))
+    app.extensions["agenda_fragments"].entries.clear()
+    fresh = page_text(client.get(f"/meetings/{circulated.id}"))
+    assert first == cached == fresh
+    assert "Chair &lt;of&gt; the SOM" in fresh and "Seating plan" not in fresh
+
+
+def test_frozen_agenda_of_a_new_version_is_not_the_old_one(client, login_as, circulated, coordinator):
+    login_as("official")
+    assert "Late item" not in page_text(client.get(f"/meetings/{circulated.id}"))
+    add(circulated, coordinator, "Late item")
+    set_status(circulated, coordinator, "circulated")  # v2
+    assert "Late item" in page_text(client.get(f"/meetings/{circulated.id}"))
+
+
+def test_draft_items_are_the_item_dicts_of_the_tree(circulated, coordinator):
+    add(circulated, coordinator, "Closing", lead_partners=["VN"], coordinator_notes="Thanks")
+    for notes in (True, False):
+        expected = [tree.item_dict(n, include_notes=notes) for n in tree.agenda_nodes(circulated.id)]
+        assert tree.draft_items(circulated.id, include_notes=notes) == expected
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "argument", "values"),
+    [
+        ("agenda.meeting", "meeting_id", {}),
+        ("agenda.edit_item", "item_id", {"meeting_id": 7}),
+        ("agenda.add_item", "parent_id", {"meeting_id": 7}),
+        ("archive.record", "record_id", {}),
+    ],
+)
+def test_url_pattern_is_url_for(app, endpoint, argument, values):
+    with app.test_request_context("/"):
+        pattern = links.UrlPattern(endpoint, argument, **values)
+        for value in (1, 42, 7309182, 10**12):
+            assert pattern(value) == url_for(endpoint, **values, **{argument: value})
+
+
+def test_options_are_the_template_loop(app):
+    loop = (
+        '{% for v, l in choices %}<option value="{{ v }}"{% if selected == v %} selected{% endif %}>'
+        "{{ l }}</option>{% endfor %}"
+    )
+    choices = [("A&B", "<b>Bold</b> & \"quoted\" 'single'"), (2004, 2004), ("", "none")]
+    with app.test_request_context("/"):
+        for selected in ("A&B", 2004, None, ""):
+            expected = render_template_string(loop, choices=choices, selected=selected)
+            assert str(links.options(choices, selected)) == expected
