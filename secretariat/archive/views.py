@@ -58,11 +58,13 @@ def search():
 @requires(Permission.READ)
 def record(record_id: int):
     rec = _record(record_id)
+    versions = services.versions(rec)
     return render_template(
         "archive/record.html",
         record=rec,
-        current=services.current_version(rec),
-        versions=services.versions(rec),
+        # Taken from the list the page shows anyway: one query (and its files') fewer.
+        current=next(v for v in versions if v.number == rec.current_version),
+        versions=versions,
         cleared=access.cleared(current_user),
         embargoed=access.is_embargoed(rec),
         embargo_end=access.embargo_end(rec),
