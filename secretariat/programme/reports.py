@@ -7,7 +7,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import joinedload, lazyload
 
 from secretariat import audit, events
 from secretariat.agenda.visibility import is_coordinator
@@ -32,13 +31,18 @@ def audit_refusal(refusal: ReportForbidden, *, actor) -> None:
     audit.record(actor, "report.refused", refusal.initiative, reason="partner does not sponsor the initiative")
 
 
-def may_report(user, initiative: Initiative) -> bool:
-    """Coordinators, and officials of a partner that leads or co-sponsors the initiative."""
+def may_report(user, initiative: Initiative, sponsor_ids: set[int] | None = None) -> bool:
+    """Coordinators, and officials of a partner that leads or co-sponsors the initiative.
+
+    ``sponsor_ids``: the initiative's sponsor_ids() when the caller already read them (its page reads
+    them as rows, without loading the co-sponsors' objects).
+    """
     if not role_has(user.role, Permission.CONTRIBUTE):
         return False
     if is_coordinator(user):
         return True
-    return any(acts_for_partner(user, partner_id) for partner_id in initiative.sponsor_ids())
+    sponsors = initiative.sponsor_ids() if sponsor_ids is None else sponsor_ids
+    return any(acts_for_partner(user, partner_id) for partner_id in sponsors)
 
 
 def submit_report(
@@ -111,20 +115,6 @@ def mark_reviewed(report: ProgressReport, *, actor) -> None:
     report.reviewed_by_id = actor.id
     db.session.flush()
     audit.record(actor, "report.review", report, initiative_id=report.initiative_id)
-
-
-def unreviewed_reports(limit: int = 20) -> list[ProgressReport]:
-    return list(
-        db.session.scalars(
-            sa.select(ProgressReport)
-            .where(ProgressReport.reviewed_at.is_(None))
-            .order_by(ProgressReport.submitted_at)
-            .limit(limit)
-            # The dashboard names each report's initiative: one join, not a query per report
-            # (nor the initiatives' sponsors and contacts, which it does not show).
-            .options(joinedload(ProgressReport.initiative).options(lazyload("*")))
-        )
-    )
 
 
 def add_comment(initiative: Initiative, text: str, *, actor, report: ProgressReport | None = None) -> Comment:

@@ -118,6 +118,17 @@ def get_initiative(initiative_id: int) -> Initiative:
     return initiative
 
 
+def overdue_initiative_ids(today: date, initiative_ids: list[int]) -> set[int]:
+    """Which of these initiatives have an overdue milestone (the ids only: a list shows a badge, not the milestones)."""
+    return set(
+        db.session.scalars(
+            sa.select(Milestone.initiative_id).where(
+                Milestone.due_date < today, Milestone.done_at.is_(None), Milestone.initiative_id.in_(initiative_ids)
+            )
+        )
+    )
+
+
 def overdue_milestones(today: date, initiative_ids: list[int] | None = None) -> list[Milestone]:
     query = (
         sa.select(Milestone).where(Milestone.due_date < today, Milestone.done_at.is_(None)).order_by(Milestone.due_date)

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import defer, lazyload
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.forms import ConfirmForm
 from secretariat.agenda.models import Meeting
 from secretariat.agenda.visibility import is_coordinator, visible_meetings
 from secretariat.archive import files as archive_files
-from secretariat.archive import filing
 from secretariat.archive import services as archive
 from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import Partner, User
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
-from secretariat.pagination import paginate
-from secretariat.programme import csv_io, reports, services, silence, summary
+from secretariat.pagination import MAX_PAGE, Page
+from secretariat.programme import csv_io, initiative_page, reports, services, silence, summary
 from secretariat.programme.forms import (
     CommentForm,
     ImportForm,
@@ -37,6 +37,8 @@ from secretariat.programme.models import (
     InitiativeStatus,
     Milestone,
     Pillar,
+    SilenceOutcome,
+    initiative_cosponsors,
 )
 from secretariat.timeutil import utcnow
 
@@ -72,27 +74,100 @@ def _meeting_choices(blank: str, recent: bool = False) -> list[SelectChoice]:
 # --- lists ---------------------------------------------------------------------------------------
 
 
+#: a number no real id has, put into one url_for() per page and replaced by each row's id
+_ID_SLOT = 987654321
+
+
+class IdUrl:
+    """Links to one endpoint that differ by one id: url_for() once, then the id put in its place.
+
+    Gives the string url_for() gives for each id (the id is an int, printed as url_for prints it).
+    """
+
+    def __init__(self, endpoint: str, id_name: str, **values):
+        self.head, _, self.tail = url_for(endpoint, **values, **{id_name: _ID_SLOT}).rpartition(str(_ID_SLOT))
+
+    def __call__(self, object_id: int) -> str:
+        return f"{self.head}{int(object_id)}{self.tail}"
+
+
+class InitiativeRow(NamedTuple):
+    """One line of the initiative list, ready to print."""
+
+    code: str
+    title: str
+    href: str
+    late: bool
+    pillar: str
+    lead: str
+    co_sponsors: int
+    status: str
+
+
+_PILLAR_LABELS = {p.value: p.label for p in Pillar}
+_STATUS_LABELS = {s.value: s.label for s in InitiativeStatus}
+_OUTCOME_LABELS = {o.value: o.label for o in SilenceOutcome}
+
+#: the list shows code, title, pillar, lead, the number of co-sponsors and status: columns, not
+#: Initiative objects with their summaries (kilobytes each), co-sponsors and contacts
+_CO_SPONSOR_COUNT = (
+    sa.select(sa.func.count())
+    .where(initiative_cosponsors.c.initiative_id == Initiative.id)
+    .correlate(Initiative)
+    .scalar_subquery()
+)
+_LIST_COLUMNS = (
+    Initiative.id,
+    Initiative.code,
+    Initiative.title,
+    Initiative.pillar,
+    Initiative.status,
+    Partner.name,
+    _CO_SPONSOR_COUNT,
+)
+
+
 @bp.get("/")
 @requires(Permission.READ)
 def initiatives():
     filters = services.InitiativeFilter.from_args(request.args)
     today = utcnow().date()
-    # The list shows code, title, pillar, lead, the number of co-sponsors and status: not the summaries
-    # (kilobytes each) nor the contacts (user rows), which were loaded for 50 initiatives and never shown.
-    query = services.initiative_query(filters, today).options(
-        defer(Initiative.summary_source), defer(Initiative.summary_html), lazyload(Initiative.contacts)
+    query = services.initiative_query(filters, today)
+    # As pagination.paginate() does, but for rows of columns (paginate returns the first column only).
+    per_page = 50
+    number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.with_only_columns(Initiative.id).order_by(None).subquery())
     )
-    page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
-    late = {m.initiative_id for m in services.overdue_milestones(today, [i.id for i in page.items])}
+    rows = db.session.execute(
+        query.with_only_columns(*_LIST_COLUMNS)
+        .join(Partner, Partner.id == Initiative.lead_partner_id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    ).all()
+    late = services.overdue_initiative_ids(today, [r.id for r in rows])
+    initiative_url = IdUrl("programme.initiative", "initiative_id")
+    items = [
+        InitiativeRow(
+            code=code,
+            title=title,
+            href=initiative_url(initiative_id),
+            late=initiative_id in late,
+            pillar=_PILLAR_LABELS[pillar],
+            lead=lead,
+            co_sponsors=co_sponsors,
+            status=_STATUS_LABELS[status],
+        )
+        for initiative_id, code, title, pillar, status, lead, co_sponsors in rows
+    ]
     return render_template(
         "programme/initiatives.html",
-        page=page,
+        page=Page(items=items, number=number, per_page=per_page, total=total or 0),
         filters=filters,
         pillars=list(Pillar),
         statuses=list(InitiativeStatus),
-        partners=db.session.scalars(sa.select(Partner).order_by(Partner.name)).all(),
+        partners=db.session.execute(sa.select(Partner.code, Partner.name).order_by(Partner.name)).all(),
         programmes=services.programmes(),
-        late=late,
     )
 
 
@@ -202,7 +277,9 @@ def create_initiative():
 @bp.get("/initiatives/<int:initiative_id>")
 @requires(Permission.READ)
 def initiative(initiative_id: int):
-    item = services.get_initiative(initiative_id)
+    # The initiative without its relationships, and what the page prints of them as rows.
+    facts = initiative_page.facts(initiative_id)
+    item = facts.initiative
     status_form = StatusForm(formdata=None)
     status_form.status.choices = [
         SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(item.status)]
@@ -212,25 +289,31 @@ def initiative(initiative_id: int):
     changeable = coordinator and bool(status_form.status.choices)
     status_form.meeting_id.choices = _meeting_choices("No meeting", recent=True) if changeable else []
     status_form.effective_date.data = utcnow().date()
-    item_reports = reports.reports_for(item)
+    # The lists are rows of the columns the page prints (initiative_page), not ORM objects.
+    item_reports = initiative_page.reports(item.id)
     return render_template(
         "programme/initiative.html",
         initiative=item,
+        facts=facts,
         coordinator=coordinator,
-        may_report=reports.may_report(current_user, item),
-        milestones=services.milestones(item),
-        history=services.status_history(item),
+        may_report=reports.may_report(current_user, item, sponsor_ids=facts.sponsor_ids()),
+        milestones=initiative_page.milestones(item.id),
+        history=initiative_page.history(item.id),
         reports=item_reports,
-        filed={
-            int(ref.split(":")[1]): record
-            for ref, record in filing.records_for([f"progress-report:{r.id}" for r in item_reports]).items()
-        },
-        comments=reports.comments_for(item),
+        filed=initiative_page.filed([r.id for r in item_reports]),
+        comments=initiative_page.comments(item.id),
         status_form=status_form,
         milestone_form=MilestoneForm(formdata=None),
         comment_form=CommentForm(formdata=None),
         today=utcnow().date(),
-        procedures=silence.procedures_for(item.id),
+        procedures=initiative_page.procedures(item.id),
+        outcome_labels=_OUTCOME_LABELS,
+        # one url_for() per kind of link rather than one per row
+        meeting_url=IdUrl("agenda.meeting", "meeting_id"),
+        record_url=IdUrl("archive.record", "record_id"),
+        silence_url=IdUrl("programme.silence_detail", "procedure_id"),
+        toggle_url=IdUrl("programme.toggle_milestone", "milestone_id"),
+        review_url=IdUrl("programme.review_report", "report_id", initiative_id=item.id),
     )
 
 

@@ -1,0 +1,199 @@
+"""What the initiative page lists, read as rows of the columns it prints.
+
+The page is read far more often than anything on it changes; building ORM objects (each report
+with its partner, author and the author's partner; each step with its meeting and the meeting's
+host; whole archive records and silence procedures) was most of its time. These rows are plain
+tuples, read-only, made afresh on every request (no caching). The joins are outer joins, as the
+relationships' own joined loads were, so the rows come in the same order.
+
+The statements are built once, at import, with the initiative as a bound parameter: building them
+anew cost as much as running them (0.1 ms each, bench/pages.py). Only the values change per request.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import lazyload
+
+from secretariat.agenda.models import Meeting
+from secretariat.archive.models import Record
+from secretariat.auth.models import Partner, User
+from secretariat.extensions import db
+from secretariat.programme.models import (
+    Comment,
+    Initiative,
+    Milestone,
+    ProgressReport,
+    SilenceProcedure,
+    StatusChange,
+    WorkProgramme,
+    initiative_contacts,
+    initiative_cosponsors,
+)
+
+_INITIATIVE = sa.bindparam("initiative_id")
+
+
+class Facts(NamedTuple):
+    """The initiative (its own columns only: no relationship is loaded) and what its page says about it."""
+
+    initiative: Initiative
+    lead_code: str
+    lead_name: str
+    programme_title: str | None
+    mandate_meeting_title: str | None
+    co_sponsors: list[sa.Row]  # id, code, name; by name, as Initiative.co_sponsors
+    contacts: list[sa.Row]  # display_name, partner_code
+
+    def sponsor_ids(self) -> set[int]:
+        """As Initiative.sponsor_ids()."""
+        return {self.initiative.lead_partner_id, *(p.id for p in self.co_sponsors)}
+
+
+_FACTS = (
+    sa.select(
+        Initiative,
+        Partner.code.label("lead_code"),
+        Partner.name.label("lead_name"),
+        WorkProgramme.title.label("programme_title"),
+        Meeting.title.label("mandate_meeting_title"),
+    )
+    .outerjoin(Partner, Partner.id == Initiative.lead_partner_id)
+    .outerjoin(WorkProgramme, WorkProgramme.id == Initiative.programme_id)
+    .outerjoin(Meeting, Meeting.id == Initiative.mandate_meeting_id)
+    .where(Initiative.id == _INITIATIVE)
+    .options(lazyload("*"))
+)
+_CO_SPONSORS = (
+    sa.select(Partner.id, Partner.code, Partner.name)
+    .select_from(initiative_cosponsors)
+    .join(Partner, Partner.id == initiative_cosponsors.c.partner_id)
+    .where(initiative_cosponsors.c.initiative_id == _INITIATIVE)
+    .order_by(Partner.name)
+)
+# The relationship gives no order: the table's key (initiative, user) did, so the user's id here.
+_CONTACTS = (
+    sa.select(User.display_name, Partner.code.label("partner_code"))
+    .select_from(initiative_contacts)
+    .join(User, User.id == initiative_contacts.c.user_id)
+    .outerjoin(Partner, Partner.id == User.partner_id)
+    .where(initiative_contacts.c.initiative_id == _INITIATIVE)
+    .order_by(initiative_contacts.c.user_id)
+)
+
+
+def facts(initiative_id: int) -> Facts:
+    """The initiative with its lead, work programme, mandating meeting, co-sponsors and contacts; 404 if none."""
+    params = {"initiative_id": initiative_id}
+    row = db.session.execute(_FACTS, params).one_or_none()
+    if row is None:
+        abort(404)
+    return Facts(
+        *row,
+        co_sponsors=db.session.execute(_CO_SPONSORS, params).all(),
+        contacts=db.session.execute(_CONTACTS, params).all(),
+    )
+
+
+_MILESTONES = (
+    sa.select(Milestone.id, Milestone.title, Milestone.kind, Milestone.due_date, Milestone.done_at)
+    .where(Milestone.initiative_id == _INITIATIVE)
+    .order_by(Milestone.due_date.is_(None), Milestone.due_date, Milestone.id)
+)
+
+
+def milestones(initiative_id: int) -> list[sa.Row]:
+    """In the order of services.milestones(): by due date (undated last), then as recorded."""
+    return db.session.execute(_MILESTONES, {"initiative_id": initiative_id}).all()
+
+
+_HISTORY = (
+    sa.select(
+        StatusChange.effective_date,
+        StatusChange.from_status,
+        StatusChange.to_status,
+        StatusChange.note,
+        StatusChange.meeting_id,
+        Meeting.title.label("meeting_title"),
+    )
+    .outerjoin(Meeting, Meeting.id == StatusChange.meeting_id)
+    .where(StatusChange.initiative_id == _INITIATIVE)
+    .order_by(StatusChange.effective_date, StatusChange.id)
+)
+
+
+def history(initiative_id: int) -> list[sa.Row]:
+    """The status steps in the order of services.status_history(), with their meeting's title."""
+    return db.session.execute(_HISTORY, {"initiative_id": initiative_id}).all()
+
+
+_REPORTS = (
+    sa.select(
+        ProgressReport.id,
+        ProgressReport.period_start,
+        ProgressReport.period_end,
+        ProgressReport.submitted_at,
+        ProgressReport.reviewed_at,
+        ProgressReport.text_html,
+        Partner.name.label("partner_name"),
+        User.display_name.label("author_name"),
+    )
+    .outerjoin(Partner, Partner.id == ProgressReport.partner_id)
+    .outerjoin(User, User.id == ProgressReport.author_id)
+    .where(ProgressReport.initiative_id == _INITIATIVE)
+    .order_by(ProgressReport.submitted_at.desc())
+)
+
+
+def reports(initiative_id: int) -> list[sa.Row]:
+    """Newest first, as reports.reports_for(), with the partner's name and the author's."""
+    return db.session.execute(_REPORTS, {"initiative_id": initiative_id}).all()
+
+
+_FILED = sa.select(Record.source_ref, Record.id, Record.current_version).where(
+    Record.source_ref.in_(sa.bindparam("refs", expanding=True))
+)
+
+
+def filed(report_ids: list[int]) -> dict[int, sa.Row]:
+    """The archive records filed from these reports (as filing.records_for()), by report id."""
+    if not report_ids:
+        return {}
+    refs = {f"progress-report:{report_id}": report_id for report_id in report_ids}
+    rows = db.session.execute(_FILED, {"refs": list(refs)})
+    return {refs[row.source_ref]: row for row in rows}
+
+
+_COMMENTS = (
+    sa.select(
+        Comment.report_id,
+        Comment.text_html,
+        Comment.created_at,
+        Partner.name.label("partner_name"),
+        User.display_name.label("author_name"),
+    )
+    .outerjoin(Partner, Partner.id == Comment.partner_id)
+    .outerjoin(User, User.id == Comment.author_id)
+    .where(Comment.initiative_id == _INITIATIVE)
+    .order_by(Comment.created_at)
+)
+
+
+def comments(initiative_id: int) -> list[sa.Row]:
+    """Oldest first, as reports.comments_for(), with the author's name and partner's."""
+    return db.session.execute(_COMMENTS, {"initiative_id": initiative_id}).all()
+
+
+_PROCEDURES = (
+    sa.select(SilenceProcedure.id, SilenceProcedure.subject, SilenceProcedure.outcome)
+    .where(SilenceProcedure.initiative_id == _INITIATIVE)
+    .order_by(SilenceProcedure.deadline.desc())
+)
+
+
+def procedures(initiative_id: int) -> list[sa.Row]:
+    """Newest deadline first, as silence.procedures_for()."""
+    return db.session.execute(_PROCEDURES, {"initiative_id": initiative_id}).all()
