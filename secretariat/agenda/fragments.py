@@ -1,4 +1,4 @@
-"""The rendered agenda of a frozen version, cached in the process.
+"""The rendered agenda of a frozen version, and the comparison of two, cached in the process.
 
 A frozen version never changes (its snapshot and the snapshot's SHA-256 are written once), so the
 HTML of its agenda list depends only on it and on the few mutable things the list shows besides:
@@ -7,6 +7,8 @@ partners) and the outcomes from the minutes. All of these are part of the key, s
 of them makes a new entry: a page never shows stale data. The HTML holds nothing about the viewer
 (no controls, no coordinators' notes, no CSRF token); the view decides who may see the version, and
 whether the outcomes are shown, before asking for it.
+
+The comparison of two frozen versions depends on nothing but their snapshots: keyed by both.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import NamedTuple
 from flask import current_app, get_template_attribute
 from markupsafe import Markup
 
-from secretariat.agenda import timetable
+from secretariat.agenda import compare, timetable
 from secretariat.agenda.models import AgendaVersion, Meeting
 
 #: entries per process (a few kilobytes to a few tens of kilobytes each); the least recently used go first
@@ -31,20 +33,28 @@ class FrozenAgenda(NamedTuple):
     item_count: int
 
 
+class Side(NamedTuple):
+    """One side of a comparison: a frozen version, or the items of the working draft."""
+
+    label: str
+    version: AgendaVersion | None
+    items: list[dict] | None
+
+
 class _LRU:
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple, FrozenAgenda] = OrderedDict()
+        self.entries: OrderedDict[tuple, object] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple) -> FrozenAgenda | None:
+    def get(self, key: tuple):
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
                 self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, entry: FrozenAgenda) -> None:
+    def put(self, key: tuple, entry) -> None:
         with self.lock:
             self.entries[key] = entry
             self.entries.move_to_end(key)
@@ -78,6 +88,7 @@ def frozen_agenda(meeting: Meeting, version: AgendaVersion, partner_names: dict[
     ``outcomes`` maps item ids to outcomes (or is empty/None when the reader may not see them).
     """
     key = (
+        "agenda",
         version.id,
         version.snapshot_sha256,
         meeting.start_date,
@@ -92,5 +103,25 @@ def frozen_agenda(meeting: Meeting, version: AgendaVersion, partner_names: dict[
         items = version_items(meeting, version)
         agenda_list = get_template_attribute("agenda/_agenda.html", "agenda_list")
         entry = FrozenAgenda(agenda_list(items, partner_names, meeting, outcomes=outcomes or None), len(items))
+        cache.put(key, entry)
+    return entry
+
+
+def comparison(old: Side, new: Side) -> tuple[list[compare.ItemChange], dict[str, int]]:
+    """The changes from ``old`` to ``new`` and their counts; cached when both sides are frozen versions."""
+
+    def items(side: Side) -> list[dict]:
+        return side.items if side.version is None else json.loads(side.version.snapshot)["items"]
+
+    if old.version is None or new.version is None:
+        changes = compare.compare_items(items(old), items(new))
+        return changes, compare.summarize(changes)
+    key = ("compare", old.version.id, old.version.snapshot_sha256, new.version.id, new.version.snapshot_sha256)
+    cache = _cache()
+    entry = cache.get(key)
+    if entry is None:
+        changes = compare.compare_items(items(old), items(new))
+        # A tuple: the cached list is shared by every request that shows it, nobody may change it.
+        entry = (tuple(changes), compare.summarize(changes))
         cache.put(key, entry)
     return entry

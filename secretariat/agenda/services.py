@@ -264,6 +264,22 @@ def versions(meeting: Meeting) -> list[AgendaVersion]:
     )
 
 
+def version_numbers(meeting: Meeting) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(AgendaVersion.number).where(AgendaVersion.meeting_id == meeting.id).order_by(AgendaVersion.number)
+        )
+    )
+
+
+def versions_numbered(meeting: Meeting, numbers: set[int]) -> dict[int, AgendaVersion]:
+    """The meeting's versions with these numbers (those that exist), in one query."""
+    if not numbers:
+        return {}
+    query = sa.select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id, AgendaVersion.number.in_(numbers))
+    return {v.number: v for v in db.session.scalars(query)}
+
+
 def latest_version(meeting: Meeting) -> AgendaVersion | None:
     return db.session.scalar(
         sa.select(AgendaVersion)

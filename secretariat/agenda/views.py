@@ -442,15 +442,18 @@ def version(meeting_id: int, number: int):
     )
 
 
-def _resolve_side(m: Meeting, spec: str) -> tuple[str, list[dict]] | None:
-    """ "v3" → that frozen version; "draft" → the working agenda (coordinators only)."""
+def _version_number(spec: str) -> int | None:
     spec = (spec or "").strip().lower()
-    if spec == "draft" and visibility.is_coordinator(current_user):
-        return "Current draft", tree.draft_items(m.id, include_notes=False)
-    if spec.startswith("v") and spec[1:].isdigit():
-        v = services.get_version(m, int(spec[1:]))
-        if v is not None and (visibility.is_coordinator(current_user) or visibility.partners_may_see_agenda(m)):
-            return f"v{v.number} ({v.kind}, {v.frozen_at:%d %b %Y %H:%M} UTC)", json.loads(v.snapshot)["items"]
+    return int(spec[1:]) if spec.startswith("v") and spec[1:].isdigit() else None
+
+
+def _resolve_side(m: Meeting, spec: str, frozen: dict) -> fragments.Side | None:
+    """ "v3" → that frozen version (from ``frozen``); "draft" → the working agenda (coordinators only)."""
+    if (spec or "").strip().lower() == "draft" and visibility.is_coordinator(current_user):
+        return fragments.Side("Current draft", None, tree.draft_items(m.id, include_notes=False))
+    v = frozen.get(_version_number(spec))
+    if v is not None:
+        return fragments.Side(f"v{v.number} ({v.kind}, {v.frozen_at:%d %b %Y %H:%M} UTC)", v, None)
     return None
 
 
@@ -458,21 +461,20 @@ def _resolve_side(m: Meeting, spec: str) -> tuple[str, list[dict]] | None:
 @requires(Permission.READ)
 def compare_versions(meeting_id: int):
     m = _meeting(meeting_id)
-    all_versions = (
-        services.versions(m)
-        if (visibility.is_coordinator(current_user) or visibility.partners_may_see_agenda(m))
-        else []
-    )
-    options = [f"v{v.number}" for v in all_versions] + (["draft"] if visibility.is_coordinator(current_user) else [])
+    may_see_versions = visibility.is_coordinator(current_user) or visibility.partners_may_see_agenda(m)
+    numbers = services.version_numbers(m) if may_see_versions else []
+    options = [f"v{n}" for n in numbers] + (["draft"] if visibility.is_coordinator(current_user) else [])
     default_to = options[-1] if options else ""
     default_from = options[-2] if len(options) > 1 else default_to
     old_spec = request.args.get("from", default_from)
     new_spec = request.args.get("to", default_to)
-    old, new = _resolve_side(m, old_spec), _resolve_side(m, new_spec)
+    # Both sides in one query, whether or not their comparison is cached: the same queries every time.
+    wanted = {n for n in (_version_number(old_spec), _version_number(new_spec)) if n is not None}
+    frozen = services.versions_numbered(m, wanted) if may_see_versions else {}
+    old, new = _resolve_side(m, old_spec, frozen), _resolve_side(m, new_spec, frozen)
     changes = summary = None
     if old and new:
-        changes = compare.compare_items(old[1], new[1])
-        summary = compare.summarize(changes)
+        changes, summary = fragments.comparison(old, new)
     elif options and request.args:
         flash("Choose two versions that exist.", "error")
     return render_template(
@@ -481,8 +483,8 @@ def compare_versions(meeting_id: int):
         options=options,
         old_spec=old_spec,
         new_spec=new_spec,
-        old_label=old[0] if old else "",
-        new_label=new[0] if new else "",
+        old_label=old.label if old else "",
+        new_label=new.label if new else "",
         changes=changes,
         summary=summary,
     )

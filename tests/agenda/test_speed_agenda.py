@@ -110,3 +110,24 @@ def test_options_are_the_template_loop(app):
         for selected in ("A&B", 2004, None, ""):
             expected = render_template_string(loop, choices=choices, selected=selected)
             assert str(links.options(choices, selected)) == expected
+
+
+def test_cached_comparison_is_the_uncached_one(app, client, login_as, circulated, coordinator):
+    add(circulated, coordinator, "Late item")
+    set_status(circulated, coordinator, "circulated")  # v2
+    login_as("official")
+    url = f"/meetings/{circulated.id}/compare?from=v1&to=v2"
+    first, cached = page_text(client.get(url)), page_text(client.get(url))
+    app.extensions["agenda_fragments"].entries.clear()
+    assert first == cached == page_text(client.get(url))
+    assert "1 added" in first and "Late item" in first
+    assert "Choose two versions that exist" in page_text(client.get(f"/meetings/{circulated.id}/compare?from=v1&to=v9"))
+    assert "Current draft" not in page_text(client.get(f"/meetings/{circulated.id}/compare?from=v1&to=draft"))
+
+
+def test_comparison_with_the_draft_follows_the_draft(client, circulated, coordinator):
+    client.login(coordinator.email)
+    url = f"/meetings/{circulated.id}/compare?from=v1&to=draft"
+    assert "Newest idea" not in page_text(client.get(url))
+    add(circulated, coordinator, "Newest idea")
+    assert "Newest idea" in page_text(client.get(url))
