@@ -45,48 +45,58 @@ class ReportToReview(NamedTuple):
     partner: PartnerName
 
 
+# Built once, at import, with bound parameters: building a statement cost as much as running it.
+_OVERDUE = (
+    sa.select(Milestone.title, Milestone.due_date, Initiative.code)
+    .outerjoin(Initiative, Initiative.id == Milestone.initiative_id)
+    .where(
+        Milestone.due_date < sa.bindparam("today"),
+        Milestone.done_at.is_(None),
+        Milestone.initiative_id.in_(sa.bindparam("initiative_ids", expanding=True)),
+    )
+    .order_by(Milestone.due_date, Milestone.id)
+)
+_UNREVIEWED = (
+    sa.select(ProgressReport.id, ProgressReport.initiative_id, Initiative.code, Partner.name)
+    .outerjoin(Initiative, Initiative.id == ProgressReport.initiative_id)
+    .outerjoin(Partner, Partner.id == ProgressReport.partner_id)
+    .where(ProgressReport.reviewed_at.is_(None))
+    .order_by(ProgressReport.submitted_at)
+    .limit(sa.bindparam("limit"))
+)
+_MINE = (
+    sa.select(Initiative.id, Initiative.code, Initiative.title, Initiative.status)
+    .where(services.sponsored_by(sa.bindparam("partner_id")))
+    .order_by(Initiative.code)
+)
+_REPORTED_SINCE = sa.select(ProgressReport.initiative_id).where(
+    ProgressReport.initiative_id.in_(sa.bindparam("initiative_ids", expanding=True)),
+    ProgressReport.submitted_at >= sa.bindparam("since"),
+)
+
+
 def overdue_milestones(today: date, initiative_ids: list[int]) -> list[OverdueMilestone]:
     """As services.overdue_milestones(), with the initiative's code: earliest due first (then as recorded)."""
-    rows = db.session.execute(
-        sa.select(Milestone.title, Milestone.due_date, Initiative.code)
-        .join(Initiative, Initiative.id == Milestone.initiative_id)
-        .where(Milestone.due_date < today, Milestone.done_at.is_(None), Milestone.initiative_id.in_(initiative_ids))
-        .order_by(Milestone.due_date, Milestone.id)
-    )
+    rows = db.session.execute(_OVERDUE, {"today": today, "initiative_ids": initiative_ids})
     return [OverdueMilestone(title, due, InitiativeCode(code)) for title, due, code in rows]
 
 
 def unreviewed_reports(limit: int = 20) -> list[ReportToReview]:
     """The oldest reports no coordinator has reviewed, with their initiative's code and partner's name."""
-    rows = db.session.execute(
-        sa.select(ProgressReport.id, ProgressReport.initiative_id, Initiative.code, Partner.name)
-        .join(Initiative, Initiative.id == ProgressReport.initiative_id)
-        .join(Partner, Partner.id == ProgressReport.partner_id)
-        .where(ProgressReport.reviewed_at.is_(None))
-        .order_by(ProgressReport.submitted_at)
-        .limit(limit)
-    )
     return [
         ReportToReview(report_id, initiative_id, InitiativeCode(code), PartnerName(name))
-        for report_id, initiative_id, code, name in rows
+        for report_id, initiative_id, code, name in db.session.execute(_UNREVIEWED, {"limit": limit})
     ]
 
 
 def for_user(user, *, coordinator: bool) -> dict:
     today = utcnow().date()
     # Counted, and named by code and title: no summaries, sponsors or contacts.
-    mine = db.session.execute(
-        sa.select(Initiative.id, Initiative.code, Initiative.title, Initiative.status)
-        .where(services.sponsored_by(user.partner_id))
-        .order_by(Initiative.code)
-    ).all()
+    mine = db.session.execute(_MINE, {"partner_id": user.partner_id}).all()
     active = [i for i in mine if i.status in _ACTIVE]
     recent = set(
         db.session.scalars(
-            sa.select(ProgressReport.initiative_id).where(
-                ProgressReport.initiative_id.in_([i.id for i in active]),
-                ProgressReport.submitted_at >= utcnow() - REPORT_INTERVAL,
-            )
+            _REPORTED_SINCE, {"initiative_ids": [i.id for i in active], "since": utcnow() - REPORT_INTERVAL}
         )
     )
     return {

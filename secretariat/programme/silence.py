@@ -143,14 +143,16 @@ def take_position(
     return position
 
 
+#: run before every programme page: built once (building it cost more than running it)
+_DUE = sa.select(SilenceProcedure).where(
+    SilenceProcedure.outcome == SilenceOutcome.OPEN.value, SilenceProcedure.deadline <= sa.bindparam("now")
+)
+
+
 def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
     """Decide every open procedure whose deadline has come; returns those decided. The caller commits."""
     now = now or utcnow()
-    due = db.session.scalars(
-        sa.select(SilenceProcedure).where(
-            SilenceProcedure.outcome == SilenceOutcome.OPEN.value, SilenceProcedure.deadline <= now
-        )
-    ).all()
+    due = db.session.scalars(_DUE, {"now": now}).all()
     decided = []
     for procedure in due:
         if not _lock_open(procedure):
@@ -179,14 +181,15 @@ def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
     return decided
 
 
+_OPEN = (
+    sa.select(SilenceProcedure)
+    .where(SilenceProcedure.outcome == SilenceOutcome.OPEN.value)
+    .order_by(SilenceProcedure.deadline)
+)
+
+
 def open_procedures() -> list[SilenceProcedure]:
-    return list(
-        db.session.scalars(
-            sa.select(SilenceProcedure)
-            .where(SilenceProcedure.outcome == SilenceOutcome.OPEN.value)
-            .order_by(SilenceProcedure.deadline)
-        )
-    )
+    return list(db.session.scalars(_OPEN))
 
 
 def all_procedures() -> list[SilenceProcedure]:
@@ -204,16 +207,21 @@ def procedures_for(initiative_id: int) -> list[SilenceProcedure]:
     )
 
 
-def awaiting_partner(partner_id: int) -> list[SilenceProcedure]:
-    """Open procedures on which this partner has taken no position yet."""
-    answered = sa.select(SilencePosition.procedure_id).where(SilencePosition.partner_id == partner_id)
-    return list(
-        db.session.scalars(
-            sa.select(SilenceProcedure)
-            .where(SilenceProcedure.outcome == SilenceOutcome.OPEN.value, SilenceProcedure.id.not_in(answered))
-            .order_by(SilenceProcedure.deadline)
-        )
+_AWAITING = (
+    sa.select(SilenceProcedure)
+    .where(
+        SilenceProcedure.outcome == SilenceOutcome.OPEN.value,
+        SilenceProcedure.id.not_in(
+            sa.select(SilencePosition.procedure_id).where(SilencePosition.partner_id == sa.bindparam("partner_id"))
+        ),
     )
+    .order_by(SilenceProcedure.deadline)
+)
+
+
+def awaiting_partner(partner_id: int) -> list[SilenceProcedure]:
+    """Open procedures on which this partner has taken no position yet (the home page asks on every visit)."""
+    return list(db.session.scalars(_AWAITING, {"partner_id": partner_id}))
 
 
 def partner_table(procedure: SilenceProcedure) -> list[tuple[Partner, SilencePosition | None]]:
