@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import render_template_string, url_for
 
 from secretariat.agenda import links, tree
+from secretariat.agenda.models import AgendaVersion
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
 from tests.agenda.helpers import add, make_meeting, set_status
@@ -131,3 +132,17 @@ def test_comparison_with_the_draft_follows_the_draft(client, circulated, coordin
     assert "Newest idea" not in page_text(client.get(url))
     add(circulated, coordinator, "Newest idea")
     assert "Newest idea" in page_text(client.get(url))
+
+
+def test_a_snapshot_altered_in_the_database_shows_as_it_is(client, login_as, circulated):
+    login_as("official")
+    assert "Opening" in page_text(client.get(f"/meetings/{circulated.id}"))
+    version = db.session.scalar(sa.select(AgendaVersion).where(AgendaVersion.meeting_id == circulated.id))
+    db.session.execute(
+        sa.update(AgendaVersion)
+        .where(AgendaVersion.id == version.id)
+        .values(snapshot=version.snapshot.replace('"Opening"', '"Tampered"'))
+    )
+    db.session.commit()
+    body = page_text(client.get(f"/meetings/{circulated.id}"))
+    assert "Tampered" in body and "Opening" not in body
