@@ -126,7 +126,7 @@ _HISTORY = (
 
 
 def history(initiative_id: int) -> list[sa.Row]:
-    """The status steps in the order of services.status_history(), with their meeting's title."""
+    """The status steps by effective date, then as recorded, with their meeting's title."""
     return db.session.execute(_HISTORY, {"initiative_id": initiative_id}).all()
 
 
@@ -149,7 +149,7 @@ _REPORTS = (
 
 
 def reports(initiative_id: int) -> list[sa.Row]:
-    """Newest first, as reports.reports_for(), with the partner's name and the author's."""
+    """Newest first, with the partner's name and the author's."""
     return db.session.execute(_REPORTS, {"initiative_id": initiative_id}).all()
 
 
@@ -183,7 +183,7 @@ _COMMENTS = (
 
 
 def comments(initiative_id: int) -> list[sa.Row]:
-    """Oldest first, as reports.comments_for(), with the author's name and partner's."""
+    """Oldest first, with the author's name and partner's."""
     return db.session.execute(_COMMENTS, {"initiative_id": initiative_id}).all()
 
 
@@ -195,5 +195,5 @@ _PROCEDURES = (
 
 
 def procedures(initiative_id: int) -> list[sa.Row]:
-    """Newest deadline first, as silence.procedures_for()."""
+    """The silence procedures about the initiative, newest deadline first."""
     return db.session.execute(_PROCEDURES, {"initiative_id": initiative_id}).all()

@@ -98,16 +98,6 @@ def get_report(initiative: Initiative, report_id: int) -> ProgressReport:
     return report
 
 
-def reports_for(initiative: Initiative) -> list[ProgressReport]:
-    return list(
-        db.session.scalars(
-            sa.select(ProgressReport)
-            .where(ProgressReport.initiative_id == initiative.id)
-            .order_by(ProgressReport.submitted_at.desc())
-        )
-    )
-
-
 def mark_reviewed(report: ProgressReport, *, actor) -> None:
     if report.reviewed_at is not None:
         raise ProgrammeRefused("This report was already reviewed.")
@@ -132,11 +122,3 @@ def add_comment(initiative: Initiative, text: str, *, actor, report: ProgressRep
     db.session.flush()
     audit.record(actor, "comment.create", comment, initiative_id=initiative.id, report_id=report.id if report else None)
     return comment
-
-
-def comments_for(initiative: Initiative) -> list[Comment]:
-    return list(
-        db.session.scalars(
-            sa.select(Comment).where(Comment.initiative_id == initiative.id).order_by(Comment.created_at)
-        )
-    )

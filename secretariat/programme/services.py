@@ -150,17 +150,6 @@ def milestones(initiative: Initiative) -> list[Milestone]:
     )
 
 
-def status_history(initiative: Initiative) -> list[StatusChange]:
-    return list(
-        db.session.scalars(
-            sa.select(StatusChange)
-            .where(StatusChange.initiative_id == initiative.id)
-            .order_by(StatusChange.effective_date, StatusChange.id)
-            .options(joinedload(StatusChange.meeting))  # each step names its meeting: one join, not N queries
-        )
-    )
-
-
 def mandated_by(meeting: Meeting) -> list[Initiative]:
     return list(
         db.session.scalars(

@@ -196,17 +196,6 @@ def all_procedures() -> list[SilenceProcedure]:
     return list(db.session.scalars(sa.select(SilenceProcedure).order_by(SilenceProcedure.deadline.desc())))
 
 
-def procedures_for(initiative_id: int) -> list[SilenceProcedure]:
-    """The procedures about one initiative, newest deadline first (not every procedure, filtered in Python)."""
-    return list(
-        db.session.scalars(
-            sa.select(SilenceProcedure)
-            .where(SilenceProcedure.initiative_id == initiative_id)
-            .order_by(SilenceProcedure.deadline.desc())
-        )
-    )
-
-
 _AWAITING = (
     sa.select(SilenceProcedure)
     .where(

@@ -290,15 +290,19 @@ def initiative(initiative_id: int):
     # The initiative without its relationships, and what the page prints of them as rows.
     facts = initiative_page.facts(initiative_id)
     item = facts.initiative
-    status_form = StatusForm(formdata=None)
-    status_form.status.choices = [
-        SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(item.status)]
-    ]
     coordinator = is_coordinator(current_user)
-    # The status form is shown to coordinators only, and only while a change is possible.
-    changeable = coordinator and bool(status_form.status.choices)
-    status_form.meeting_id.choices = _meeting_choices("No meeting", recent=True) if changeable else []
-    status_form.effective_date.data = utcnow().date()
+    # The status and milestone forms are shown to coordinators only (the template asks): not built for others.
+    status_form = milestone_form = None
+    if coordinator:
+        status_form = StatusForm(formdata=None)
+        status_form.status.choices = [
+            SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(item.status)]
+        ]
+        # The status form is shown only while a change is possible.
+        changeable = bool(status_form.status.choices)
+        status_form.meeting_id.choices = _meeting_choices("No meeting", recent=True) if changeable else []
+        status_form.effective_date.data = utcnow().date()
+        milestone_form = MilestoneForm(formdata=None)
     # The lists are rows of the columns the page prints (initiative_page), not ORM objects.
     item_reports = initiative_page.reports(item.id)
     return render_template(
@@ -313,7 +317,7 @@ def initiative(initiative_id: int):
         filed=initiative_page.filed([r.id for r in item_reports]),
         comments=initiative_page.comments(item.id),
         status_form=status_form,
-        milestone_form=MilestoneForm(formdata=None),
+        milestone_form=milestone_form,
         comment_form=CommentForm(formdata=None),
         today=utcnow().date(),
         procedures=initiative_page.procedures(item.id),
