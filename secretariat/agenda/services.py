@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from secretariat import audit, events
 from secretariat.agenda import tree
@@ -49,8 +50,9 @@ def _plausible_year(year: int | None) -> int | None:
     return year if year is not None and 1900 <= year <= 2200 else None
 
 
-def meeting_query(filters: MeetingFilter, today: date, user) -> sa.Select:
-    query = visible_meetings(sa.select(Meeting), user)
+def meeting_query(filters: MeetingFilter, today: date, user, select: sa.Select | None = None) -> sa.Select:
+    """The meetings ``user`` may see that match ``filters``, in list order (``select``: the columns wanted)."""
+    query = visible_meetings(sa.select(Meeting) if select is None else select, user)
     if filters.when == "upcoming":
         query = query.where(Meeting.end_date >= today).order_by(Meeting.start_date)
     else:
@@ -66,6 +68,21 @@ def meeting_query(filters: MeetingFilter, today: date, user) -> sa.Select:
     if filters.host:
         query = query.join(Meeting.host).where(Partner.code == filters.host)
     return query
+
+
+_HOST = aliased(Partner)
+
+#: what a row of the meeting list shows; rows of columns cost a fraction of ORM objects
+MEETING_ROW = sa.select(
+    Meeting.id,
+    Meeting.title,
+    Meeting.kind,
+    Meeting.city,
+    Meeting.start_date,
+    Meeting.end_date,
+    Meeting.status,
+    _HOST.name.label("host_name"),
+).outerjoin(_HOST, _HOST.id == Meeting.host_partner_id)
 
 
 def meeting_years() -> list[int]:
