@@ -96,19 +96,34 @@ def _item_data(item, number: str, depth: int, lead_partners: list[str], *, inclu
     return data
 
 
-_ITEM_COLUMNS = (
-    AgendaItem.id,
-    AgendaItem.parent_id,
-    AgendaItem.position,
-    AgendaItem.title,
-    AgendaItem.item_type,
-    AgendaItem.description_source,
-    AgendaItem.description_html,
-    AgendaItem.presenter,
-    AgendaItem.duration_minutes,
-    AgendaItem.fixed_start,
-    AgendaItem.version,
-    AgendaItem.coordinator_notes,
+# Columns of the table rather than of the mapped class: a Core statement skips the ORM's work on
+# every execution (a third of the time of these two queries).
+_ITEMS = AgendaItem.__table__
+_PARTNERS = Partner.__table__
+_DRAFT_ROWS = sa.select(
+    *(
+        _ITEMS.c[name]
+        for name in (
+            "id",
+            "parent_id",
+            "position",
+            "title",
+            "item_type",
+            "description_source",
+            "description_html",
+            "presenter",
+            "duration_minutes",
+            "fixed_start",
+            "version",
+            "coordinator_notes",
+        )
+    )
+).order_by(_ITEMS.c.position, _ITEMS.c.id)
+_DRAFT_LEADS = (
+    sa.select(agenda_item_partners.c.item_id, _PARTNERS.c.code)
+    .join(_PARTNERS, _PARTNERS.c.id == agenda_item_partners.c.partner_id)
+    .join(_ITEMS, _ITEMS.c.id == agenda_item_partners.c.item_id)
+    .order_by(_PARTNERS.c.code)  # the order of AgendaItem.lead_partners
 )
 
 
@@ -118,19 +133,9 @@ def draft_items(meeting_id: int, *, include_notes: bool) -> list[dict]:
     Same two queries as agenda_nodes, but rows of columns instead of ORM objects, which cost
     several times more to build for an agenda of 60 items.
     """
-    rows = db.session.execute(
-        sa.select(*_ITEM_COLUMNS)
-        .where(AgendaItem.meeting_id == meeting_id)
-        .order_by(AgendaItem.position, AgendaItem.id)
-    ).all()
+    rows = db.session.execute(_DRAFT_ROWS.where(_ITEMS.c.meeting_id == meeting_id)).all()
     leads: dict[int, list[str]] = {}
-    partner_rows = db.session.execute(
-        sa.select(agenda_item_partners.c.item_id, Partner.code)
-        .join(Partner, Partner.id == agenda_item_partners.c.partner_id)
-        .join(AgendaItem, AgendaItem.id == agenda_item_partners.c.item_id)
-        .where(AgendaItem.meeting_id == meeting_id)
-        .order_by(Partner.code)  # the order of AgendaItem.lead_partners
-    )
+    partner_rows = db.session.execute(_DRAFT_LEADS.where(_ITEMS.c.meeting_id == meeting_id))
     for item_id, code in partner_rows:
         leads.setdefault(item_id, []).append(code)
     return [

@@ -46,13 +46,17 @@ def _meeting(meeting_id: int) -> Meeting:
     return visibility.require_meeting(current_user, db.session.get(Meeting, meeting_id))
 
 
+# Core statements on the table (no ORM work per execution): these run on most agenda pages.
+_PARTNERS = Partner.__table__
+
+
 def _partners() -> list[sa.Row]:
     """Code and name of every partner, by name (the host filter's choices)."""
-    return list(db.session.execute(sa.select(Partner.code, Partner.name).order_by(Partner.name)))
+    return list(db.session.execute(sa.select(_PARTNERS.c.code, _PARTNERS.c.name).order_by(_PARTNERS.c.name)))
 
 
 def _partner_names() -> dict[str, str]:
-    return dict(db.session.execute(sa.select(Partner.code, Partner.name)).all())
+    return dict(db.session.execute(sa.select(_PARTNERS.c.code, _PARTNERS.c.name)).all())
 
 
 _with_slots = fragments.with_slots
@@ -145,7 +149,7 @@ def meeting(meeting_id: int):
     latest = services.latest_version(m)
     current_minutes = minutes.get_minutes(m)
     readable_minutes = current_minutes if minutes.can_read_minutes(user, current_minutes) else None
-    outcomes = minutes.outcomes_by_item(current_minutes)
+    outcomes = minutes.outcomes_by_item(readable_minutes)  # none to read: no query
     partner_names = _partner_names()
     editable = coordinator and visibility.agenda_editable(m)
     agenda_items = frozen = None
