@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from flask import current_app, get_template_attribute
@@ -111,7 +112,7 @@ def frozen_agenda(meeting: Meeting, version: AgendaVersion, partner_names: dict[
     return entry
 
 
-def comparison(old: Side, new: Side) -> tuple[list[compare.ItemChange], dict[str, int]]:
+def comparison(old: Side, new: Side) -> tuple[Sequence[compare.ItemChange], dict[str, int]]:
     """The changes from ``old`` to ``new`` and their counts; cached when both sides are frozen versions."""
 
     def items(side: Side) -> list[dict]:
