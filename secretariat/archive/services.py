@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 
 from secretariat import audit
 from secretariat.archive import files
-from secretariat.archive.access import can_see, embargo_end
+from secretariat.archive.access import PARTNER_LEVELS, can_see, cleared, embargo_end
 from secretariat.archive.models import (
     Blob,
     Confidentiality,
@@ -236,13 +236,17 @@ def withdraw(record: Record, reason: str, *, actor) -> None:
 
 def records_of_meeting(meeting_id: int, user) -> list[Record]:
     """The meeting's documents the user may open, oldest first."""
-    rows = db.session.scalars(
+    query = (
         sa.select(Record)
         .where(Record.meeting_id == meeting_id)
-        .options(lazyload(Record.partners), lazyload(Record.meeting))
+        .options(lazyload("*"))  # the list shows titles, types and dates only
         .order_by(Record.record_date, Record.id)
     )
-    return [r for r in rows if can_see(user, r)]
+    if not cleared(user):
+        # What a partner may never open is left in the database; can_see below decides the rest
+        # (embargoes, which change with time and with the embargo's meeting).
+        query = query.where(Record.confidentiality.in_(PARTNER_LEVELS), Record.withdrawn_at.is_(None))
+    return [r for r in db.session.scalars(query) if can_see(user, r)]
 
 
 def get_record(record_id: int) -> Record | None:
