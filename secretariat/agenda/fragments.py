@@ -112,6 +112,34 @@ def frozen_agenda(meeting: Meeting, version: AgendaVersion, partner_names: dict[
     return entry
 
 
+def draft_agenda(meeting: Meeting, item_dicts: list[dict], partner_names: dict[str, str], outcomes) -> Markup:
+    """The coordinators' working draft (notes shown) as ``agenda/_agenda.html`` renders it without controls.
+
+    For a draft that may no longer change (adopted or held meeting), shown to coordinators only. The key
+    holds everything the list shows: the SHA-256 of the item dicts just read (before their slots, which
+    follow from them and the meeting's start and zone), the meeting's start and zone, the partners'
+    names and the outcomes; any change to the draft makes a new entry. Nothing about the viewer is in it.
+    """
+    key = (
+        "draft",
+        meeting.id,
+        tree.sha256(repr(item_dicts)),
+        meeting.start_date,
+        meeting.start_time,
+        meeting.time_zone,
+        tuple(sorted(partner_names.items())),
+        tuple(sorted((item_id, o.decision_html) for item_id, o in outcomes.items())) if outcomes else (),
+    )
+    cache = _cache()
+    entry = cache.get(key)
+    if entry is None:
+        agenda_list = get_template_attribute("agenda/_agenda.html", "agenda_list")
+        items = with_slots(meeting, item_dicts)
+        entry = agenda_list(items, partner_names, meeting, show_notes=True, outcomes=outcomes or None)
+        cache.put(key, entry)
+    return entry
+
+
 def comparison(old: Side, new: Side) -> tuple[Sequence[compare.ItemChange], dict[str, int]]:
     """The changes from ``old`` to ``new`` and their counts; cached when both sides are frozen versions."""
 

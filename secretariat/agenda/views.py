@@ -70,14 +70,9 @@ def _version_items(meeting: Meeting, version) -> list[dict]:
     return fragments.version_items(meeting, version)
 
 
-def _item_links(meeting: Meeting) -> dict[str, links.UrlPattern]:
-    """The links of each item's controls on the meeting page, for any item id (see links.py)."""
-    return {
-        "edit": links.UrlPattern("agenda.edit_item", "item_id", meeting_id=meeting.id),
-        "move": links.UrlPattern("agenda.move_item", "item_id", meeting_id=meeting.id),
-        "add_sub": links.UrlPattern("agenda.add_item", "parent_id", meeting_id=meeting.id),
-        "delete": links.UrlPattern("agenda.delete_item", "item_id", meeting_id=meeting.id),
-    }
+def _item_links(meeting: Meeting) -> links.ItemControls:
+    """The controls of each item on the meeting page, for any item id (see links.py)."""
+    return links.ItemControls(meeting.id)
 
 
 def _require_coordinator() -> None:
@@ -152,9 +147,14 @@ def meeting(meeting_id: int):
     outcomes = minutes.outcomes_by_item(readable_minutes)  # none to read: no query
     partner_names = _partner_names()
     editable = coordinator and visibility.agenda_editable(m)
-    agenda_items = frozen = None
+    agenda_items = frozen = draft = None
     if coordinator:
-        agenda_items = _draft_items(m)
+        if editable:
+            agenda_items = _draft_items(m)
+        else:
+            # A draft that can no longer change renders the same for every coordinator: cached.
+            agenda_items = tree.draft_items(m.id, include_notes=True)
+            draft = fragments.draft_agenda(m, agenda_items, partner_names, outcomes)
     elif visibility.partners_may_see_agenda(m) and latest is not None:
         # A frozen version renders the same for every partner reader: cached (see fragments.py).
         frozen = fragments.frozen_agenda(m, latest, partner_names, outcomes if readable_minutes else None)
@@ -166,6 +166,7 @@ def meeting(meeting_id: int):
         item_links=_item_links(m) if editable else None,
         agenda_items=agenda_items,
         frozen=frozen,
+        draft=draft,
         latest=latest,
         transitions=services.available_transitions(m) if coordinator else [],
         proposals=proposals.visible_proposals(m, user),
