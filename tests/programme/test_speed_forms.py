@@ -1,0 +1,114 @@
+"""The coordinator's forms on the initiative page, written out in the template, print what _forms.html's field() prints.
+
+The page no longer builds StatusForm and MilestoneForm nor calls the field() macro for them: these
+tests render both forms the old way (unbound, the same choices) and find that HTML in the page.
+The meeting options are escaped in one call (views._meeting_options): titles with markup, quotes,
+double spaces and control characters check it against the per-option escaping of PlainOptionsSelect.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from flask import current_app
+from flask_login import login_user
+from wtforms.fields.choices import SelectChoice
+
+from secretariat.extensions import db
+from secretariat.programme import views
+from secretariat.programme.forms import MilestoneForm, StatusForm
+from secretariat.programme.models import STATUS_TRANSITIONS, InitiativeStatus
+from secretariat.timeutil import utcnow
+from tests.agenda.helpers import make_meeting
+from tests.factories import make_user, page_text
+from tests.programme.helpers import make_initiative
+
+# The template's lines as they were before the forms were written out.
+OLD_STATUS_FORM = """{% from "_forms.html" import field %}<input type="hidden" name="csrf_token" value="X">
+    {{ field(status_form.status) }}
+    {{ field(status_form.effective_date) }}
+    {{ field(status_form.meeting_id, hint="Meetings of the last three years and of the year ahead.") }}
+    {{ field(status_form.note) }}
+    <button type="submit" class="button">Change the status</button>"""
+OLD_MILESTONE_FORM = """{% from "_forms.html" import field %}<input type="hidden" name="csrf_token" value="X">
+    {{ field(milestone_form.title) }}
+    {{ field(milestone_form.kind) }}
+    {{ field(milestone_form.due_date) }}
+    <button type="submit" class="button button--secondary">Add</button>"""
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value="X"', html)
+
+
+def _old_forms(user, status: str) -> tuple[str, str]:
+    """Both forms as the page printed them with WTForms and field(), for this user and status."""
+    with current_app.test_request_context("/"):
+        login_user(user)
+        status_form = StatusForm(formdata=None)
+        status_form.status.choices = [
+            SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(status)]
+        ]
+        status_form.meeting_id.choices = views._meeting_choices("No meeting", recent=True)
+        status_form.effective_date.data = utcnow().date()
+        env = current_app.jinja_env
+        return (
+            env.from_string(OLD_STATUS_FORM).render(status_form=status_form),
+            env.from_string(OLD_MILESTONE_FORM).render(milestone_form=MilestoneForm(formdata=None)),
+        )
+
+
+TITLES = {
+    "plain": ["Senior Officials' Meeting, Brussels"],
+    "markup": ["<b>\"Quoted\"</b> & <i>'single'</i>", "Two  spaces   and three", " Leading and trailing  "],
+    "control characters": ["A \x00 null", "A \x01 start of heading", "Both \x00\x01 in one"],
+}
+
+
+@pytest.mark.parametrize("titles", TITLES.values(), ids=TITLES.keys())
+@pytest.mark.parametrize("status", ["proposed", "endorsed", "ongoing"])
+def test_the_coordinators_forms_print_what_field_printed(client, login_as, titles, status):
+    coordinator = login_as("coordinator", partner_code="EU")
+    soon = utcnow().date() + timedelta(days=20)
+    for n, title in enumerate(titles):
+        meeting = make_meeting(coordinator, title=f"Meeting {n}", code=f"SOM-{n}", start_date=soon, end_date=soon)
+        meeting.title = title  # as stored, whatever the form would have said
+    make_meeting(coordinator, title="Without code", code="", start_date=soon, end_date=soon)
+    make_meeting(
+        coordinator, title="Coordinators only", kind="coordinators", code="C-1", start_date=soon, end_date=soon
+    )
+    make_meeting(coordinator, title="Too old", code="OLD", start_date=date(2001, 1, 1), end_date=date(2001, 1, 1))
+    db.session.commit()
+    item = make_initiative(coordinator, status=status)
+    html = _without_tokens(page_text(client.get(f"/programme/initiatives/{item.id}")))
+    status_form, milestone_form = _old_forms(coordinator, status)
+    assert status_form in html
+    assert milestone_form in html
+    assert html.count("<option") == status_form.count("<option") + milestone_form.count("<option")
+    assert "Too old" not in html and "Coordinators only" in html
+
+
+@pytest.mark.parametrize("status", ["completed", "withdrawn", "discontinued"])
+def test_a_final_status_has_no_status_form_but_the_milestone_form(client, login_as, status):
+    coordinator = login_as("coordinator", partner_code="EU")
+    item = make_initiative(coordinator, status=status)
+    html = _without_tokens(page_text(client.get(f"/programme/initiatives/{item.id}")))
+    assert f"<p>{InitiativeStatus(status).label} is final.</p>" in html
+    assert 'id="meeting_id"' not in html and "Change the status" not in html
+    assert _old_forms(coordinator, status)[1] in html
+
+
+def test_others_see_neither_form(client, login_as):
+    item = make_initiative(make_user("coordinator", partner_code="EU"))
+    login_as("official", partner_code="DE")
+    html = page_text(client.get(f"/programme/initiatives/{item.id}"))
+    assert 'id="manage"' not in html and 'id="meeting_id"' not in html and 'id="due_date"' not in html
+
+
+def test_meeting_options_without_recent_meetings(client, login_as):
+    coordinator = login_as("coordinator", partner_code="EU")
+    with current_app.test_request_context("/"):
+        login_user(coordinator)
+        assert str(views._meeting_options("No <meeting>")) == '<option value="">No &lt;meeting&gt;</option>'
