@@ -99,9 +99,21 @@ def meeting_years() -> list[int]:
     return list(range(last.year, first.year - 1, -1))
 
 
-def upcoming(today: date, user, limit: int = 5) -> list[Meeting]:
-    query = visible_meetings(sa.select(Meeting), user)
-    return list(db.session.scalars(query.where(Meeting.end_date >= today).order_by(Meeting.start_date).limit(limit)))
+# The meetings not yet over, by start: the columns the home page shows. "Not over" is asked in a
+# subquery: written as a plain condition, SQLite (with LIMIT bound) walked the start-date index from
+# 1996 reading every meeting's row (2 ms at 2,000 meetings), instead of the few ids the end-date index
+# gives. The id after the date keeps the order of equal dates what that walk gave.
+_MEETINGS = Meeting.__table__
+_UPCOMING = sa.select(
+    _MEETINGS.c.id, _MEETINGS.c.title, _MEETINGS.c.start_date, _MEETINGS.c.city, _MEETINGS.c.status
+).order_by(_MEETINGS.c.start_date, _MEETINGS.c.id)
+_NOT_OVER = sa.select(_MEETINGS.c.id).where(_MEETINGS.c.end_date >= sa.bindparam("today")).scalar_subquery()
+
+
+def upcoming(today: date, user, limit: int = 5) -> list[sa.Row]:
+    """The next ``limit`` meetings ``user`` may see that are not over: rows of id, title, start_date, city, status."""
+    query = visible_meetings(_UPCOMING.where(_MEETINGS.c.id.in_(_NOT_OVER)), user).limit(limit)
+    return list(db.session.execute(query, {"today": today}))
 
 
 # --- creating and editing meetings --------------------------------------------------------
