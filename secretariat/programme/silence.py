@@ -144,9 +144,20 @@ def take_position(
 
 
 #: run before every programme page: built once (building it cost more than running it)
-_DUE = sa.select(SilenceProcedure).where(
+_DUE_CONDITION = sa.and_(
     SilenceProcedure.outcome == SilenceOutcome.OPEN.value, SilenceProcedure.deadline <= sa.bindparam("now")
 )
+_DUE = sa.select(SilenceProcedure).where(_DUE_CONDITION)
+_ANY_DUE = sa.select(sa.exists().where(_DUE_CONDITION))
+
+
+def any_due(now: datetime | None = None) -> bool:
+    """Whether settle_due() would find a procedure to decide (almost never): a Core query, no objects.
+
+    On the session's connection, so without autoflush: for the start of a request, when nothing is
+    pending (settle_due() itself flushes as before).
+    """
+    return bool(db.session.connection().execute(_ANY_DUE, {"now": now or utcnow()}).scalar())
 
 
 def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
