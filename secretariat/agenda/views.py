@@ -28,6 +28,7 @@ from secretariat.agenda.forms import (
 )
 from secretariat.agenda.models import ItemType, Meeting, MeetingKind, MeetingStatus
 from secretariat.archive import services as archive_services
+from secretariat.archive.models import RecordType
 from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, public, requires
@@ -73,6 +74,19 @@ def _version_items(meeting: Meeting, version) -> list[dict]:
 def _item_links(meeting: Meeting) -> links.ItemControls:
     """The controls of each item on the meeting page, for any item id (see links.py)."""
     return links.ItemControls(meeting.id)
+
+
+class _RecordTypeLabels(dict):
+    """Label of each record type, by value: what ``record.type_enum.label`` gives, without an enum per row.
+
+    A value that is not a record type raises as type_enum did (ValueError, which Jinja does not swallow).
+    """
+
+    def __missing__(self, value: str) -> str:
+        return RecordType(value).label
+
+
+_RECORD_TYPE_LABELS = _RecordTypeLabels({t.value: t.label for t in RecordType})
 
 
 def _require_coordinator() -> None:
@@ -179,6 +193,7 @@ def meeting(meeting_id: int):
         mandated=programme_services.mandated_by(m),
         documents=archive_services.records_of_meeting(m.id, user),
         record_url=links.UrlPattern("archive.record", "record_id"),
+        record_type_labels=_RECORD_TYPE_LABELS,
         ItemType=ItemType,
     )
 

@@ -63,3 +63,14 @@ def test_editable_draft_controls(app, client):
             assert has_add_sub == (item is not subsub)  # no sub-item below the third level
     assert body.count('name="csrf_token"') >= 15
     assert "Move out a level" in page_text(client.get(f"/meetings/{meeting.id}"))
+
+
+def test_record_type_labels_are_the_enum_labels():
+    import pytest
+
+    from secretariat.agenda.views import _RECORD_TYPE_LABELS
+    from secretariat.archive.models import RecordType
+
+    assert all(_RECORD_TYPE_LABELS[t.value] == t.label for t in RecordType)
+    with pytest.raises(ValueError):
+        _RECORD_TYPE_LABELS["not a type"]  # as record.type_enum raised
