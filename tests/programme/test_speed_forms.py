@@ -63,7 +63,8 @@ def _old_forms(user, status: str) -> tuple[str, str]:
 TITLES = {
     "plain": ["Senior Officials' Meeting, Brussels"],
     "markup": ["<b>\"Quoted\"</b> & <i>'single'</i>", "Two  spaces   and three", " Leading and trailing  "],
-    "control characters": ["A \x00 null", "A \x01 start of heading", "Both \x00\x01 in one"],
+    # PostgreSQL stores no NUL character: the NUL titles are tried on SQLite only (see the test)
+    "control characters": ["A \x01 start of heading", "A \x00 null", "Both \x00\x01 in one"],
 }
 
 
@@ -72,6 +73,8 @@ TITLES = {
 def test_the_coordinators_forms_print_what_field_printed(client, login_as, titles, status):
     coordinator = login_as("coordinator", partner_code="EU")
     soon = utcnow().date() + timedelta(days=20)
+    if db.engine.dialect.name != "sqlite":
+        titles = [title for title in titles if "\x00" not in title]
     for n, title in enumerate(titles):
         meeting = make_meeting(coordinator, title=f"Meeting {n}", code=f"SOM-{n}", start_date=soon, end_date=soon)
         meeting.title = title  # as stored, whatever the form would have said
