@@ -112,18 +112,21 @@ def frozen_agenda(meeting: Meeting, version: AgendaVersion, partner_names: dict[
     return entry
 
 
-def draft_agenda(meeting: Meeting, item_dicts: list[dict], partner_names: dict[str, str], outcomes) -> Markup:
+def draft_agenda(
+    meeting: Meeting, rows: list, leads: dict[int, list[str]], partner_names: dict[str, str], outcomes
+) -> Markup:
     """The coordinators' working draft (notes shown) as ``agenda/_agenda.html`` renders it without controls.
 
-    For a draft that may no longer change (adopted or held meeting), shown to coordinators only. The key
-    holds everything the list shows: the SHA-256 of the item dicts just read (before their slots, which
-    follow from them and the meeting's start and zone), the meeting's start and zone, the partners'
-    names and the outcomes; any change to the draft makes a new entry. Nothing about the viewer is in it.
+    For a draft that may no longer change (adopted or held meeting), shown to coordinators only.
+    ``rows`` and ``leads`` are what ``tree.draft_rows`` read. The key holds everything the list shows:
+    the SHA-256 of those rows and lead partners (the item dicts and their slots follow from them and
+    the meeting's start and zone), the meeting's start and zone, the partners' names and the outcomes;
+    any change to the draft makes a new entry. Nothing about the viewer is in it.
     """
     key = (
         "draft",
         meeting.id,
-        tree.sha256(repr(item_dicts)),
+        tree.sha256(repr((rows, leads))),
         meeting.start_date,
         meeting.start_time,
         meeting.time_zone,
@@ -134,7 +137,7 @@ def draft_agenda(meeting: Meeting, item_dicts: list[dict], partner_names: dict[s
     entry = cache.get(key)
     if entry is None:
         agenda_list = get_template_attribute("agenda/_agenda.html", "agenda_list")
-        items = with_slots(meeting, item_dicts)
+        items = with_slots(meeting, tree.items_of_rows(rows, leads, include_notes=True))
         entry = agenda_list(items, partner_names, meeting, show_notes=True, outcomes=outcomes or None)
         cache.put(key, entry)
     return entry

@@ -167,8 +167,9 @@ def meeting(meeting_id: int):
             agenda_items = _draft_items(m)
         else:
             # A draft that can no longer change renders the same for every coordinator: cached.
-            agenda_items = tree.draft_items(m.id, include_notes=True)
-            draft = fragments.draft_agenda(m, agenda_items, partner_names, outcomes)
+            rows, leads = tree.draft_rows(m.id)
+            draft = fragments.draft_agenda(m, rows, leads, partner_names, outcomes)
+            agenda_items = rows  # the page asks only whether there are items
     elif visibility.partners_may_see_agenda(m) and latest is not None:
         # A frozen version renders the same for every partner reader: cached (see fragments.py).
         frozen = fragments.frozen_agenda(m, latest, partner_names, outcomes if readable_minutes else None)

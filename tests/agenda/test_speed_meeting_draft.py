@@ -7,7 +7,7 @@ The cached draft (fragments.draft_agenda) must follow every change of what it sh
 import sqlalchemy as sa
 from flask import url_for
 
-from secretariat.agenda.models import AgendaItem
+from secretariat.agenda.models import AgendaItem, agenda_item_partners
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
 from tests.agenda.helpers import add, make_meeting, set_status
@@ -40,6 +40,12 @@ def test_adopted_draft_follows_changes_and_shows_notes(app, client):
     body = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Opening &lt;b&gt;" in body and "New plan" in body and "Seating plan" not in body
     assert "Lead: Nippon" in body
+    # A lead partner added to an item changes no item row: the lead partners are in the key too.
+    vn = db.session.scalar(sa.select(Partner.id).where(Partner.code == "VN"))
+    db.session.execute(sa.insert(agenda_item_partners).values(item_id=opening.id, partner_id=vn))
+    db.session.commit()
+    body = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Lead: Nippon, " in body
 
 
 def test_editable_draft_controls(app, client):
