@@ -338,7 +338,9 @@ def initiative(initiative_id: int):
     # same HTML as StatusForm and MilestoneForm unbound): only their changing parts are made here.
     status_choices = meeting_options = None
     if coordinator:
-        status_choices = [SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(item.status)]]
+        # In the life cycle's order: a set's order changes from one process to the next.
+        goals = sorted(STATUS_TRANSITIONS[InitiativeStatus(item.status)], key=list(InitiativeStatus).index)
+        status_choices = [SelectChoice(s.value, s.label) for s in goals]
         # The status form is shown only while a change is possible.
         meeting_options = _meeting_options("No meeting") if status_choices else None
     # The lists are rows of the columns the page prints (initiative_page), not ORM objects.

@@ -48,9 +48,8 @@ def _old_forms(user, status: str) -> tuple[str, str]:
     with current_app.test_request_context("/"):
         login_user(user)
         status_form = StatusForm(formdata=None)
-        status_form.status.choices = [
-            SelectChoice(s.value, s.label) for s in STATUS_TRANSITIONS[InitiativeStatus(status)]
-        ]
+        goals = sorted(STATUS_TRANSITIONS[InitiativeStatus(status)], key=list(InitiativeStatus).index)
+        status_form.status.choices = [SelectChoice(s.value, s.label) for s in goals]
         status_form.meeting_id.choices = views._meeting_choices("No meeting", recent=True)
         status_form.effective_date.data = utcnow().date()
         env = current_app.jinja_env
@@ -115,3 +114,13 @@ def test_meeting_options_without_recent_meetings(client, login_as):
     with current_app.test_request_context("/"):
         login_user(coordinator)
         assert str(views._meeting_options("No <meeting>")) == '<option value="">No &lt;meeting&gt;</option>'
+
+
+def test_status_choices_come_in_the_life_cycles_order(client, login_as):
+    """The first choice is the one a form pre-selects: it must not depend on the server process."""
+    coordinator = login_as("coordinator", partner_code="EU")
+    item = make_initiative(coordinator, status="ongoing")
+    html = page_text(client.get(f"/programme/initiatives/{item.id}"))
+    order = [s.label for s in InitiativeStatus if s in STATUS_TRANSITIONS[InitiativeStatus.ONGOING]]
+    positions = [html.index(f">{label}</option>") for label in order]
+    assert len(order) > 1 and positions == sorted(positions)
