@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import pstats
 import statistics
@@ -164,6 +165,8 @@ def main() -> None:
     from secretariat.extensions import db
 
     app = create_app()
+    gc.collect()  # as wsgi.py does for gunicorn: start-up objects out of the collector's full passes
+    gc.freeze()
     with app.app_context():
         urls = targets()
         engine = db.engine
