@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -56,7 +57,55 @@ def bare_page(title: str, message: str, error_id: str) -> str:
     )
 
 
+class LastResort:
+    """WSGI wrapper: an exception that escapes Flask itself (a teardown or a hook failing while the
+    database restarts, say) still gets the generic page, never the server's bare error page.
+
+    Seen in tests/reliability/test_postgres_restart.py: once in a few runs, one request during the
+    restart was answered by gunicorn's own "Internal Server Error". This answers it as the
+    application's other errors are, and logs it with its error id so the cause can be found.
+    """
+
+    HEADERS = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Cache-Control", "no-store"),
+        ("Content-Security-Policy", "default-src 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+    ]
+
+    def __init__(self, wsgi_app, logger) -> None:
+        self.wsgi_app = wsgi_app
+        self.logger = logger
+
+    def __call__(self, environ, start_response):
+        started = False
+
+        def recording_start_response(status, headers, exc_info=None):
+            nonlocal started
+            started = True
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, recording_start_response)
+        except Exception:
+            error_id = _error_id()
+            self.logger.exception(
+                "error_id=%s error outside the request's handlers on %s %s",
+                error_id,
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+            )
+            body = bare_page(*MESSAGES[500], error_id).encode("utf-8")
+            headers = [*self.HEADERS, ("Content-Length", str(len(body)))]
+            # Replacing a status already given needs the exception (WSGI); a first one must not get it.
+            start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if started else None)
+            return [body]
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = LastResort(app.wsgi_app, app.logger)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return render_error(400, "The form had expired or was not sent from this site. Reload the page and try again.")

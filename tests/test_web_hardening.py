@@ -130,3 +130,30 @@ def test_forbidden_page_is_generic(client, login_as):
     login_as("observer")
     response = client.get("/admin/users")
     assert response.status_code == 403 and "Access denied" in page_text(response)
+
+
+def test_an_error_outside_the_request_handlers_still_gets_the_generic_page(app):
+    """An exception escaping Flask itself (a teardown failing while the database restarts, say)
+    must get the generic page, not the server's own."""
+    import logging
+
+    from werkzeug.test import Client as WsgiClient
+
+    from secretariat.errors import LastResort
+
+    layer, wrapped = app.wsgi_app, False
+    while layer is not None and not wrapped:  # the application is served through it
+        wrapped = isinstance(layer, LastResort)
+        layer = getattr(layer, "app", None) or getattr(layer, "wsgi_app", None)
+    assert wrapped
+
+    def broken(environ, start_response):
+        raise RuntimeError("teardown failed")
+
+    response = WsgiClient(LastResort(broken, logging.getLogger("test"))).get("/")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in text and "Error id:" in text
+    assert "RuntimeError" not in text and "Traceback" not in text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
