@@ -16,6 +16,7 @@ import argparse
 import gc
 import itertools
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -164,6 +165,12 @@ def filters_for(plan) -> dict:
     return filters
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, all threads (tantivy indexes on its own threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_tantivy(
     n: int, qs: list[str], workdir: Path, use_pairs: bool = True
 ) -> tuple[float, int, list[float], list[float]]:
@@ -175,7 +182,7 @@ def bench_tantivy(
     records = list(corpus(n))
     print(f"          ({n:,} records made up in {time.perf_counter() - made:.1f} s, before the clock)")
     gc.freeze()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     common = frozenset()
     if use_pairs:  # as the archive's rebuild does: learn the common words from a sample first
         sample = (f"{f['title']}\n{f['body']}" for f in itertools.islice(records, pairs.SAMPLE_SIZE))
@@ -186,6 +193,9 @@ def bench_tantivy(
     writer.commit()
     writer.wait_merging_threads()
     index_time = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu_start
+    busy = cpu / index_time
+    print(f"          (indexing used {cpu:.1f} s of CPU over {index_time:.1f} s: {busy:.2f} cores busy)")
     del records
     gc.unfreeze()
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

@@ -137,5 +137,17 @@ def test_rebuild_learns_the_common_words_and_later_records_carry_their_pairs(app
 
 
 def test_words_are_the_query_parsers_words_in_every_script():
-    for text in ["Chair's statement, 2nd ASEM-13 (Phnom Penh)", "Kỳ họp thứ 13; Gipfel für Asien_Europa", "a\tb\nc"]:
+    texts = [
+        "Chair's statement, 2nd ASEM-13 (Phnom Penh)",
+        "Kỳ họp thứ 13; Gipfel für Asien_Europa",
+        "a\tb\nc",
+        # typographic punctuation takes the fast way: the words must not change
+        "The Partners\u2019 \u201cconnectivity\u201d agenda\u2014adopted 2018\u20132020",
+        "\u2022 item\u2026 end\u00a0note",
+        "\u2014leading\u2014 \u00abquoted\u00bb \u300cAsia\u300d\u3001Europe\u3002",
+        "\u00bd share \u2014 caf\u00e9\u2014na\u00efve",  # a word character beside a dash: the general way
+    ]
+    for text in texts:
         assert pairs.words_of(text) == pairs.WORD.findall(text.lower())
+    for mark in pairs._PUNCTUATION:  # each replaced character is one that \w never matches
+        assert not pairs.WORD.search(mark.decode("utf-8"))

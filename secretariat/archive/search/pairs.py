@@ -43,6 +43,17 @@ _ASCII_WORDS = bytes(
     ord(chr(c).lower()) if chr(c).isalnum() or chr(c) == "_" else ord(" ") if c < 128 else c for c in range(256)
 )
 
+#: punctuation that documents hold besides ASCII (dashes, typographic quotes, bullets, no-break
+#: space ...): none is a word character, so turning each into a space first changes no word and lets
+#: such text take the ASCII way (a fifth of the benchmark's records hold an em dash)
+_PUNCTUATION = tuple(
+    ch.encode("utf-8")
+    for ch in "\u00a0\u00ab\u00b7\u00bb\u2010\u2011\u2012\u2013\u2014\u2015\u2018\u2019\u201a\u201c\u201d\u201e"
+    "\u2022\u2026\u2032\u2033\u2039\u203a\u2212\u3000\u3001\u3002\uff08\uff09\uff0c"
+)
+#: one scan for all of them (a `bytes.replace` per character measured five times slower)
+_PUNCTUATION_PATTERN = re.compile(b"|".join(re.escape(mark) for mark in _PUNCTUATION))
+
 _lock = threading.Lock()
 _cache: dict[str, tuple[int, frozenset[str]]] = {}
 
@@ -85,8 +96,11 @@ def terms(text: str, common: frozenset[str]) -> str:
 
 def words_of(text: str) -> list[str]:
     """The lower-cased words of ``text``, exactly as ``WORD.findall`` finds them."""
-    if text.isascii():  # the same words, found twice as fast (this runs on every record indexed)
+    if text.isascii():  # the same words, found three times as fast (this runs on every record indexed)
         return text.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
+    raw = _PUNCTUATION_PATTERN.sub(b" ", text.encode("utf-8"))
+    if raw.isascii():
+        return raw.translate(_ASCII_WORDS).decode("ascii").split()
     return WORD.findall(text.lower())
 
 
