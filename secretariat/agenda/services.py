@@ -309,13 +309,17 @@ def versions_numbered(meeting: Meeting, numbers: set[int]) -> dict[int, AgendaVe
     return {v.number: v for v in db.session.scalars(query)}
 
 
+# Built once with a bound meeting id: the meeting page asks on every view.
+_LATEST_VERSION = (
+    sa.select(AgendaVersion)
+    .where(AgendaVersion.meeting_id == sa.bindparam("meeting_id"))
+    .order_by(AgendaVersion.number.desc())
+    .limit(1)
+)
+
+
 def latest_version(meeting: Meeting) -> AgendaVersion | None:
-    return db.session.scalar(
-        sa.select(AgendaVersion)
-        .where(AgendaVersion.meeting_id == meeting.id)
-        .order_by(AgendaVersion.number.desc())
-        .limit(1)
-    )
+    return db.session.scalar(_LATEST_VERSION, {"meeting_id": meeting.id})
 
 
 def get_version(meeting: Meeting, number: int) -> AgendaVersion | None:

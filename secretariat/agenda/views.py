@@ -10,6 +10,7 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from secretariat import csv_safe
@@ -87,6 +88,14 @@ class _RecordTypeLabels(dict):
 
 
 _RECORD_TYPE_LABELS = _RecordTypeLabels({t.value: t.label for t in RecordType})
+
+
+def _documents(meeting: Meeting, user) -> Markup | None:
+    """The list of the meeting's documents the user may open (None when there are none)."""
+    documents = archive_services.records_of_meeting(meeting.id, user)
+    if not documents:
+        return None
+    return fragments.documents_list(documents, links.UrlPattern("archive.record", "record_id"), _RECORD_TYPE_LABELS)
 
 
 def _require_coordinator() -> None:
@@ -192,9 +201,7 @@ def meeting(meeting_id: int):
         action_points=minutes.action_points(m),
         may_close=lambda p: minutes.may_close(user, p),
         mandated=programme_services.mandated_by(m),
-        documents=archive_services.records_of_meeting(m.id, user),
-        record_url=links.UrlPattern("archive.record", "record_id"),
-        record_type_labels=_RECORD_TYPE_LABELS,
+        documents=_documents(m, user),
         ItemType=ItemType,
     )
 

@@ -3,6 +3,7 @@
 import io
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -190,3 +191,57 @@ def test_the_meeting_page_lists_its_documents_the_user_may_open(client, coordina
     client.login(make_user("official").email)
     body = page_text(client.get(f"/meetings/{meeting.id}"))
     assert "Chair&#39;s statement of FMM15" in body and "briefing" not in body
+
+
+def test_the_meeting_page_hides_embargoed_and_withdrawn_documents_from_partners_only(client, coordinator):
+    from tests.agenda.helpers import make_meeting
+
+    meeting = make_meeting(coordinator, title="SOM Brussels")
+    other = make_meeting(coordinator, title="Summit ahead")
+    now = datetime.now(UTC)
+    file_record(coordinator, "Statement on the record", meeting_id=meeting.id)
+    file_record(coordinator, "Report under embargo", meeting_id=meeting.id, embargo_until=now + timedelta(days=30))
+    released = file_record(
+        coordinator, "Report released", meeting_id=meeting.id, embargo_until=now - timedelta(days=1)
+    )
+    file_record(coordinator, "Minutes until the summit", meeting_id=meeting.id, embargo_meeting_id=other.id)
+    withdrawn = file_record(coordinator, "Letter withdrawn", meeting_id=meeting.id)
+    services.withdraw(withdrawn, "Sent in error.", actor=coordinator)
+    db.session.commit()
+
+    client.login(make_user("official").email)
+    body = page_text(client.get(f"/meetings/{meeting.id}"))
+    assert "Statement on the record" in body and "Report released" in body
+    for hidden in ("Report under embargo", "Minutes until the summit", "Letter withdrawn"):
+        assert hidden not in body
+    client.logout()
+    client.login(coordinator.email)
+    body = page_text(client.get(f"/meetings/{meeting.id}"))
+    for title in ("Statement on the record", "Report released", "Report under embargo", "Minutes until the summit"):
+        assert title in body
+    assert "Letter withdrawn" in body  # coordinators see withdrawn records (with their reason on the record page)
+
+    # The rendered list is cached by its rows: the coordinator's longer list never reaches a partner,
+    # and a revision's new title shows at once.
+    data = {
+        **services.record_metadata(released),
+        "record_date": released.record_date,
+        "embargo_until": released.embargo_until,
+        "title": "Report released, revised",
+    }
+    services.revise_record(
+        released,
+        data,
+        [],
+        keep_file_ids=set(),
+        change_note="Title corrected.",
+        expected_version=released.current_version,
+        actor=coordinator,
+    )
+    db.session.commit()
+    client.logout()
+    client.login(make_user("official").email)
+    body = page_text(client.get(f"/meetings/{meeting.id}"))
+    assert "Report released, revised" in body
+    for hidden in ("Report under embargo", "Minutes until the summit", "Letter withdrawn"):
+        assert hidden not in body
