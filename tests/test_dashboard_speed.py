@@ -1,0 +1,276 @@
+"""The home page read as rows of the shown columns, its links made once per kind and its dates written
+in Python (core/dashboard.py): the same page as the template made with url_for and strftime per row."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from flask import url_for
+from flask_login import login_user
+from sqlalchemy import event
+
+from secretariat.agenda.models import ActionPoint
+from secretariat.auth.access import current_user_can
+from secretariat.core import dashboard
+from secretariat.extensions import db
+from secretariat.programme import reports
+from secretariat.programme import services as programme
+from secretariat.programme.models import SilencePosition, SilenceProcedure
+from tests.agenda.helpers import make_meeting
+from tests.factories import make_user, page_text, partner
+from tests.programme.helpers import make_initiative
+
+NASTY = "<b>&\"'x</b>"
+ESCAPED = "&lt;b&gt;&amp;&#34;&#39;x&lt;/b&gt;"
+DAY = timedelta(days=1)
+
+
+def _scenario():
+    """Meetings (one of coordinators, one drafting), action points of JP, silence procedures (one JP
+    answered), JP's initiatives with overdue milestones and reports awaiting review; text to escape."""
+    coordinator = make_user("coordinator", partner_code="EU")
+    today = datetime.now(UTC).date()
+    ids = {}
+    for n, (kind, city) in enumerate([("som", "Brussels"), ("coordinators", "Paris"), ("som", ""), ("som", NASTY)]):
+        meeting = make_meeting(
+            coordinator,
+            title=f"M{n} {NASTY}",
+            code=f"C{n}",
+            kind=kind,
+            city=city,
+            start_date=today + n * DAY,
+            end_date=today + (n + 1) * DAY,
+        )
+        ids[f"M{n}"] = meeting.id
+    meeting.status = "drafting"
+    past = make_meeting(coordinator, title=f"Past {NASTY}", code="P", start_date=today - 30 * DAY, end_date=today)
+    ids["past"] = past.id
+    jp, de = partner("JP"), partner("DE")
+    for text, due in [("AP late", date(2026, 1, 5)), ("AP undated", None), ("AP early", date(2025, 12, 1))]:
+        db.session.add(
+            ActionPoint(meeting_id=past.id, text=f"{text} {NASTY}", responsible_partner_id=jp.id, due_date=due)
+        )
+    db.session.add(
+        ActionPoint(meeting_id=past.id, text="AP done", responsible_partner_id=jp.id, done_at=datetime.now(UTC))
+    )
+    db.session.add(ActionPoint(meeting_id=past.id, text="AP of DE", responsible_partner_id=de.id))
+    midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    procedures = [
+        SilenceProcedure(
+            subject=f"S{i} {NASTY}",
+            text_source="t",
+            text_html="t",
+            deadline=midnight + (i + 2) * DAY + timedelta(hours=3 + i, minutes=7),
+            deadline_zone=zone,
+            created_by_id=coordinator.id,
+        )
+        for i, zone in enumerate(["Europe/Brussels", "Asia/Tokyo", "America/New_York"])
+    ]
+    procedures.append(
+        SilenceProcedure(
+            subject="Decided",
+            text_source="t",
+            text_html="t",
+            deadline=midnight + DAY,
+            created_by_id=coordinator.id,
+            outcome="adopted",
+        )
+    )
+    db.session.add_all(procedures)
+    db.session.flush()
+    db.session.add(
+        SilencePosition(
+            procedure_id=procedures[0].id,
+            partner_id=jp.id,
+            position="agreed",
+            reason="",
+            user_id=coordinator.id,
+            created_at=datetime.now(UTC),
+        )
+    )
+    ids["silence"] = [p.id for p in procedures]
+    db.session.commit()
+    author = make_user("official", partner_code="DE", name="Author")
+    for n in range(3):
+        item = make_initiative(
+            coordinator, f"ASEM-SOC-00{n}", lead="JP" if n != 1 else "DE", co=["JP", "DE"], status="ongoing"
+        )
+        ids[f"I{n}"] = item.id
+        programme.add_milestone(
+            item, title=f"ML{n} {NASTY}", kind="milestone", due=date(2020, 1, n + 1), actor=coordinator
+        )
+        programme.add_milestone(item, title=f"Tie{n}", kind="milestone", due=date(2020, 1, 1), actor=coordinator)
+        programme.add_milestone(item, title=f"Future{n}", kind="milestone", due=date(2099, 1, 1), actor=coordinator)
+    make_initiative(coordinator, "ASEM-SOC-009", lead="DE", status="ongoing")  # not JP's
+    db.session.commit()
+    report = reports.submit_report(
+        db.session.get(programme.Initiative, ids["I1"]),
+        period_start=date(2020, 1, 1),
+        period_end=date(2020, 6, 30),
+        text="R.",
+        milestones_done=set(),
+        actor=author,
+    )
+    db.session.commit()
+    ids["report"] = report.id
+    return ids
+
+
+def _main(html: str) -> str:
+    return html[html.index("<main") : html.index("</main>")]
+
+
+def _in_order(html: str, *parts: str) -> None:
+    at = 0
+    for part in parts:
+        found = html.find(part, at)
+        assert found >= 0, (part, html[at : at + 2000])
+        at = found + len(part)
+
+
+def test_official_sees_each_list_in_order_with_its_links_escaped(client, login_as):
+    ids = _scenario()
+    login_as("official", partner_code="JP")
+    html = _main(page_text(client.get("/")))
+    s = ids["silence"]
+    _in_order(
+        html,
+        # what needs them: the procedures JP has not answered, in their zone and in UTC
+        f'<li><a href="/programme/silence/{s[1]}">Silence procedure: S1 {ESCAPED}</a>',
+        "Japan has not answered · silence means agreement at ",
+        " Asia/Tokyo (04:07 UTC)</span></li>",
+        f'<li><a href="/programme/silence/{s[2]}">Silence procedure: S2 {ESCAPED}</a>',
+        " America/New_York (05:07 UTC)</span></li>",
+        # action points: earliest due first, undated last, each to its meeting's action points
+        f'<li><a href="/meetings/{ids["past"]}#actions">Action point: AP early {ESCAPED}</a>',
+        f'<span class="muted">Past {ESCAPED} · due 1 December 2025</span></li>',
+        "Action point: AP late",
+        " · due 5 January 2026</span></li>",
+        "Action point: AP undated",
+        f"Past {ESCAPED}</span></li>",
+        f'<li><a href="/programme/initiatives/{ids["I0"]}/reports/new">Progress report due: ASEM-SOC-000 ',
+        f'<li><a href="/programme/initiatives/{ids["I2"]}/reports/new">Progress report due: ASEM-SOC-002 ',
+        "</ul>",
+        # upcoming meetings the official may see: no coordinators' meeting
+        f'<li><a href="/meetings/{ids["past"]}">Past {ESCAPED}</a>',
+        f'<li><a href="/meetings/{ids["M0"]}">M0 {ESCAPED}</a>',
+        ", Brussels</span></li>",
+        f'<li><a href="/meetings/{ids["M2"]}">M2 {ESCAPED}</a>\n        <span class="muted">',
+        f'<li><a href="/meetings/{ids["M3"]}">M3 {ESCAPED}</a>',
+        f", {ESCAPED}</span></li>",
+        # the partner's action points with their forms, ISO dates
+        f"<li>AP early {ESCAPED}\n",
+        " · due 2025-12-01</span>",
+        'action="/meetings/action-points/',
+        '<input type="hidden" name="back" value="home">',
+        f'<span class="visually-hidden">: AP early {ESCAPED}</span>',
+        "<li>AP late",
+        "<li>AP undated",
+        # the work programme: three initiatives of JP; overdue milestones by date, then as recorded
+        "3 initiative(s) led or co-sponsored.",
+        f'<li>ML0 {ESCAPED} <span class="muted">ASEM-SOC-000 · due 2020-01-01</span></li><li>Tie0 ',
+        '</li><li>Tie1 <span class="muted">ASEM-SOC-001 · due 2020-01-01</span></li><li>Tie2 ',
+        "<li>ML1 ",
+        "<li>ML2 ",
+        # the open procedures, the ones JP has not answered marked
+        f'<li><a href="/programme/silence/{s[0]}">S0 {ESCAPED}</a>',
+        " UTC</span></li>",
+        f'<li><a href="/programme/silence/{s[1]}">S1',
+        " UTC · your partner has not answered</span></li>",
+    )
+    assert "AP done" not in html and "AP of DE" not in html and "Decided" not in html
+    assert f"M1 {ESCAPED}" not in html and "Future" not in html and "Agenda in drafting" not in html
+    assert "Report to review" not in html and "Reports awaiting review" not in html
+    assert html.count('name="csrf_token"') == 3
+
+
+def test_coordinator_sees_reports_to_review_and_agendas_in_drafting(client, login_as):
+    ids = _scenario()
+    login_as("coordinator", partner_code="JP")
+    html = _main(page_text(client.get("/")))
+    review = f"/programme/initiatives/{ids['I1']}#report-{ids['report']}"
+    _in_order(
+        html,
+        f'<li><a href="{review}">Report to review: ASEM-SOC-001 by Germany</a></li>',
+        f'<li><a href="/meetings/{ids["M3"]}">Agenda in drafting: M3 {ESCAPED}</a>',
+        '<span class="muted">meets ',
+        "; partners see nothing until it is circulated</span></li>",
+        f'<li><a href="/meetings/{ids["M1"]}">M1 {ESCAPED}</a>',  # a coordinators' meeting
+        f'<h3>Reports awaiting review</h3>\n    <ul class="plain-list"><li><a href="{review}">'
+        "ASEM-SOC-001: report by Germany</a></li></ul>",
+    )
+
+
+@pytest.mark.parametrize("role", ["observer", "admin"])
+def test_who_may_not_contribute_sees_no_forms_nor_reports_due(client, login_as, role):
+    _scenario()
+    login_as(role, partner_code="JP")
+    html = _main(page_text(client.get("/")))
+    assert "<li>AP early" in html and "Mark done" not in html and 'name="csrf_token"' not in html
+    assert "Silence procedure:" not in html and "Progress report due" not in html
+    assert ('<h2 id="admin">Administration</h2>' in html) == (role == "admin")
+
+
+@pytest.mark.parametrize("role", ["observer", "official", "coordinator", "admin"])
+def test_may_answers_as_can_does(app, role):
+    user = make_user(role)
+    with app.test_request_context("/"):
+        login_user(user)
+        may = dashboard.May.of(user)
+        assert may._asdict() == {name: current_user_can(name) for name in may._fields}
+
+
+def _queries(client) -> int:
+    count = [0]
+
+    def on_execute(*_args, **_kwargs):
+        count[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    return count[0]
+
+
+def test_action_points_of_many_meetings_load_no_meeting_each(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    jp = partner("JP")
+
+    def point(n: int) -> None:
+        meeting = make_meeting(coordinator, title=f"Meeting {n}", code=f"A{n}")
+        db.session.add(ActionPoint(meeting_id=meeting.id, text=f"Point {n}", responsible_partner_id=jp.id))
+        db.session.commit()
+
+    point(0)
+    login_as("official", partner_code="JP")
+    before = _queries(client)
+    for n in range(1, 6):
+        point(n)
+    assert _queries(client) == before
+    assert page_text(client.get("/")).count("Action point: Point") == 6
+
+
+def test_one_url_for_per_kind_of_link_gives_url_fors_urls(app):
+    with app.test_request_context("/"):
+        for endpoint, argument in [
+            ("agenda.meeting", "meeting_id"),
+            ("agenda.action_point_done", "point_id"),
+            ("programme.submit_report", "initiative_id"),
+            ("programme.initiative", "initiative_id"),
+            ("programme.silence_detail", "procedure_id"),
+        ]:
+            link = dashboard._links(endpoint, argument, [1])
+            assert [link(n) for n in (1, 42, 98765)] == [url_for(endpoint, **{argument: n}) for n in (1, 42, 98765)]
+
+
+def test_overdue_milestones_are_looked_up_by_initiative(app):
+    """SQLite walked the due-date index over every milestone ever due; from the initiatives it uses theirs."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    statement = dashboard._OVERDUE.params(today=date(2026, 1, 1), initiative_ids=[1, 2, 3])
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(str(row) for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "ix_milestones_initiative_id" in plan, plan
