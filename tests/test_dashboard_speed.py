@@ -10,6 +10,7 @@ from flask import url_for
 from flask_login import login_user
 from sqlalchemy import event
 
+from secretariat.agenda import services as agenda
 from secretariat.agenda.models import ActionPoint
 from secretariat.auth.access import current_user_can
 from secretariat.core import dashboard
@@ -274,3 +275,31 @@ def test_overdue_milestones_are_looked_up_by_initiative(app):
     sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
     plan = " ".join(str(row) for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert "ix_milestones_initiative_id" in plan, plan
+
+
+def test_upcoming_meetings_as_agenda_reads_them_for_every_role(app):
+    """The statement kept per role gives what agenda.services.upcoming() gives each user."""
+    coordinator = make_user("coordinator", partner_code="EU")
+    today = date(2027, 3, 10)
+    for n, (start, end, kind) in enumerate(
+        [(-3, -1, "som"), (-2, 0, "som"), (0, 0, "coordinators"), (1, 1, "som"), (1, 2, "som")]
+        + [(10 + n, 10 + n, "coordinators" if n % 2 else "som") for n in range(6)]
+    ):
+        make_meeting(
+            coordinator,
+            title=f"M{n}",
+            code=f"U{n}",
+            kind=kind,
+            start_date=today + start * DAY,
+            end_date=today + end * DAY,
+        )
+    for role in ["observer", "official", "coordinator", "admin"]:
+        user = make_user(role, partner_code="TH")
+        with app.test_request_context("/"):
+            shown = [(m.title, m.start, m.city, m.status) for m in dashboard.upcoming_meetings(today, user)]
+        expected = [
+            (row.title, row.start_date.strftime("%-d %B %Y"), row.city, row.status)
+            for row in agenda.upcoming(today, user)
+        ]
+        assert shown == expected and len(shown) == 5, role
+        assert ("M2" in [title for title, *_ in shown]) == (role in ("coordinator", "admin"))

@@ -16,9 +16,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask_login import current_user
 
-from secretariat.agenda import services as agenda
 from secretariat.agenda.links import UrlPattern
 from secretariat.agenda.models import ActionPoint, Meeting
+from secretariat.agenda.visibility import visible_meetings
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, role_has
 from secretariat.core.filters import in_zone
@@ -118,6 +118,42 @@ class OpenProcedure(NamedTuple):
 
 # --- statements, built once ---------------------------------------------------------------
 
+# The next meetings not yet over, by start: as agenda.services.upcoming() reads them ("not over" asked
+# in a subquery: with the LIMIT bound, SQLite otherwise walks the start-date index from 1996), the
+# same five columns, but built once per role (below) and run on the connection: building the
+# statement, its cache key and the ORM session's step cost twice the query (0.25 -> 0.12 ms).
+_MEETINGS = Meeting.__table__
+_UPCOMING = (
+    sa.select(_MEETINGS.c.id, _MEETINGS.c.title, _MEETINGS.c.start_date, _MEETINGS.c.city, _MEETINGS.c.status)
+    .where(
+        _MEETINGS.c.id.in_(
+            sa.select(_MEETINGS.c.id).where(_MEETINGS.c.end_date >= sa.bindparam("today")).scalar_subquery()
+        )
+    )
+    .order_by(_MEETINGS.c.start_date, _MEETINGS.c.id)
+    .limit(5)
+)
+
+
+class _RoleOnly(NamedTuple):
+    """A user reduced to their role, the only thing the kept statements are built from: what
+    visible_meetings() makes of it holds for every user of the role (and were it ever to read more
+    of the user, building the statement would fail rather than give one user's view to another)."""
+
+    role: str
+
+
+#: the upcoming meetings' statement of each role, restricted by visible_meetings()
+_upcoming_by_role: dict[str, sa.Select] = {}
+
+
+def _upcoming_statement(role: str) -> sa.Select:
+    statement = _upcoming_by_role.get(role)
+    if statement is None:
+        statement = _upcoming_by_role[role] = visible_meetings(_UPCOMING, _RoleOnly(role))
+    return statement
+
+
 _ACTION_POINTS = (
     sa.select(ActionPoint.id, ActionPoint.meeting_id, ActionPoint.text, ActionPoint.due_date, Meeting.title)
     .join(Meeting, Meeting.id == ActionPoint.meeting_id)
@@ -196,8 +232,8 @@ def _links(endpoint: str, argument: str, rows) -> Callable[[int], str]:
 
 
 def upcoming_meetings(today: date, user) -> list[UpcomingMeeting]:
-    """The next meetings the user may see that are not over (agenda.upcoming applies who sees what)."""
-    rows = agenda.upcoming(today, user)
+    """The next five meetings the user may see that are not over (visible_meetings() says which they may)."""
+    rows = _rows(_upcoming_statement(user.role), {"today": today}).all()
     link = _links("agenda.meeting", "meeting_id", rows)
     return [UpcomingMeeting(link(m.id), m.title, m.start_date.strftime(LONG_DATE), m.city, m.status) for m in rows]
 
