@@ -41,11 +41,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_blueprints(app)
     from secretariat import errors, request_guard, security_headers
     from secretariat.auth import access
-    from secretariat.core import filters
+    from secretariat.core import filters, nav
 
     access.init_app(app)
     request_guard.init_app(app)
     filters.init_app(app)
+    nav.init_app(app)
     security_headers.init_app(app)
     errors.init_app(app)
     logs.init_app(app)  # last, so its before-request hook is the very first to run
