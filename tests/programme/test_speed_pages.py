@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from secretariat.extensions import db
-from secretariat.programme import reports, services, silence
+from secretariat.programme import initiative_page, reports, services, silence
 from tests.agenda.helpers import make_meeting
 from tests.factories import make_user, page_text
 from tests.programme.helpers import make_initiative
@@ -125,3 +125,21 @@ def test_the_home_page_names_the_reports_to_review(client, login_as, full):
         in html
     )
     assert f'<a href="/programme/initiatives/{item.id}#report-{report.id}">ASEM-SOC-777: report by Thailand</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("statement", "kind"),
+    [
+        (initiative_page._CO_SPONSORS, initiative_page.CoSponsor),
+        (initiative_page._CONTACTS, initiative_page.Contact),
+        (initiative_page._MILESTONES, initiative_page.MilestoneRow),
+        (initiative_page._HISTORY, initiative_page.Step),
+        (initiative_page._REPORTS, initiative_page.Report),
+        (initiative_page._FILED, initiative_page.Filed),
+        (initiative_page._COMMENTS, initiative_page.CommentRow),
+        (initiative_page._PROCEDURES, initiative_page.Procedure),
+    ],
+)
+def test_the_row_tuples_are_the_statements_columns(statement, kind):
+    """The page's rows are made named tuples by position: their fields must be the columns, in order."""
+    assert tuple(statement.selected_columns.keys()) == kind._fields
