@@ -367,6 +367,12 @@ def initiative(initiative_id: int):
         meeting_options = _meeting_options("No meeting") if status_choices else None
     # The lists are rows of the columns the page prints (initiative_page), not ORM objects.
     item_reports = initiative_page.reports(item.id)
+    report_lines = initiative_page.report_lines(
+        item_reports,
+        initiative_page.filed([r.id for r in item_reports]),
+        record_url=IdUrl("archive.record", "record_id"),
+        review_url=IdUrl("programme.review_report", "report_id", initiative_id=item.id),
+    )
     return render_template(
         "programme/initiative.html",
         initiative=item,
@@ -375,8 +381,7 @@ def initiative(initiative_id: int):
         may_report=reports.may_report(current_user, item, sponsor_ids=facts.sponsor_ids()),
         milestones=initiative_page.milestones(item.id),
         history=initiative_page.history(item.id),
-        reports=item_reports,
-        filed=initiative_page.filed([r.id for r in item_reports]),
+        reports=report_lines,
         comments=initiative_page.comments(item.id),
         status_choices=status_choices,
         meeting_options=meeting_options,
@@ -385,10 +390,8 @@ def initiative(initiative_id: int):
         outcome_labels=_OUTCOME_LABELS,
         # one url_for() per kind of link rather than one per row
         meeting_url=IdUrl("agenda.meeting", "meeting_id"),
-        record_url=IdUrl("archive.record", "record_id"),
         silence_url=IdUrl("programme.silence_detail", "procedure_id"),
         toggle_url=IdUrl("programme.toggle_milestone", "milestone_id"),
-        review_url=IdUrl("programme.review_report", "report_id", initiative_id=item.id),
     )
 
 

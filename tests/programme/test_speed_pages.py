@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from secretariat.archive.models import Record
 from secretariat.extensions import db
 from secretariat.programme import initiative_page, reports, services, silence
 from tests.agenda.helpers import make_meeting
@@ -143,3 +145,28 @@ def test_the_home_page_names_the_reports_to_review(client, login_as, full):
 def test_the_row_tuples_are_the_statements_columns(statement, kind):
     """The page's rows are made named tuples by position: their fields must be the columns, in order."""
     assert tuple(statement.selected_columns.keys()) == kind._fields
+
+
+def test_a_reviewed_and_filed_report_prints_its_dates_and_record(client, login_as, full):
+    """The report lines are made in Python (initiative_page.report_lines): what the template printed before."""
+    item, _, _, report, _ = full
+    record = db.session.scalar(sa.select(Record).where(Record.source_ref == f"progress-report:{report.id}"))
+    assert record is not None and record.current_version
+    report.reviewed_at = datetime(2020, 7, 2, 23, 59, tzinfo=UTC)
+    db.session.commit()
+    login_as("coordinator", partner_code="EU")
+    html = page_text(client.get(f"/programme/initiatives/{item.id}"))
+    assert (
+        f'<article class="report" id="report-{report.id}" aria-labelledby="report-{report.id}-title">\n'
+        f'    <h3 id="report-{report.id}-title">2020-01-01 to 2020-06-30 — Thailand</h3>\n'
+        '    <p class="muted">Submitted 1 Jul 2020 by Reporting Official. Reviewed 2 Jul 2020.</p>'
+    ) in html
+    assert (
+        f'<p><a href="/archive/records/{record.id}">Filed in the archive</a>'
+        ' <span class="muted">(report and attachments)</span></p>'
+    ) in html
+    assert "Mark as reviewed" not in html  # reviewed: no form, even for a coordinator
+    record.current_version = 0  # no version: the link without the note
+    db.session.commit()
+    html = page_text(client.get(f"/programme/initiatives/{item.id}"))
+    assert f'<p><a href="/archive/records/{record.id}">Filed in the archive</a></p>' in html
