@@ -145,6 +145,26 @@ def milestones(initiative_id: int) -> list[MilestoneRow]:
     return _rows(_MILESTONES, {"initiative_id": initiative_id}, MilestoneRow)
 
 
+class MilestoneLine(NamedTuple):
+    """A milestone as the page prints it: its due date and toggle link made here (see ReportLine)."""
+
+    title: str
+    kind: str
+    due_date: date | None
+    done_at: datetime | None
+    due: str  # the ISO date, or "" when undated
+    toggle_href: str  # where a coordinator marks it done or reopens it
+
+
+def milestone_lines(rows: list[MilestoneRow], toggle_url: Callable[[int], str]) -> list[MilestoneLine]:
+    return [
+        MilestoneLine(
+            title, kind, due_date, done_at, due_date.isoformat() if due_date else "", toggle_url(milestone_id)
+        )
+        for milestone_id, title, kind, due_date, done_at in rows
+    ]
+
+
 class Step(NamedTuple):
     effective_date: date
     from_status: str | None
@@ -172,6 +192,31 @@ _HISTORY = (
 def history(initiative_id: int) -> list[Step]:
     """The status steps by effective date, then as recorded, with their meeting's title."""
     return _rows(_HISTORY, {"initiative_id": initiative_id}, Step)
+
+
+class StepLine(NamedTuple):
+    """A status step as the page prints it (see ReportLine)."""
+
+    effective: str  # the ISO date
+    from_status: str | None
+    to_status: str
+    note: str | None
+    meeting_href: str | None  # None: no meeting, or none of that id any more
+    meeting_title: str | None
+
+
+def step_lines(rows: list[Step], meeting_url: Callable[[int], str]) -> list[StepLine]:
+    return [
+        StepLine(
+            effective_date.isoformat(),
+            from_status,
+            to_status,
+            note,
+            meeting_url(meeting_id) if meeting_id is not None and meeting_title is not None else None,
+            meeting_title,
+        )
+        for effective_date, from_status, to_status, note, meeting_id, meeting_title in rows
+    ]
 
 
 class Report(NamedTuple):
@@ -304,6 +349,27 @@ _COMMENTS = (
 def comments(initiative_id: int) -> list[CommentRow]:
     """Oldest first, with the author's name and partner's."""
     return _rows(_COMMENTS, {"initiative_id": initiative_id}, CommentRow)
+
+
+class CommentLine(NamedTuple):
+    """A comment as the page prints it (see ReportLine)."""
+
+    on_report: bool
+    text_html: str
+    created: str  # MINUTE, UTC
+    partner_name: str | None
+    author_name: str | None
+
+
+#: how the page prints a comment's time
+MINUTE = "%-d %b %Y %H:%M"
+
+
+def comment_lines(rows: list[CommentRow]) -> list[CommentLine]:
+    return [
+        CommentLine(bool(report_id), text_html, created_at.strftime(MINUTE), partner_name, author_name)
+        for report_id, text_html, created_at, partner_name, author_name in rows
+    ]
 
 
 class Procedure(NamedTuple):

@@ -367,6 +367,7 @@ def initiative(initiative_id: int):
         meeting_options = _meeting_options("No meeting") if status_choices else None
     # The lists are rows of the columns the page prints (initiative_page), not ORM objects.
     item_reports = initiative_page.reports(item.id)
+    meeting_url = IdUrl("agenda.meeting", "meeting_id")
     report_lines = initiative_page.report_lines(
         item_reports,
         initiative_page.filed([r.id for r in item_reports]),
@@ -379,19 +380,20 @@ def initiative(initiative_id: int):
         facts=facts,
         coordinator=coordinator,
         may_report=reports.may_report(current_user, item, sponsor_ids=facts.sponsor_ids()),
-        milestones=initiative_page.milestones(item.id),
-        history=initiative_page.history(item.id),
+        milestones=initiative_page.milestone_lines(
+            initiative_page.milestones(item.id), IdUrl("programme.toggle_milestone", "milestone_id")
+        ),
+        history=initiative_page.step_lines(initiative_page.history(item.id), meeting_url),
         reports=report_lines,
-        comments=initiative_page.comments(item.id),
+        comments=initiative_page.comment_lines(initiative_page.comments(item.id)),
         status_choices=status_choices,
         meeting_options=meeting_options,
         today=utcnow().date(),
         procedures=initiative_page.procedures(item.id),
         outcome_labels=_OUTCOME_LABELS,
         # one url_for() per kind of link rather than one per row
-        meeting_url=IdUrl("agenda.meeting", "meeting_id"),
+        meeting_url=meeting_url,
         silence_url=IdUrl("programme.silence_detail", "procedure_id"),
-        toggle_url=IdUrl("programme.toggle_milestone", "milestone_id"),
     )
 
 
