@@ -201,9 +201,7 @@ def test_the_meeting_page_hides_embargoed_and_withdrawn_documents_from_partners_
     now = datetime.now(UTC)
     file_record(coordinator, "Statement on the record", meeting_id=meeting.id)
     file_record(coordinator, "Report under embargo", meeting_id=meeting.id, embargo_until=now + timedelta(days=30))
-    released = file_record(
-        coordinator, "Report released", meeting_id=meeting.id, embargo_until=now - timedelta(days=1)
-    )
+    released = file_record(coordinator, "Report released", meeting_id=meeting.id, embargo_until=now - timedelta(days=1))
     file_record(coordinator, "Minutes until the summit", meeting_id=meeting.id, embargo_meeting_id=other.id)
     withdrawn = file_record(coordinator, "Letter withdrawn", meeting_id=meeting.id)
     services.withdraw(withdrawn, "Sent in error.", actor=coordinator)
