@@ -303,3 +303,21 @@ def test_upcoming_meetings_as_agenda_reads_them_for_every_role(app):
         ]
         assert shown == expected and len(shown) == 5, role
         assert ("M2" in [title for title, *_ in shown]) == (role in ("coordinator", "admin"))
+
+
+def test_action_points_of_a_coordinators_meeting_show_only_to_those_who_may_see_it(client, login_as):
+    """An official never learns a coordinators' meeting's title from its action points, which they
+    could neither open nor mark done; a coordinator of the same partner sees them."""
+    ids = _scenario()
+    db.session.add(
+        ActionPoint(meeting_id=ids["M1"], text="AP behind closed doors", responsible_partner_id=partner("JP").id)
+    )
+    db.session.commit()
+    login_as("official", partner_code="JP")
+    html = _main(page_text(client.get("/")))
+    assert "AP early" in html
+    assert "AP behind closed doors" not in html and f'href="/meetings/{ids["M1"]}#actions"' not in html
+    client.logout()
+    login_as("coordinator", partner_code="JP")
+    html = _main(page_text(client.get("/")))
+    assert "AP behind closed doors" in html and f'href="/meetings/{ids["M1"]}#actions"' in html

@@ -238,9 +238,22 @@ def upcoming_meetings(today: date, user) -> list[UpcomingMeeting]:
     return [UpcomingMeeting(link(m.id), m.title, m.start_date.strftime(LONG_DATE), m.city, m.status) for m in rows]
 
 
-def action_points(partner_id: int) -> list[OpenActionPoint]:
-    """The partner's open action points, earliest due first, those without a date last (at most 20)."""
-    rows = _rows(_ACTION_POINTS, {"partner_id": partner_id}).all()
+_action_points_by_role: dict[str, sa.Select] = {}
+
+
+def _action_points_statement(role: str) -> sa.Select:
+    # Only those of meetings the role may see: an official neither opens a coordinators' meeting
+    # nor may mark its action points done (agenda.views.action_point_done), nor learns its title here.
+    statement = _action_points_by_role.get(role)
+    if statement is None:
+        statement = _action_points_by_role[role] = visible_meetings(_ACTION_POINTS, _RoleOnly(role))
+    return statement
+
+
+def action_points(partner_id: int, role: str) -> list[OpenActionPoint]:
+    """The partner's open action points, earliest due first, those without a date last (at most 20),
+    of the meetings the user's role may see."""
+    rows = _rows(_action_points_statement(role), {"partner_id": partner_id}).all()
     meeting = _links("agenda.meeting", "meeting_id", rows)
     done = _links("agenda.action_point_done", "point_id", rows)
     return [
@@ -318,7 +331,7 @@ def build() -> dict:
         # the coordinators' own line: agendas still being drafted
         "drafting": [m for m in meetings if m.status == "drafting"] if may.coordinate else [],
         # Action points belong to the partner: a successor sees their predecessor's open ones.
-        "action_points": action_points(user.partner_id),
+        "action_points": action_points(user.partner_id, user.role),
         "initiative_count": len(mine),
         "reports_due": [i for i in mine if i.report_due],
         "overdue": overdue_milestones(today, mine_ids),
