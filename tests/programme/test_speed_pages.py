@@ -170,3 +170,11 @@ def test_a_reviewed_and_filed_report_prints_its_dates_and_record(client, login_a
     db.session.commit()
     html = page_text(client.get(f"/programme/initiatives/{item.id}"))
     assert f'<p><a href="/archive/records/{record.id}">Filed in the archive</a></p>' in html
+
+
+def test_the_facts_row_is_the_initiative_then_the_facts():
+    """facts() cuts its row after the initiative's columns: the rest are Facts' fields, in order."""
+    width = len(initiative_page.InitiativeRow._fields)
+    columns = tuple(initiative_page._FACTS.selected_columns.keys())
+    assert columns[:width] == initiative_page.InitiativeRow._fields
+    assert columns[width:] == initiative_page.Facts._fields[1:5]
