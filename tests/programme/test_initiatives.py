@@ -115,7 +115,11 @@ def test_mandate_is_shown_both_ways(client, coordinator):
     client.login(coordinator.email)
     assert "Chairman&#39;s Statement, para 19" in page_text(client.get(f"/programme/initiatives/{item.id}"))
     meeting_page = page_text(client.get(f"/meetings/{summit.id}"))
-    assert "Initiatives mandated or endorsed here" in meeting_page and "ASEM-SOC-100" in meeting_page
+    assert "Initiatives mandated or endorsed here" in meeting_page
+    assert (
+        f'<li><a href="/programme/initiatives/{item.id}">ASEM-SOC-100 {item.title}</a>'
+        ' <span class="muted">Chairman&#39;s Statement, para 19</span></li>'
+    ) in meeting_page
 
 
 def test_two_coordinators_editing_an_initiative(app, coordinator):
