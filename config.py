@@ -118,10 +118,20 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
-    ARCHIVE_STORAGE = tempfile.mkdtemp(prefix="secretariat-files-")
-    ARCHIVE_INDEX = tempfile.mkdtemp(prefix="secretariat-index-")
+    # Throwaway folders, made when an application is created without its own (see finalize): made
+    # here, every import of this module left two empty folders behind.
+    ARCHIVE_STORAGE = ""
+    ARCHIVE_INDEX = ""
     # The limiter stays on (as in production) with a ceiling no test reaches by accident.
     AUTH_POST_RATE_LIMIT = "10000 per minute"
+
+    @staticmethod
+    def finalize(settings: dict) -> None:
+        """Throwaway file store and index folders unless the caller gave its own."""
+        if not settings.get("ARCHIVE_STORAGE"):
+            settings["ARCHIVE_STORAGE"] = tempfile.mkdtemp(prefix="secretariat-files-")
+        if not settings.get("ARCHIVE_INDEX"):
+            settings["ARCHIVE_INDEX"] = tempfile.mkdtemp(prefix="secretariat-index-")
 
 
 class ProductionConfig(Config):
