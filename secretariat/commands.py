@@ -62,7 +62,7 @@ def seed_demo_command() -> None:
     db.session.commit()
     from secretariat.archive import services as archive
 
-    archive.sync()
+    archive.sync(wait=True)
     click.echo(f"Partners added: {added}; meetings added: {meetings}.")
     _print_credentials(credentials)
     if not credentials:
@@ -142,7 +142,7 @@ def archive_sync_command() -> None:
     """Apply pending changes to the search index (safe to run any time, e.g. from cron)."""
     from secretariat.archive import services as archive
 
-    click.echo(f"{archive.sync()} record(s) re-indexed.")
+    click.echo(f"{archive.sync(wait=True)} record(s) re-indexed.")
 
 
 @archive_cli.command("reindex")
@@ -210,7 +210,7 @@ def archive_import_command(path: Path) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    archive.sync()
+    archive.sync(wait=True)
     click.echo(f"Imported {result.records} records, {result.versions} versions, {result.files} files.")
 
 
@@ -232,7 +232,7 @@ def archive_import_folder_command(path: Path) -> None:
             click.echo(error, err=True)
         raise click.ClickException(f"Nothing was filed: {len(result.errors)} problem(s).")
     db.session.commit()
-    archive.sync()
+    archive.sync(wait=True)
     click.echo(f"Filed {result.filed} records.")
 
 

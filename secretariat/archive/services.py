@@ -403,10 +403,13 @@ def _documents(kind: str, ids: list[int], session=None) -> list[dict]:
     return [document_fields(r, session, current.get(r.id)) for r in records]
 
 
-def sync(batch: int = 500) -> int:
+def sync(batch: int = 500, wait: bool = False) -> int:
     """Apply pending outbox rows to the index; returns how many objects were re-indexed.
 
     Idempotent and safe to run from any process at any time (the index has one writer at a time).
+    While a rebuild holds the writer (minutes at a million records), a request's sync gives up after
+    half a second (raising) and leaves the rows for the next sync instead of making a user wait;
+    commands pass ``wait=True``.
     """
     done = 0
     while True:
@@ -420,7 +423,7 @@ def sync(batch: int = 500) -> int:
             ids = sorted({r.record_id for r in rows if r.kind == kind})
             keys.extend(f"{kind}:{i}" for i in ids)
             documents.extend(_documents(kind, ids))  # objects that no longer exist just leave the index
-        engine.replace_documents(engine.get_index(), keys, documents)
+        engine.replace_documents(engine.get_index(), keys, documents, attempts=50 if wait else 5)
         db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
         db.session.commit()
         done += len(keys)
@@ -448,19 +451,21 @@ def rebuild(batch: int = 5000) -> int:
         sample = list(session.scalars(sa.select(Record.id).order_by(sa.func.random()).limit(pairs.SAMPLE_SIZE)))
         engine.learn_common_words(index, (f"{d['title']}\n{d['body']}" for d in _documents("record", sample, session)))
         session.expunge_all()
-        engine.delete_all(index)
         db.session.execute(sa.delete(SearchOutbox))
         db.session.commit()
-        for model, kind in ((Record, "record"), (Initiative, "initiative")):
-            last = 0
-            while True:
-                ids = list(session.scalars(sa.select(model.id).where(model.id > last).order_by(model.id).limit(batch)))
-                if not ids:
-                    break
-                engine.replace_documents(index, [], _documents(kind, ids, session), threads=2)
-                count += len(ids) if kind == "record" else 0
-                last = ids[-1]
-                session.expunge_all()
+        with engine.rebuilding(index) as add:
+            for model, kind in ((Record, "record"), (Initiative, "initiative")):
+                last = 0
+                while True:
+                    after_last = sa.select(model.id).where(model.id > last).order_by(model.id).limit(batch)
+                    ids = list(session.scalars(after_last))
+                    if not ids:
+                        break
+                    for fields in _documents(kind, ids, session):
+                        add(fields)
+                    count += len(ids) if kind == "record" else 0
+                    last = ids[-1]
+                    session.expunge_all()
     return count
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 import threading
 import time as time_module
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +34,10 @@ PARTNER_LEVELS = ("public", "restricted")
 FACET_FIELDS = ("type", "year", "meeting_kind", "partners", "language")
 TEXT_FIELDS = ["title", "body"]
 WRITER_HEAP = 64_000_000
+#: a rebuild's memory budget: tantivy fills it before it writes a segment, so the larger the budget
+#: the fewer the segments, and searching and counting facets over 100,000 records in one segment
+#: took 60% of the time over seven (bench/search.py, bench/pages.py). A budget, not an allocation.
+REBUILD_HEAP = 2_000_000_000
 
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
@@ -106,11 +112,11 @@ def document_count(index: tantivy.Index) -> int:
     return index.searcher().num_docs
 
 
-def writer(index: tantivy.Index, attempts: int = 50, threads: int = 1):
+def writer(index: tantivy.Index, attempts: int = 50, threads: int = 1, heap: int = WRITER_HEAP):
     """The index's single writer; another process may hold it for a moment, so wait a little."""
     for attempt in range(attempts):
         try:
-            return index.writer(heap_size=WRITER_HEAP * threads, num_threads=threads)
+            return index.writer(heap_size=heap * threads, num_threads=threads)
         except ValueError:
             if attempt == attempts - 1:
                 raise
@@ -257,13 +263,56 @@ def full_query(
     return tantivy.Query.boolean_query(parts), text
 
 
-def _snippet(generator, doc, fallback: str) -> Markup:
+#: how much text the highlighter reads for one hit. It tokenizes and stems all it is given: a
+#: whole 1 MB file text took 80 ms a hit (bench/snippets.py), so a long text is given in windows
+#: around where the query's words may appear (at most SNIPPET_TRIES of them, then the beginning),
+#: and the first window that highlights something is used.
+SNIPPET_WINDOW = 4000
+SNIPPET_TRIES = 3
+
+
+def _passages(body: str, words: list[str]):
+    """The parts of ``body`` worth highlighting: all of a short text; windows of a long one."""
+    if len(body) <= SNIPPET_WINDOW:
+        yield body
+        return
+    # Where a word of the query may be: a word of the text that begins like it, as typed in lower
+    # case, capitalised or in capitals (lower-casing a 1 MB text took longer than searching it three
+    # times). The stem of a word is mostly its beginning ("connectivity" -> "connect", "policy" ->
+    # "polici"); tantivy decides what really matches inside each window, this only chooses where to look.
+    candidates = []
+    for word in words:
+        prefix = word[: max(3, len(word) - 2)]
+        for variant in {prefix, prefix.capitalize(), prefix.upper()}:
+            position, seen = -1, 0
+            while seen < SNIPPET_TRIES and (position := body.find(variant, position + 1)) >= 0:
+                if position == 0 or not body[position - 1].isalnum():
+                    candidates.append(position)
+                    seen += 1
+    tried_until, windows = -1, 0
+    for position in sorted(candidates):
+        if position < tried_until:
+            continue  # already inside a window that highlighted nothing
+        if windows == SNIPPET_TRIES:
+            break
+        windows += 1
+        start = max(0, body.rfind(" ", 0, max(0, position - SNIPPET_WINDOW // 4)) + 1)
+        tried_until = start + SNIPPET_WINDOW
+        yield body[start:tried_until]
+    yield body[:SNIPPET_WINDOW]
+
+
+def _snippet(generator, body: str, words: list[str]) -> Markup:
     if generator is None:
-        return escape(fallback[:240])
-    snippet = generator.snippet_from_doc(doc)
-    fragment = snippet.fragment()
+        return escape(body[:240])
+    snippet = None
+    for passage in _passages(body, words):
+        snippet = generator.snippet_from_doc(tantivy.Document(body=passage))
+        if snippet.highlighted():
+            break
+    fragment = snippet.fragment() if snippet else ""
     if not fragment:
-        return escape(fallback[:240])
+        return escape(body[:240])
     out, cursor = [], 0
     # Highlight offsets are in bytes of the UTF-8 fragment.
     raw = fragment.encode("utf-8")
@@ -302,6 +351,7 @@ def search(
         words = text_query(index, plan) if common else text
         generator = tantivy.SnippetGenerator.create(searcher, words, SCHEMA, "body")
         generator.set_max_num_chars(220)
+    words = [token for group in plan.groups for clause in group for token in clause.tokens]
     hits = []
     for score, address in result.hits:
         doc = searcher.doc(address)
@@ -313,7 +363,7 @@ def search(
                 record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
-                snippet=_snippet(generator, doc, body),
+                snippet=_snippet(generator, body, words),
             )
         )
     facet_counts: dict[str, list[tuple[str, int]]] = {}
@@ -329,9 +379,29 @@ def search(
 # --- writing ----------------------------------------------------------------------------------------
 
 
-def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list[dict], threads: int = 1) -> None:
+@contextmanager
+def rebuilding(index: tantivy.Index) -> Iterator[Callable[[dict], None]]:
+    """Replace every document by those added in the block, in one commit.
+
+    Searchers see the old index until the new one is complete, and one writer thread with a large
+    budget writes few, large segments (see REBUILD_HEAP). One thread is enough: reading the rows
+    from the database is the slower half, and the writer works on its own thread meanwhile.
+    """
+    w = writer(index, heap=REBUILD_HEAP)
+    common = common_words(index)  # read while holding the writer: see pairs.py
+    try:
+        w.delete_all_documents()
+        yield lambda fields: w.add_document(make_document(fields, common))
+        w.commit()
+        w.wait_merging_threads()
+    except BaseException:
+        w.rollback()
+        raise
+
+
+def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list[dict], attempts: int = 50) -> None:
     """Delete then add: applying the same change twice gives the same index."""
-    w = writer(index, threads=threads)
+    w = writer(index, attempts=attempts)
     common = common_words(index)  # read while holding the writer: see pairs.py
     try:
         for key in doc_keys:
