@@ -1,6 +1,7 @@
 """Search and access: levels, embargoes and withdrawal in pages, downloads, results, counts and snippets."""
 
 import re
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -307,3 +308,34 @@ def test_the_index_hides_from_partners_what_their_record_pages_hide():
     from secretariat.archive.search import engine
 
     assert engine.PARTNER_LEVELS == access.PARTNER_LEVELS
+
+
+def test_a_save_during_a_rebuild_neither_waits_for_it_nor_is_lost(client, coordinator):
+    from secretariat.archive.search import engine
+
+    file_record(coordinator, "Filed before the rebuild")
+    rebuild_writer = engine.writer(engine.get_index())  # a rebuild holds the index's only writer
+    try:
+        client.login(coordinator.email)
+        started = time.perf_counter()
+        response = client.submit(
+            "/archive/records/new",
+            {
+                "title": "Filed while the index was rebuilt",
+                "record_type": "report",
+                "record_date": "2024-03-01",
+                "language": "en",
+                "confidentiality": "restricted",
+                "description_source": "Mekong water report.",
+            },
+        )
+        assert response.status_code == 302
+        assert time.perf_counter() - started < 3  # it gave up on the index after half a second
+        assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 1  # the change is kept
+        total, body = found(client, "mekong")  # the search still answers, from the index as it was
+        assert total == 0
+    finally:
+        rebuild_writer.rollback()
+        del rebuild_writer
+    total, body = found(client, "mekong")  # the next search applies what waited
+    assert total == 1 and "Filed while the index was rebuilt" in body
