@@ -39,6 +39,8 @@ class SearchPage:
     hits: list[tuple[engine.Hit, Record]] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     chosen: dict[str, list[str]] = field(default_factory=dict)
+    #: the index is being rebuilt from the database: results are incomplete until it finishes
+    rebuilding: bool = False
 
     @property
     def pages(self) -> int:
@@ -104,7 +106,6 @@ def run(args, user) -> SearchPage:
     if services.pending():
         try:
             services.sync()
-            services.ensure_index()
         except Exception:  # the index will catch up at the next sync; search what is there
             db.session.rollback()
             current_app.logger.exception("search index sync failed")
@@ -116,6 +117,8 @@ def run(args, user) -> SearchPage:
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
     )
+    if not found.indexed:
+        result.rebuilding = services.ensure_index()
     wanted = {kind: [h.record_id for h in found.hits if h.kind == kind] for kind in ("record", "initiative")}
     # A hit shows its title, type, date, meeting and badges: the lists a record or initiative
     # carries (partners, files, contacts, co-sponsors) are not loaded for it.

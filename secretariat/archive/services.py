@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -433,10 +434,39 @@ def pending() -> bool:
     return db.session.scalar(sa.select(SearchOutbox.id).limit(1)) is not None
 
 
-def ensure_index() -> None:
-    """Rebuild an index that is empty while the database is not (new schema, lost or fresh index folder)."""
-    if engine.document_count(engine.get_index()) == 0 and db.session.scalar(sa.select(Record.id).limit(1)):
-        rebuild()
+_rebuilding = threading.Lock()  # held by this process's background rebuild while it runs
+
+
+def ensure_index() -> bool:
+    """True while the index is empty but the archive is not (a new release's schema, a lost index
+    folder); a rebuild from the database is then started in the background.
+
+    Not in the request: at a million records a rebuild takes minutes, longer than a worker may
+    answer (gunicorn's timeout would kill it and the next search would start it again, forever).
+    Searches answer meanwhile from the empty index and say so. Another process may start its own
+    rebuild at the same time; the index's single writer makes it wait, then give up (logged).
+    """
+    if engine.document_count(engine.get_index()) or db.session.scalar(sa.select(Record.id).limit(1)) is None:
+        return False
+    if _rebuilding.acquire(blocking=False):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        threading.Thread(target=_rebuild_in_background, args=(app,), name="search-rebuild", daemon=True).start()
+    return True
+
+
+def rebuild_running() -> bool:
+    return _rebuilding.locked()
+
+
+def _rebuild_in_background(app) -> None:
+    try:
+        with app.app_context():
+            count = rebuild()
+            app.logger.info("search index rebuilt in the background: %d records", count)
+    except Exception:
+        app.logger.exception("search index rebuild failed; the next search starts another")
+    finally:
+        _rebuilding.release()
 
 
 def rebuild(batch: int = 5000) -> int:

@@ -153,6 +153,8 @@ class Results:
     total: int
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: how many documents the index holds (none: it is new or lost, and must be rebuilt)
+    indexed: int = 0
 
 
 @dataclass
@@ -373,7 +375,7 @@ def search(
         for name in FACET_FIELDS:
             buckets = raw.get(name, {}).get("buckets", [])
             facet_counts[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
-    return Results(total=result.count, hits=hits, facets=facet_counts)
+    return Results(total=result.count, hits=hits, facets=facet_counts, indexed=searcher.num_docs)
 
 
 # --- writing ----------------------------------------------------------------------------------------
