@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from secretariat import audit, events
 from secretariat.agenda import tree
@@ -68,35 +67,6 @@ def meeting_query(filters: MeetingFilter, today: date, user, select: sa.Select |
     if filters.host:
         query = query.join(Meeting.host).where(Partner.code == filters.host)
     return query
-
-
-_HOST = aliased(Partner)
-
-#: what a row of the meeting list shows; rows of columns cost a fraction of ORM objects
-MEETING_ROW = sa.select(
-    Meeting.id,
-    Meeting.title,
-    Meeting.kind,
-    Meeting.city,
-    Meeting.start_date,
-    Meeting.end_date,
-    Meeting.status,
-    _HOST.name.label("host_name"),
-).outerjoin(_HOST, _HOST.id == Meeting.host_partner_id)
-
-
-def meeting_years() -> list[int]:
-    # Two scalar subqueries, not min() and max() side by side: SQLite answers a lone min() or max()
-    # from the index on start_date, but both in one SELECT scan the whole table.
-    first, last = db.session.execute(
-        sa.select(
-            sa.select(sa.func.min(Meeting.start_date)).scalar_subquery(),
-            sa.select(sa.func.max(Meeting.start_date)).scalar_subquery(),
-        )
-    ).one()
-    if first is None:
-        return []
-    return list(range(last.year, first.year - 1, -1))
 
 
 # The meetings not yet over, by start: the columns the home page shows. "Not over" is asked in a

@@ -15,7 +15,19 @@ from wtforms.fields.choices import SelectChoice
 
 from secretariat import csv_safe
 from secretariat.agenda import calendar as ical
-from secretariat.agenda import compare, feeds, fragments, items, links, minutes, proposals, services, tree, visibility
+from secretariat.agenda import (
+    compare,
+    feeds,
+    fragments,
+    items,
+    links,
+    meeting_list,
+    minutes,
+    proposals,
+    services,
+    tree,
+    visibility,
+)
 from secretariat.agenda.forms import (
     ActionPointForm,
     AsOfForm,
@@ -27,14 +39,13 @@ from secretariat.agenda.forms import (
     ProposalForm,
     TransitionForm,
 )
-from secretariat.agenda.models import ItemType, Meeting, MeetingKind, MeetingStatus
+from secretariat.agenda.models import ItemType, Meeting, MeetingStatus
 from secretariat.archive import services as archive_services
 from secretariat.archive.models import RecordType
 from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db
-from secretariat.pagination import MAX_PAGE, Page
 from secretariat.programme import services as programme_services
 from secretariat.timeutil import UTC, utcnow
 
@@ -50,11 +61,6 @@ def _meeting(meeting_id: int) -> Meeting:
 
 # Core statements on the table (no ORM work per execution): these run on most agenda pages.
 _PARTNERS = Partner.__table__
-
-
-def _partners() -> list[sa.Row]:
-    """Code and name of every partner, by name (the host filter's choices)."""
-    return list(db.session.execute(sa.select(_PARTNERS.c.code, _PARTNERS.c.name).order_by(_PARTNERS.c.name)))
 
 
 def _partner_names() -> dict[str, str]:
@@ -110,25 +116,16 @@ def _require_coordinator() -> None:
 @requires(Permission.READ)
 def meetings():
     filters = services.MeetingFilter.from_args(request.args)
-    today = utcnow().date()
-    # What paginate() does, for rows of columns rather than objects. The count is of the plain
-    # query: with the host's name joined in, SQLite would join every meeting to count them.
-    number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
-    counted = services.meeting_query(filters, today, current_user).order_by(None).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
-    query = services.meeting_query(filters, today, current_user, select=services.MEETING_ROW)
-    rows = db.session.execute(query.limit(25).offset((number - 1) * 25)).all()
-    page = Page(items=rows, number=number, per_page=25, total=total)
+    page = meeting_list.read_page(filters, utcnow().date(), current_user.role, request.args.get("page", 1, type=int))
+    kinds = meeting_list.KIND_CHOICES
     return render_template(
         "agenda/meetings.html",
         page=page,
-        meeting_url=links.UrlPattern("agenda.meeting", "meeting_id"),
-        kind_labels={k.value: k.label for k in MeetingKind},
-        status_labels={s.value: s.label for s in MeetingStatus},
+        meeting_rows=meeting_list.table_rows(page.items, links.UrlPattern("agenda.meeting", "meeting_id")),
         filters=filters,
-        kind_options=links.options([(k.value, k.label) for k in MeetingKind], filters.kind),
-        year_options=links.options([(y, y) for y in services.meeting_years()], filters.year),
-        host_options=links.options(_partners(), filters.host),
+        kind_options=meeting_list.kept_options(kinds, filters.kind),
+        year_options=meeting_list.kept_options(tuple((y, y) for y in meeting_list.years()), filters.year),
+        host_options=meeting_list.kept_options(meeting_list.partner_choices(), filters.host),
     )
 
 
