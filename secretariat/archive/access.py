@@ -22,13 +22,17 @@ def cleared(user) -> bool:
 
 def embargo_end(record: Record) -> datetime | None:
     """When the embargo lifts: its date, or the closing of its meeting (None: no embargo, or not yet known)."""
-    if record.embargo_meeting_id is not None:
-        meeting = record.embargo_meeting
-        if meeting is None or meeting.closed_at is None:
+    meeting = record.embargo_meeting if record.embargo_meeting_id is not None else None
+    return embargo_end_of(record.embargo_until, record.embargo_meeting_id, meeting.closed_at if meeting else None)
+
+
+def embargo_end_of(until: datetime | None, meeting_id: int | None, closed_at: datetime | None) -> datetime | None:
+    """The same rule on a record's columns (the search index reads them as rows)."""
+    if meeting_id is not None:
+        if closed_at is None:
             return datetime.max.replace(tzinfo=utcnow().tzinfo)
-        closed = meeting.closed_at
-        return max(closed, record.embargo_until) if record.embargo_until else closed
-    return record.embargo_until
+        return max(closed_at, until) if until else closed_at
+    return until
 
 
 def is_embargoed(record: Record, now: datetime | None = None) -> bool:

@@ -11,11 +11,12 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import abort, current_app
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from secretariat import audit
+from secretariat.agenda.models import Meeting
 from secretariat.archive import files
-from secretariat.archive.access import PARTNER_LEVELS, can_see, cleared, embargo_end
+from secretariat.archive.access import PARTNER_LEVELS, can_see, cleared, embargo_end_of
 from secretariat.archive.models import (
     Blob,
     Confidentiality,
@@ -24,6 +25,7 @@ from secretariat.archive.models import (
     RecordType,
     RecordVersion,
     SearchOutbox,
+    record_partners,
 )
 from secretariat.archive.search import engine, pairs
 from secretariat.audit.models import AuditEntry
@@ -322,29 +324,78 @@ def get_file(version: RecordVersion, file_id: int) -> RecordFile:
 # --- search index ---------------------------------------------------------------------------------
 
 
-def document_fields(record: Record, session=None, version: RecordVersion | None = None) -> dict:
-    """The index entry of a record: its current version's text, facets and access attributes."""
-    version = version or current_version(record, session)
-    file_text = "\n".join(f.extracted_text for f in version.files) if version else ""
-    end = embargo_end(record)
-    meeting = record.meeting
-    return {
-        "doc_key": f"record:{record.id}",
-        "record_id": record.id,
-        "title": record.title,
-        "body": "\n".join(part for part in (plain_text(record.description_html), record.tags, file_text) if part),
-        "type": record.record_type,
-        "meeting_kind": meeting.kind if meeting else "none",
-        "meeting_code": (meeting.code or str(meeting.id)) if meeting else "",
-        "partners": [p.code for p in record.partners] or ["none"],
-        "language": record.language,
-        "tags": [t.strip() for t in record.tags.split(",") if t.strip()] or ["none"],
-        "confidentiality": record.confidentiality,
-        "year": record.record_date.year,
-        "withdrawn": 1 if record.withdrawn_at else 0,
-        "date": _as_datetime(record.record_date),
-        "embargo_until": min(end, engine.FAR_FUTURE) if end else engine.EPOCH,
-    }
+def record_fields(ids: list[int], session=None) -> list[dict]:
+    """The index entries of these records: their current version's text, facets and access attributes.
+
+    Read as rows in three queries (records with their meetings, partners, current files' text):
+    as ORM objects a rebuild spent 150 us a record on them, most of a rebuild's time.
+    """
+    session = session or db.session
+    meeting, embargo_meeting = aliased(Meeting), aliased(Meeting)
+    rows = session.execute(
+        sa.select(
+            Record.id,
+            Record.title,
+            Record.record_type,
+            Record.record_date,
+            Record.language,
+            Record.description_html,
+            Record.tags,
+            Record.confidentiality,
+            Record.withdrawn_at,
+            Record.embargo_until,
+            Record.embargo_meeting_id,
+            meeting.id.label("meeting_id"),
+            meeting.kind.label("meeting_kind"),
+            meeting.code.label("meeting_code"),
+            embargo_meeting.closed_at.label("embargo_meeting_closed_at"),
+        )
+        .outerjoin(meeting, meeting.id == Record.meeting_id)
+        .outerjoin(embargo_meeting, embargo_meeting.id == Record.embargo_meeting_id)
+        .where(Record.id.in_(ids))
+        .order_by(Record.id)
+    ).all()
+    partners: dict[int, list[str]] = {}
+    for record_id, code in session.execute(
+        sa.select(record_partners.c.record_id, Partner.code)
+        .join(Partner, Partner.id == record_partners.c.partner_id)
+        .where(record_partners.c.record_id.in_(ids))
+        .order_by(Partner.name)
+    ):
+        partners.setdefault(record_id, []).append(code)
+    texts: dict[int, list[str]] = {}
+    for record_id, text in session.execute(
+        sa.select(RecordVersion.record_id, RecordFile.extracted_text)
+        .join(RecordFile, RecordFile.version_id == RecordVersion.id)
+        .join(Record, (Record.id == RecordVersion.record_id) & (Record.current_version == RecordVersion.number))
+        .where(Record.id.in_(ids))
+        .order_by(RecordFile.id)
+    ):
+        texts.setdefault(record_id, []).append(text)
+    documents = []
+    for row in rows:
+        end = embargo_end_of(row.embargo_until, row.embargo_meeting_id, row.embargo_meeting_closed_at)
+        file_text = "\n".join(texts.get(row.id, ()))
+        documents.append(
+            {
+                "doc_key": f"record:{row.id}",
+                "record_id": row.id,
+                "title": row.title,
+                "body": "\n".join(part for part in (plain_text(row.description_html), row.tags, file_text) if part),
+                "type": row.record_type,
+                "meeting_kind": row.meeting_kind if row.meeting_id else "none",
+                "meeting_code": (row.meeting_code or str(row.meeting_id)) if row.meeting_id else "",
+                "partners": partners.get(row.id) or ["none"],
+                "language": row.language,
+                "tags": [t.strip() for t in row.tags.split(",") if t.strip()] or ["none"],
+                "confidentiality": row.confidentiality,
+                "year": row.record_date.year,
+                "withdrawn": 1 if row.withdrawn_at else 0,
+                "date": _as_datetime(row.record_date),
+                "embargo_until": min(end, engine.FAR_FUTURE) if end else engine.EPOCH,
+            }
+        )
+    return documents
 
 
 def initiative_fields(initiative) -> dict:
@@ -389,19 +440,7 @@ def _documents(kind: str, ids: list[int], session=None) -> list[dict]:
         from secretariat.programme.models import Initiative
 
         return [initiative_fields(i) for i in session.scalars(sa.select(Initiative).where(Initiative.id.in_(ids)))]
-    records = session.scalars(
-        sa.select(Record).where(Record.id.in_(ids)).options(selectinload(Record.embargo_meeting))
-    ).all()
-    # The current versions of the whole batch in one query (with their files), not one per record.
-    current = {
-        v.record_id: v
-        for v in session.scalars(
-            sa.select(RecordVersion)
-            .join(Record, (Record.id == RecordVersion.record_id) & (Record.current_version == RecordVersion.number))
-            .where(Record.id.in_(ids))
-        )
-    }
-    return [document_fields(r, session, current.get(r.id)) for r in records]
+    return record_fields(ids, session)
 
 
 def sync(batch: int = 500, wait: bool = False) -> int:
