@@ -350,3 +350,25 @@ def test_a_save_during_a_rebuild_neither_waits_for_it_nor_is_lost(client, coordi
         del rebuild_writer
     total, body = found(client, "mekong")  # the next search applies what waited
     assert total == 1 and "Filed while the index was rebuilt" in body
+
+
+def test_a_rebuild_that_fails_half_way_leaves_the_index_as_it_was(client, login_as, coordinator, monkeypatch):
+    from secretariat.archive.search import engine
+
+    file_record(coordinator, "First water report")
+    file_record(coordinator, "Second water report")
+    made = []
+
+    def fail_on_the_second(fields, common=frozenset()):
+        made.append(fields["doc_key"])
+        if len(made) == 2:
+            raise OSError("disk full")
+        return real_make_document(fields, common)
+
+    real_make_document = engine.make_document
+    monkeypatch.setattr(engine, "make_document", fail_on_the_second)
+    with pytest.raises(OSError):
+        services.rebuild()
+    monkeypatch.undo()
+    login_as("official")
+    assert found(client, "water")[0] == 2  # searches never saw an empty or half-built index
