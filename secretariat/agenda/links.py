@@ -9,7 +9,7 @@ then each id is put in its place: the same string url_for would have returned.
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, request, url_for
 from markupsafe import Markup, escape
 
 #: a number no other part of a URL of this application contains
@@ -25,6 +25,67 @@ class UrlPattern:
 
     def __call__(self, value: int) -> str:
         return f"{self.head}{int(value)}{self.tail}"
+
+
+#: the links of the meeting page that carry the meeting id, by name (the endpoint, with its extra value)
+_MEETING_LINKS = {
+    "agenda.meeting": ("agenda.meeting", {}),
+    "agenda.versions": ("agenda.versions", {}),
+    "agenda.compare_versions": ("agenda.compare_versions", {}),
+    "agenda.meeting_ics": ("agenda.meeting_ics", {}),
+    "agenda.edit_meeting": ("agenda.edit_meeting", {}),
+    "agenda.change_status": ("agenda.change_status", {}),
+    "agenda.edit_minutes": ("agenda.edit_minutes", {}),
+    "agenda.add_item": ("agenda.add_item", {}),
+    "agenda.print_agenda": ("agenda.print_agenda", {}),
+    "agenda.print_agenda draft": ("agenda.print_agenda", {"draft": 1}),
+    "agenda.propose": ("agenda.propose", {}),
+    "agenda.print_minutes": ("agenda.print_minutes", {}),
+}
+
+
+def meeting_urls(meeting_id: int) -> dict[str, str]:
+    """The meeting page's links to this meeting's pages, by name (see _MEETING_LINKS): each the string
+    url_for gives (about a dozen url_for calls a page saved).
+
+    The patterns are made once per application and script root: what url_for returns for a path depends
+    on the endpoint, its values and the mount point only (this application makes no external URLs, nor
+    URLs by host or subdomain, and takes no mount point from request headers: ProxyFix has no x_prefix).
+    """
+    kept: dict = current_app.extensions.setdefault("agenda_meeting_link_patterns", {})
+    patterns = kept.get(request.script_root)
+    if patterns is None:
+        if len(kept) >= 16:  # a handful of mount points at most; never grow without bound
+            kept.clear()
+        patterns = kept[request.script_root] = tuple(
+            (name, UrlPattern(endpoint, "meeting_id", **values)) for name, (endpoint, values) in _MEETING_LINKS.items()
+        )
+    return {name: pattern(meeting_id) for name, pattern in patterns}
+
+
+_NAV = (
+    ("agenda.meeting", "Meeting and agenda"),
+    ("agenda.versions", "Versions and history"),
+    ("agenda.compare_versions", "Compare versions"),
+)
+
+
+def meeting_nav(urls: dict[str, str], current: str | None) -> Markup:
+    """What the meeting_nav macro of agenda/_agenda.html writes, from meeting_urls() (tests compare the two)."""
+    entries = "".join(
+        f"""
+    <li><a href="{escape(urls[endpoint])}"{' aria-current="page"' if endpoint == current else ""}>{label}</a></li>
+    """
+        for endpoint, label in _NAV
+    )
+    html = f"""<nav class="subnav" aria-label="This meeting">
+  <ul>
+    {entries}
+    <li><a href="{escape(urls["agenda.meeting_ics"])}">Add to calendar (.ics)</a></li>
+  </ul>
+</nav>"""
+    # the URLs are escaped, the labels are constants
+    return Markup(html)  # noqa: S704  # nosec B704
 
 
 def options(choices, selected) -> Markup:

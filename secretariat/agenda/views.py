@@ -22,6 +22,7 @@ from secretariat.agenda import (
     items,
     links,
     meeting_list,
+    meeting_page,
     minutes,
     proposals,
     services,
@@ -63,8 +64,11 @@ def _meeting(meeting_id: int) -> Meeting:
 _PARTNERS = Partner.__table__
 
 
+_PARTNER_NAMES = sa.select(_PARTNERS.c.code, _PARTNERS.c.name)
+
+
 def _partner_names() -> dict[str, str]:
-    return dict(db.session.execute(sa.select(_PARTNERS.c.code, _PARTNERS.c.name)).all())
+    return dict(db.session.connection().execute(_PARTNER_NAMES).all())
 
 
 _with_slots = fragments.with_slots
@@ -157,12 +161,13 @@ def export_csv():
 @bp.get("/<int:meeting_id>")
 @requires(Permission.READ)
 def meeting(meeting_id: int):
-    m = _meeting(meeting_id)
+    m = visibility.require_meeting(current_user, meeting_page.meeting(meeting_id))
     # The user itself rather than the proxy: the checks below read it once per document and proposal.
     user = current_user._get_current_object()
     coordinator = visibility.is_coordinator(user)
-    latest = services.latest_version(m)
-    current_minutes = minutes.get_minutes(m)
+    # Rows of the shown columns (see meeting_page.py); the snapshot only for a reader shown the version.
+    latest = meeting_page.latest_version(m.id, with_snapshot=not coordinator)
+    current_minutes = meeting_page.minutes_of(m.id)
     readable_minutes = current_minutes if minutes.can_read_minutes(user, current_minutes) else None
     outcomes = minutes.outcomes_by_item(readable_minutes)  # none to read: no query
     partner_names = _partner_names()
@@ -179,9 +184,12 @@ def meeting(meeting_id: int):
     elif visibility.partners_may_see_agenda(m) and latest is not None:
         # A frozen version renders the same for every partner reader: cached (see fragments.py).
         frozen = fragments.frozen_agenda(m, latest, partner_names, outcomes if readable_minutes else None)
+    urls = links.meeting_urls(m.id)
     return render_template(
         "agenda/meeting.html",
         meeting=m,
+        urls=urls,
+        nav=links.meeting_nav(urls, "agenda.meeting"),
         coordinator=coordinator,
         editable=editable,
         item_links=_item_links(m) if editable else None,
@@ -190,12 +198,12 @@ def meeting(meeting_id: int):
         draft=draft,
         latest=latest,
         transitions=services.available_transitions(m) if coordinator else [],
-        proposals=proposals.visible_proposals(m, user),
+        proposals=meeting_page.proposals_for(m.id, user),
         proposals_open=visibility.proposals_open(m),
         partner_names=partner_names,
         minutes=readable_minutes,
         outcomes=outcomes,
-        action_points=minutes.action_points(m),
+        action_points=meeting_page.action_points(m.id),
         may_close=lambda p: minutes.may_close(user, p),
         mandated=programme_services.mandated_by(m),
         documents=_documents(m, user),
@@ -499,6 +507,7 @@ def compare_versions(meeting_id: int):
     return render_template(
         "agenda/compare.html",
         meeting=m,
+
         options=options,
         old_spec=old_spec,
         new_spec=new_spec,

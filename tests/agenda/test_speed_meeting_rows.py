@@ -1,0 +1,77 @@
+"""The meeting page's proposals, minutes and action points read as rows (agenda/meeting_page.py):
+the same rows for each reader as the ORM objects gave, with the partner's name and the same controls."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from secretariat.agenda import minutes, proposals, services
+from secretariat.agenda.models import Minutes
+from secretariat.extensions import db
+from secretariat.timeutil import utcnow
+from tests.agenda.helpers import add, make_meeting, set_status
+from tests.factories import make_user, page_text
+
+
+def _meeting_with_everything():
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting")
+    thai = make_user("official", partner_code="TH")
+    lao = make_user("official", partner_code="LA")
+    proposals.propose(meeting, {"title": "Mekong <water>", "item_type": "discussion"}, actor=thai)
+    declined = proposals.propose(
+        meeting, {"title": "Lao rice", "item_type": "information", "description_source": "A **short** one."}, actor=lao
+    )
+    proposals.decline(meeting, declined, "Next year & later", actor=coordinator)
+    db.session.commit()
+    set_status(meeting, coordinator, "circulated", "adopted", "held")
+    minutes.save_minutes(meeting, summary="The SOM *met*.", decisions={}, expected_version=0, actor=coordinator)
+    for text, code, due in (("Thai task", "TH", date(2027, 5, 1)), ("Lao task", "LA", None), ("Done task", "TH", None)):
+        minutes.add_action_point(meeting, text=text, partner_code=code, due=due, item_id=None, actor=coordinator)
+    db.session.commit()
+    done = [p for p in minutes.action_points(meeting) if p.text == "Done task"][0]
+    done.done_at = utcnow().replace(year=2027, month=6, day=3)
+    db.session.commit()
+    return coordinator, thai, meeting
+
+
+def test_an_official_sees_own_proposals_adopted_minutes_and_own_controls(app, client):
+    coordinator, thai, meeting = _meeting_with_everything()
+    client.login(thai.email)
+    body = page_text(client.get(f"/meetings/{meeting.id}"))
+    assert "<td><strong>Mekong &lt;water&gt;</strong></td>\n        <td>Thailand</td>" in body
+    assert "Awaiting the coordinators" in body and "Lao rice" not in body  # another partner's proposal
+    assert "The SOM" not in body and "Print view of the minutes" not in body  # draft minutes
+    assert "<td>Thai task</td><td>Thailand</td><td>2027-05-01</td>" in body
+    assert "<td>Lao task</td><td>Lao PDR</td><td></td>" in body
+    assert "Done 3 Jun 2027" in body
+    assert body.count("Mark done") == 1 and 'Mark done<span class="visually-hidden">: Thai task' in body
+    minutes.adopt(meeting, actor=coordinator)
+    db.session.commit()
+    body = page_text(client.get(f"/meetings/{meeting.id}"))
+    assert "<em>met</em>" in body and "Print view of the minutes" in body
+    adopted_at = db.session.scalar(sa.select(Minutes.adopted_at))
+    assert f"adopted {adopted_at.strftime('%-d %b %Y')}" in body
+
+
+def test_a_coordinator_sees_every_proposal_draft_minutes_and_all_controls(app, client):
+    coordinator, _, meeting = _meeting_with_everything()
+    client.login(coordinator.email)
+    body = page_text(client.get(f"/meetings/{meeting.id}"))
+    assert "Mekong &lt;water&gt;" in body and "Declined: Next year &amp; later" in body
+    assert "<strong>short</strong>" in body  # the description's stored HTML
+    assert '<span class="badge">draft</span>' in body and "<em>met</em>" in body
+    assert body.count("Mark done") == 2  # every open point, whoever is responsible
+    assert "v2" in body and services.latest_version(meeting).number == 2
+
+
+def test_the_minutes_pages_still_name_the_responsible_partner(app, client):
+    # They read the action points as objects (ap.responsible_partner.name): a row there would print nothing.
+    coordinator, _, meeting = _meeting_with_everything()
+    client.login(coordinator.email)
+    assert "Thai task — Thailand, due 2027-05-01" in page_text(client.get(f"/meetings/{meeting.id}/minutes"))
+    minutes.adopt(meeting, actor=coordinator)
+    db.session.commit()
+    assert "<td>Lao task</td><td>Lao PDR</td>" in page_text(client.get(f"/meetings/{meeting.id}/minutes/print"))
