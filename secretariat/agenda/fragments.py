@@ -8,7 +8,9 @@ of them makes a new entry: a page never shows stale data. The HTML holds nothing
 (no controls, no coordinators' notes, no CSRF token); the view decides who may see the version, and
 whether the outcomes are shown, before asking for it.
 
-The comparison of two frozen versions depends on nothing but their snapshots: keyed by both.
+The comparison of two frozen versions depends on nothing but their snapshots: keyed by both; so does
+its rendered list of changes (no links, nothing about the reader: the view decides who may compare
+the versions before asking for it).
 
 A snapshot is keyed by the SHA-256 of the text just read, not the stored one: a snapshot altered in
 the database behind the application's back (what the "verified" mark on the version page detects)
@@ -180,5 +182,30 @@ def comparison(old: Side, new: Side) -> tuple[Sequence[compare.ItemChange], dict
         changes = compare.compare_items(items(old), items(new))
         # A tuple: the cached list is shared by every request that shows it, nobody may change it.
         entry = (tuple(changes), compare.summarize(changes))
+        cache.put(key, entry)
+    return entry
+
+
+def comparison_html(old: Side, new: Side) -> tuple[Markup, dict[str, int]]:
+    """The list of changes from ``old`` to ``new`` as ``agenda/_changes.html`` renders it, and their counts.
+
+    Cached when both sides are frozen versions, keyed as comparison() is (rendering the 60-odd changes of
+    the benchmark's comparison cost more than the rest of the page); a side that is the working draft
+    is compared and rendered every time.
+    """
+
+    def render(changes) -> Markup:
+        return get_template_attribute("agenda/_changes.html", "changes_list")(changes)
+
+    if old.version is None or new.version is None:
+        changes, summary = comparison(old, new)
+        return render(changes), summary
+    old_v, new_v = old.version, new.version
+    key = ("compare-html", old_v.id, tree.sha256(old_v.snapshot), new_v.id, tree.sha256(new_v.snapshot))
+    cache = _cache()
+    entry = cache.get(key)
+    if entry is None:
+        changes, summary = comparison(old, new)
+        entry = (render(changes), summary)
         cache.put(key, entry)
     return entry

@@ -487,7 +487,7 @@ def _resolve_side(m: Meeting, spec: str, frozen: dict) -> fragments.Side | None:
 @bp.get("/<int:meeting_id>/compare")
 @requires(Permission.READ)
 def compare_versions(meeting_id: int):
-    m = _meeting(meeting_id)
+    m = visibility.require_meeting(current_user, meeting_page.meeting(meeting_id))
     may_see_versions = visibility.is_coordinator(current_user) or visibility.partners_may_see_agenda(m)
     numbers = services.version_numbers(m) if may_see_versions else []
     options = [f"v{n}" for n in numbers] + (["draft"] if visibility.is_coordinator(current_user) else [])
@@ -499,21 +499,23 @@ def compare_versions(meeting_id: int):
     wanted = {n for n in (_version_number(old_spec), _version_number(new_spec)) if n is not None}
     frozen = services.versions_numbered(m, wanted) if may_see_versions else {}
     old, new = _resolve_side(m, old_spec, frozen), _resolve_side(m, new_spec, frozen)
-    changes = summary = None
+    changes_html = summary = None
     if old and new:
-        changes, summary = fragments.comparison(old, new)
+        changes_html, summary = fragments.comparison_html(old, new)
     elif options and request.args:
         flash("Choose two versions that exist.", "error")
+    urls = links.meeting_urls(m.id)
     return render_template(
         "agenda/compare.html",
         meeting=m,
-
+        urls=urls,
+        nav=links.meeting_nav(urls, "agenda.compare_versions"),
         options=options,
         old_spec=old_spec,
         new_spec=new_spec,
         old_label=old.label if old else "",
         new_label=new.label if new else "",
-        changes=changes,
+        changes_html=changes_html,
         summary=summary,
     )
 
