@@ -9,10 +9,10 @@ the final text holds all twenty changes: nothing is silently overwritten.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.reliability.threads import barrier, run_in_threads
 from tests.reliability.web import Browser, replace, value_of
 
 CLIENTS = 20
@@ -73,15 +73,14 @@ def one_version_round(instance, browsers, target) -> None:
     # Round 1: all load the form (the same version), then all submit at the same moment.
     forms = [browser.form(page) for browser in browsers]
     assert len({value_of(fields, "version") for _, fields in forms}) == 1
-    start = threading.Barrier(CLIENTS)
+    start = barrier(CLIENTS)
 
     def save(n: int) -> str:
         action, fields = forms[n]
         start.wait()
         return outcome(browsers[n].post(action, replace(fields, **{field_name: f"text of client {n}"})))
 
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        results = list(pool.map(save, range(CLIENTS)))
+    results = run_in_threads(save, CLIENTS)
     applied = [n for n, r in enumerate(results) if r == "applied"]
     refused = results.count("refused")
     print(f"\n{target}, one version, {CLIENTS} concurrent saves: {len(applied)} applied, {refused} refused")
@@ -97,7 +96,7 @@ def retry_round(instance, browsers, target) -> None:
     page = page_pattern.format(**instance.data)
     token = "token-{}-" + target.replace(" ", "-")
     attempts = [0] * CLIENTS
-    start = threading.Barrier(CLIENTS)
+    start = barrier(CLIENTS)
 
     def save_until_applied(n: int) -> str:
         start.wait()
@@ -113,8 +112,7 @@ def retry_round(instance, browsers, target) -> None:
             time.sleep(random.uniform(0, 0.05 * attempts[n]))
         return "gave up"
 
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        results = list(pool.map(save_until_applied, range(CLIENTS)))
+    results = run_in_threads(save_until_applied, CLIENTS)
     print(f"{target}, retry on conflict: {results.count('applied')} applied after {sum(attempts)} attempts")
     assert results == ["applied"] * CLIENTS
     stored = instance.scalar(sql, id=instance.data[id_key])

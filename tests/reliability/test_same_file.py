@@ -6,9 +6,7 @@ them. Four simultaneous uploads of the same bytes must all be filed, onto one bl
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
+from tests.reliability.threads import barrier, run_in_threads
 from tests.reliability.web import Browser, file_record, image_file
 
 UPLOADS = 4
@@ -23,14 +21,13 @@ def test_simultaneous_uploads_of_the_same_bytes_are_all_filed(shared_instance, s
         browser.sign_in(person["email"], instance.data["password"], person["totp"])
         browsers.append(browser)
     data = image_file(512 * 1024)
-    start = threading.Barrier(UPLOADS)
+    start = barrier(UPLOADS)
 
     def upload(n: int):
         start.wait()
         return file_record(browsers[n], f"same-{n}", [("statement.png", data)])
 
-    with ThreadPoolExecutor(UPLOADS) as pool:
-        answers = list(pool.map(upload, range(UPLOADS)))
+    answers = run_in_threads(upload, UPLOADS)
     print(f"\nsame bytes uploaded {UPLOADS} times at once: {[a.status for a in answers]}")
     assert [(a.status, a.leaks()) for a in answers] == [(302, [])] * UPLOADS
     holders = instance.rows(

@@ -14,6 +14,7 @@ import socket
 import threading
 
 from tests.reliability.conftest import wait_until
+from tests.reliability.threads import Drivers
 from tests.reliability.web import Browser, file_record, image_file
 
 
@@ -45,13 +46,13 @@ def test_sigterm_lets_a_slow_upload_finish_and_refuses_new_connections(shared_in
         )
         done.set()
 
-    thread = threading.Thread(target=upload)
-    thread.start()
+    drivers = Drivers()
+    drivers.start(upload)
     wait_until(lambda: port and server.worker_serving(port[0]), 30, "no worker took the slow upload")
     server.process.send_signal(signal.SIGTERM)
     wait_until(lambda: refused(server.port), 10, "the server still accepts connections after SIGTERM")
     still_uploading = not done.is_set()
-    thread.join(60)
+    drivers.join(60)
     assert server.process.wait(40) == 0
     print(
         f"\nslow upload: still sending when new connections were refused: {still_uploading}; answer {answer[0].status}"

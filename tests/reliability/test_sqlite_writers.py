@@ -10,11 +10,10 @@ locks rows, and its pass is covered by the lost-update and restart tests, so thi
 from __future__ import annotations
 
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.reliability.threads import barrier, run_in_threads
 from tests.reliability.web import Browser, file_record, replace, text_file
 
 pytestmark = pytest.mark.skipif(
@@ -32,7 +31,7 @@ def test_sixteen_writers_on_sqlite_lose_nothing(shared_instance, serve):
     meeting, initiative = data["meeting_id"], data["initiative_id"]
     people = [(p, True) for p in instance.take("coordinators", THREADS // 2)]
     people += [(p, False) for p in instance.take("officials", THREADS // 2)]
-    start = threading.Barrier(THREADS)
+    start = barrier(THREADS)
 
     added: dict[int, str] = {}  # thread → the last agenda item it added, which it edits next
 
@@ -62,8 +61,7 @@ def test_sixteen_writers_on_sqlite_lose_nothing(shared_instance, serve):
         start.wait()
         return [write(n, browser, coordinator, k) for k in range(WRITES)]
 
-    with ThreadPoolExecutor(THREADS) as pool:
-        results = [r for rs in pool.map(writer, range(THREADS)) for r in rs]
+    results = [r for rs in run_in_threads(writer, THREADS) for r in rs]
 
     bad = [(what, a.status, a.leaks()) for what, a in results if a.status >= 500 or a.leaks()]
     assert bad == []

@@ -18,6 +18,7 @@ import threading
 import time
 
 from tests.reliability.conftest import wait_until
+from tests.reliability.threads import Drivers, barrier
 from tests.reliability.web import Browser, file_record, image_file
 
 UPLOADS = 4
@@ -33,7 +34,7 @@ def test_killing_a_worker_mid_upload_loses_no_acknowledged_file(shared_instance,
         browser.sign_in(person["email"], instance.data["password"], person["totp"])
         browsers.append(browser)
     ports: dict[int, int] = {}
-    all_started = threading.Barrier(UPLOADS + 1)
+    all_started = barrier(UPLOADS + 1)
     released = threading.Event()
     results: dict[int, object] = {}
 
@@ -49,9 +50,9 @@ def test_killing_a_worker_mid_upload_loses_no_acknowledged_file(shared_instance,
         except (OSError, http.client.HTTPException) as exc:
             results[n] = exc
 
-    threads = [threading.Thread(target=upload, args=(n,)) for n in range(UPLOADS)]
-    for thread in threads:
-        thread.start()
+    drivers = Drivers()
+    for n in range(UPLOADS):
+        drivers.start(upload, n)
     all_started.wait(60)
     victim, pid = wait_until(
         lambda: next(((n, p) for n in ports if (p := server.worker_serving(ports[n]))), None),
@@ -60,8 +61,7 @@ def test_killing_a_worker_mid_upload_loses_no_acknowledged_file(shared_instance,
     )
     os.kill(pid, signal.SIGKILL)
     released.set()
-    for thread in threads:
-        thread.join(120)
+    drivers.join(120)
     wait_until(lambda: len(server.workers()) == 2 and pid not in server.workers(), 30, "no new worker")
 
     outcomes = {n: getattr(r, "status", type(r).__name__) for n, r in results.items()}
