@@ -20,3 +20,23 @@ def configure_engine(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+
+
+def discard_sessions_quietly(app, db) -> None:
+    """End each request's session without letting a dead connection's failed rollback escape Flask.
+
+    Flask-SQLAlchemy's own teardown closes the session, which rolls back the open transaction; when
+    PostgreSQL restarted after the request's last query, that rollback raises on the dead connection.
+    Raised in a teardown, the error escapes Flask after the response's status and headers were given
+    to gunicorn, which then appends the error page's headers to them: the client got two
+    Content-Length headers and a body cut short (IncompleteRead in tests/reliability). The
+    connection is already invalidated by then, so the request's own answer stands.
+    """
+
+    @app.teardown_appcontext  # registered after db.init_app, so it runs before Flask-SQLAlchemy's
+    def remove_session(_exc) -> None:
+        try:
+            db.session.remove()
+        except Exception:
+            app.logger.warning("closing the request's database session failed; it is discarded", exc_info=True)
+            db.session.registry.clear()  # a failed close leaves it registered for this worker's next request

@@ -79,15 +79,22 @@ class LastResort:
         self.logger = logger
 
     def __call__(self, environ, start_response):
-        started = False
+        # The app's status and headers reach the server only once the app has returned: Flask gives
+        # them before its teardown runs, and gunicorn appends the headers of a second start_response
+        # to the first ones (two Content-Length headers, a body cut short) instead of replacing them.
+        held: dict = {}
 
-        def recording_start_response(status, headers, exc_info=None):
-            nonlocal started
-            started = True
-            return start_response(status, headers, exc_info)
+        def hold(status, headers, exc_info=None):
+            held["start"] = (status, headers, exc_info)
+            return lambda data: pass_on()(data)  # WSGI's write(): rarely used, it starts the response
+
+        def pass_on():
+            if "write" not in held:
+                held["write"] = start_response(*held["start"])
+            return held["write"]
 
         try:
-            return self.wsgi_app(environ, recording_start_response)
+            body = self.wsgi_app(environ, hold)
         except Exception:
             error_id = _error_id()
             self.logger.exception(
@@ -96,11 +103,13 @@ class LastResort:
                 environ.get("REQUEST_METHOD"),
                 environ.get("PATH_INFO"),
             )
-            body = bare_page(*MESSAGES[500], error_id).encode("utf-8")
-            headers = [*self.HEADERS, ("Content-Length", str(len(body)))]
-            # Replacing a status already given needs the exception (WSGI); a first one must not get it.
-            start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if started else None)
-            return [body]
+            page = bare_page(*MESSAGES[500], error_id).encode("utf-8")
+            headers = [*self.HEADERS, ("Content-Length", str(len(page)))]
+            # Only a response already passed on needs the exception (WSGI); a first one must not get it.
+            start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if "write" in held else None)
+            return [page]
+        pass_on()
+        return body
 
 
 def init_app(app: Flask) -> None:
