@@ -200,6 +200,7 @@ def bench_tantivy(
     gc.unfreeze()
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     index.reload()
+    print(f"          ({index.searcher().num_segments} segments)")
     now = datetime.now(UTC)
     for q in qs[:20]:  # warm-up
         plan = parse(q)
