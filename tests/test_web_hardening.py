@@ -157,3 +157,52 @@ def test_an_error_outside_the_request_handlers_still_gets_the_generic_page(app):
     assert "RuntimeError" not in text and "Traceback" not in text
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _served(wsgi_app) -> tuple[list[tuple[str, list]], bytes]:
+    """Every start_response the server sees, and the body; as gunicorn does, a second call with
+    exc_info before the body is sent replaces the status but adds its headers to the first ones."""
+    calls: list[tuple[str, list]] = []
+
+    def start_response(status, headers, exc_info=None):
+        calls.append((status, list(headers)))
+        return lambda data: None
+
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "wsgi.input": None, "wsgi.errors": None}
+    body = b"".join(wsgi_app(environ, start_response))
+    return calls, body
+
+
+def test_a_failure_after_the_answer_was_started_gives_one_whole_answer():
+    """Seen under a PostgreSQL restart: the view answered 302, then the session's teardown failed.
+    The server must be told one status and one Content-Length that fits the body it gets, never the
+    view's headers followed by the error page's (a client then waits for bytes that never come)."""
+    import logging
+
+    from secretariat.errors import LastResort
+
+    def answers_then_fails(environ, start_response):
+        start_response("302 FOUND", [("Location", "/meetings/1"), ("Content-Length", "253")])
+        raise RuntimeError("teardown failed: connection closed")
+
+    calls, body = _served(LastResort(answers_then_fails, logging.getLogger("test")))
+    assert len(calls) == 1
+    status, headers = calls[0]
+    assert status.startswith("500")
+    lengths = [value for name, value in headers if name.lower() == "content-length"]
+    assert lengths == [str(len(body))]
+    assert not any(name == "Location" for name, _ in headers)
+
+
+def test_an_answer_without_failure_passes_through_unchanged():
+    import logging
+
+    from secretariat.errors import LastResort
+
+    def answers(environ, start_response):
+        start_response("302 FOUND", [("Location", "/meetings/1"), ("Content-Length", "5")])
+        return [b"moved"]
+
+    calls, body = _served(LastResort(answers, logging.getLogger("test")))
+    assert calls == [("302 FOUND", [("Location", "/meetings/1"), ("Content-Length", "5")])]
+    assert body == b"moved"
