@@ -204,12 +204,13 @@ def main() -> None:
             profile(client, urls.get(args.profile, args.profile), args.requests)
             continue
         if args.sql:
-            client.get(urls[args.sql])  # warm
+            url = urls.get(args.sql, args.sql)  # a name above, or any URL
+            client.get(url)  # warm
             with QueryCounter(engine) as counter:
                 start = time.perf_counter()
-                client.get(urls[args.sql])
+                client.get(url)
                 total = (time.perf_counter() - start) * 1000
-            print(f"\n{role}: {counter.count} statements for {urls[args.sql]} in {total:.1f} ms")
+            print(f"\n{role}: {counter.count} statements for {url} in {total:.1f} ms")
             print("\n".join(counter.statements))
             continue
         bare, bare_cpu, bare_queries = measure(client, "/healthz", args.requests, engine)

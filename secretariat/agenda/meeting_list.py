@@ -83,13 +83,16 @@ def _statements(when: str, kind: bool, year: bool, host: bool, sees_coordinators
     # Counted on the plain query: with the host's name joined in, SQLite would join every meeting to count them.
     counted = matching(sa.select(_MEETINGS.c.id)).subquery()
     count = sa.select(sa.func.count()).select_from(counted)
-    rows = (
-        matching(sa.select(*_ROW_COLUMNS).outerjoin(_HOST, _HOST.c.id == _MEETINGS.c.host_partner_id))
-        .order_by(order)
-        .limit(sa.bindparam("limit"))
-        .offset(sa.bindparam("offset"))
-    )
-    return count, rows
+    rows = matching(sa.select(*_ROW_COLUMNS).outerjoin(_HOST, _HOST.c.id == _MEETINGS.c.host_partner_id))
+    if when == "upcoming":
+        # The few meetings not over first (end-date index), then sorted: as one query both databases
+        # walk the start-date index from 1996 (2.3 ms on SQLite at 2,000 meetings; see
+        # services.upcoming_statement for why, and for OFFSET 0).
+        not_over = rows.offset(0).subquery("not_over")
+        rows = sa.select(not_over).order_by(not_over.c.start_date, not_over.c.id)
+    else:
+        rows = rows.order_by(order)
+    return count, rows.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
 
 
 def read_page(filters: MeetingFilter, today: date, role: str, number: int | None) -> Page:

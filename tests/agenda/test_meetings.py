@@ -65,3 +65,44 @@ def test_pagination(client, login_as, meetings):
     assert "Next page" in first and "Page 1 of" in first
     second = client.get("/meetings/?page=2")
     assert second.status_code == 200 and "Previous page" in page_text(second)
+
+
+def test_upcoming_meetings_in_start_order_on_every_page_and_on_the_home_page(client, login_as, meetings):
+    """The meetings not over yet, soonest first, across pages; one that has begun and not ended
+    comes first; a coordinators' meeting is not listed to an official. (Both databases are given
+    the not-over meetings first and sort them: see agenda.services.upcoming_statement.)"""
+    import re
+    from datetime import timedelta
+
+    from secretariat.timeutil import utcnow
+    from tests.agenda.helpers import make_meeting
+    from tests.factories import make_user
+
+    coordinator = make_user("coordinator", partner_code="EU")
+    today = utcnow().date()
+    # Created in a shuffled order, so the ids do not already give the expected order.
+    offsets = [(n * 7) % 30 + 1 for n in range(30)]  # 30 distinct days ahead
+    for days in offsets:
+        start = today + timedelta(days=days * 3)
+        make_meeting(coordinator, title=f"Upcoming meeting {days:02d}", start_date=start, end_date=start)
+    make_meeting(coordinator, title="Running meeting", start_date=today - timedelta(days=2), end_date=today)
+    make_meeting(
+        coordinator, title="Ended meeting", start_date=today - timedelta(days=9), end_date=today - timedelta(days=8)
+    )
+    make_meeting(
+        coordinator,
+        title="Coordination retreat",
+        kind="coordinators",
+        start_date=today + timedelta(days=1),
+        end_date=today + timedelta(days=1),
+    )
+    login_as("official")
+    listed = []
+    for number in (1, 2):
+        body = page_text(client.get(f"/meetings/?when=upcoming&page={number}"))
+        listed += re.findall(r"(Upcoming meeting \d\d|Running meeting|Ended meeting|Coordination retreat)", body)
+    assert listed == ["Running meeting"] + [f"Upcoming meeting {n:02d}" for n in range(1, 31)]
+    assert "Coordination retreat" not in page_text(client.get("/meetings/?when=upcoming"))
+    home = page_text(client.get("/"))
+    shown = re.findall(r"(Upcoming meeting \d\d|Running meeting|Coordination retreat)", home)
+    assert shown == ["Running meeting"] + [f"Upcoming meeting {n:02d}" for n in range(1, 5)]
