@@ -2,7 +2,8 @@
 
 53 partners, 500 users, 2,000 meetings (the 68 real ones and generated ones) with 20-60 agenda items
 and 5 frozen versions each, 300 initiatives with milestones, reports and comments, 100,000 archive
-records, and the search index over them. Rows go in with bulk inserts (one executemany per table
+records with each version's seal in the audit chain (so `archive verify` and a restore check them),
+and the search index over them. Rows go in with bulk inserts (one executemany per table
 and batch) through the real models' tables; texts come from the seed facts (secretariat/seed/data).
 
     python bench/data.py                                  # SQLite in /tmp/secretariat-bench/
@@ -29,6 +30,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -660,6 +662,7 @@ def fill_archive(conn, w: Writer, args, rng, prose: Prose, meetings, partner_ids
     languages = ["en"] * 8 + ["fr", "de", "ja", "zh"]
     tag_words = ["water", "connectivity", "trade", "climate", "education", "health", "security", "culture", "energy"]
     version_id = 0
+    chain: list[dict] = []
     for n in range(1, args.records + 1):
         meeting = rng.choice(meetings) if rng.random() < 0.8 else None
         day = meeting["start_date"] if meeting else date(1996, 3, 1) + timedelta(days=rng.randrange(11000))
@@ -708,21 +711,63 @@ def fill_archive(conn, w: Writer, args, rng, prose: Prose, meetings, partner_ids
         }
         for number in range(1, record["current_version"] + 1):
             version_id += 1
-            w.add(
-                am.RecordVersion.__table__,
-                {
-                    "id": version_id,
-                    "record_id": n,
-                    "number": number,
-                    "change_note": "" if number == 1 else "Corrected the date",
-                    "metadata_json": canonical_json(metadata),
-                    "seal_sha256": seal(metadata, []),
-                    "created_at": now,
-                    "created_by_id": rng.choice(coordinators),
-                },
-            )
+            version = {
+                "id": version_id,
+                "record_id": n,
+                "number": number,
+                "change_note": "" if number == 1 else "Corrected the date",
+                "metadata_json": canonical_json(metadata),
+                "seal_sha256": seal(metadata, []),
+                "created_at": now,
+                "created_by_id": rng.choice(coordinators),
+            }
+            w.add(am.RecordVersion.__table__, version)
+            chain.append(version)
     w.flush()
+    audit_versions(conn, w, chain, now)
     print(f"records: {args.records}, versions: {version_id} in {time.perf_counter() - step:.0f} s")
+
+
+def audit_versions(conn, w: Writer, versions: list[dict], now) -> None:
+    """Each version's seal in the audit chain, as filing through the application writes it
+    (archive.services._new_version), so `archive verify` and a restore check the loaded archive."""
+    import sqlalchemy as sa
+
+    from secretariat.audit.models import AuditEntry, AuditHead
+    from secretariat.audit.services import GENESIS_HASH, canonical_json, compute_hash
+
+    step = time.perf_counter()
+    head = conn.execute(sa.select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)).one_or_none()
+    seq, previous = (head.seq, head.last_hash) if head else (0, GENESIS_HASH)
+    for version in versions:
+        seq += 1
+        entry = SimpleNamespace(
+            seq=seq,
+            created_at=now,
+            actor_id=version["created_by_id"],
+            actor_label=f"user{version['created_by_id']}@example.org",
+            action="archive.version",
+            object_type="records",
+            object_id=str(version["record_id"]),
+            details=canonical_json(
+                {
+                    "version": version["number"],
+                    "seal": version["seal_sha256"],
+                    "files": [],
+                    "note": version["change_note"],
+                }
+            ),
+            ip_address=None,
+            prev_hash=previous,
+        )
+        previous = compute_hash(entry)
+        w.add(AuditEntry.__table__, {**vars(entry), "entry_hash": previous})
+    w.flush()
+    if head:
+        conn.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(seq=seq, last_hash=previous))
+    else:
+        conn.execute(sa.insert(AuditHead).values(id=1, seq=seq, last_hash=previous))
+    print(f"audit entries: {len(versions)} record versions sealed in the chain in {time.perf_counter() - step:.1f} s")
 
 
 if __name__ == "__main__":
