@@ -45,6 +45,9 @@ class Config:
     # hide_parameters: SQL errors in the log never show the values bound to a statement (hashes, tokens).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    #: "none" turns psycopg's prepared statements off, for PgBouncer in transaction mode before 1.22
+    #: (docs/deployment.md, section 4); otherwise a statement is prepared at its fifth use.
+    DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")
 
     # Sessions: a signed cookie holding only a server-side session id (see auth/sessions.py).
     SESSION_COOKIE_NAME = "secretariat_session"

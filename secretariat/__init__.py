@@ -71,14 +71,18 @@ def database_url(url: str) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from secretariat.database import configure_engine, discard_sessions_quietly
+    from secretariat.database import configure_engine, discard_sessions_quietly, end_reads_with_commit
     from secretariat.extensions import csrf, db, limiter, login_manager, migrate
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("postgresql") and app.config["DATABASE_PREPARE_THRESHOLD"].strip().lower() == "none":
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"prepare_threshold": None}}
     db.init_app(app)
     discard_sessions_quietly(app, db)
+    end_reads_with_commit(app, db)
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
