@@ -34,6 +34,9 @@ def test_list_filters_by_pillar_status_partner_and_overdue(client, login_as, coo
     assert "ASEM-SOC-002" in page_text(client.get("/programme/?status=ongoing"))
     by_cosponsor = page_text(client.get("/programme/?partner=JP"))
     assert "ASEM-ECO-001" in by_cosponsor and "ASEM-SOC-002" not in by_cosponsor
+    # the filter form shows what was chosen, among every partner
+    assert '<option value="JP" selected>Japan</option>' in by_cosponsor
+    assert by_cosponsor.count("<option value=") >= 53 + 1 and by_cosponsor.count(" selected>") == 1
     overdue = page_text(client.get("/programme/?overdue=1"))
     assert "ASEM-ECO-001" in overdue and "ASEM-SOC-002" not in overdue and "milestone overdue" in overdue
 
