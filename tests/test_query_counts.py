@@ -18,6 +18,8 @@ from tests.factories import make_user
 from tests.programme.helpers import make_initiative
 
 MAX_QUERIES = 12
+#: a lead partner each: the session loads a partner once by id, so an N+1 on leads shows only if they differ
+LEADS = "JP TH SG CN IN ID MY PH KH LA MM BN MN PK BD AU NZ RU DE FR".split()  # noqa: SIM905 (not KR, VN: co-sponsors)
 
 
 def queries_for(client, url) -> int:
@@ -40,7 +42,7 @@ def grow(coordinator, meeting, n: int, start: int, steps: tuple[str, ...]) -> No
     initiative takes the status steps given (each naming a meeting) and gains a comment per round."""
     for i in range(start, start + n):
         add(meeting, coordinator, f"Item {i}", lead_partners=["JP", "EU", "KH"], coordinator_notes="note")
-        initiative = make_initiative(coordinator, f"ASEM-ECO-{i:03d}", lead="JP", co=["KR", "VN"])
+        initiative = make_initiative(coordinator, f"ASEM-ECO-{i:03d}", lead=LEADS[i % len(LEADS)], co=["KR", "VN"])
         reports.submit_report(
             initiative,
             period_start=date(2025, 1, 1),
@@ -49,7 +51,7 @@ def grow(coordinator, meeting, n: int, start: int, steps: tuple[str, ...]) -> No
             milestones_done=set(),
             actor=coordinator,
         )
-        file_record(coordinator, f"Record {i} water", partners=["JP", "TH"])
+        file_record(coordinator, f"Record {i} water", partners=["JP", "TH"], meeting_id=meeting.id)
     first = db.session.scalar(sa.select(Initiative).order_by(Initiative.id).limit(1))
     for target in steps:
         programme.change_status(
@@ -81,6 +83,7 @@ def test_main_pages_query_count_is_small_and_does_not_grow(app, client, role):
         "/programme/",
         f"/programme/initiatives/{initiative_id}",
         "/archive/?q=water",
+        "/archive/?q=eco&type=initiative",  # initiatives with their lead partners (records: above)
         f"/archive/records/{record_id}",
     ]
     if role == "admin":
