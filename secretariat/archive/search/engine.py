@@ -331,9 +331,9 @@ def _snippet(generator, body: str, words: list[str]) -> Markup:
     return Markup("".join(out))  # noqa: S704  # nosec B704: every piece escaped above
 
 
-#: facet counts are taken on a second thread while this one ranks, highlights and renders: tantivy
-#: lets go of Python's lock while it counts, so on two cores the counting (about 2.4 ms of the
-#: search page's 12 at 100,000 records, bench/pages.py) costs the page no wall time.
+#: facet counts are taken on a second thread while this one ranks, highlights and loads the hits:
+#: tantivy lets go of Python's lock while it counts, so on two cores most of the counting (about
+#: 2.4 ms at 100,000 records, bench/pages.py) no longer adds to the page's time.
 _counting: tuple[int, ThreadPoolExecutor] | None = None
 
 
