@@ -45,3 +45,23 @@ def test_a_short_text_is_highlighted_where_the_word_is(client, login_as, app):
     login_as("official")
     (snippet,) = hit_snippets(client, "mekong")
     assert "<mark>Mekong</mark> river commission" in snippet
+
+
+def test_the_place_where_all_the_words_meet_is_shown(client, login_as, app):
+    # A 2 KB record: each word alone early on, both together near the end. The highlighter reads
+    # windows of it, and must read the one where they meet, as it would over the whole text.
+    coordinator = make_user("coordinator", partner_code="EU")
+    filler = "The senior officials reviewed the work programme and took note of the reports. "
+    text = (
+        "Water was mentioned once. "
+        + filler * 12
+        + "Fisheries were mentioned once. "
+        + filler * 12
+        + "Partners agreed on a plan for fisheries and water management in the Mekong basin. "
+        + filler * 4
+    )
+    assert len(text) > 2000
+    file_record(coordinator, "Working paper", files=[("paper.txt", text.encode())])
+    login_as("official")
+    (snippet,) = hit_snippets(client, "fisheries water")
+    assert "<mark>fisheries</mark> and <mark>water</mark> management" in snippet

@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 import time as time_module
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -269,11 +270,38 @@ def full_query(
 
 
 #: how much text the highlighter reads for one hit. It tokenizes and stems all it is given: a
-#: whole 1 MB file text took 80 ms a hit (bench/snippets.py), so a long text is given in windows
-#: around where the query's words may appear (at most SNIPPET_TRIES of them, then the beginning),
-#: and the first window that highlights something is used.
-SNIPPET_WINDOW = 4000
+#: whole 1 MB file text took 80 ms a hit (bench/snippets.py), and even the 1-3 KB of an ordinary
+#: record, twenty hits a page, made stemming a tenth of the search page's work (callgrind). So a
+#: text longer than a window is given in windows around where the query's words may appear (at
+#: most SNIPPET_TRIES of them, then the beginning), and the first window that highlights is used.
+SNIPPET_WINDOW = 800
 SNIPPET_TRIES = 3
+#: the length of the fragment shown (set_max_num_chars): a window is chosen where the most
+#: different words of the query fall within this length, as the fragment tantivy picks would
+SNIPPET_CHARS = 220
+#: occurrences of one spelling looked at, so a very common word in a long text costs little
+SNIPPET_OCCURRENCES = 40
+#: the body field's analysis (tokenizer "en_stem"), to know the stem of each word of the query
+_STEMMER = (
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    .filter(tantivy.Filter.remove_long(40))
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.stemmer("english"))
+    .build()
+)
+
+
+def _look_for(words: list[str]) -> list[str]:
+    """What to look for in a text, one beginning per word of the query.
+
+    A word's stem is mostly how its forms begin ("connectivity" -> "connect" finds "connected");
+    a stem ending in a changed letter ("policy" -> "polici") loses it ("polic" finds "policies").
+    """
+    beginnings = []
+    for word in words:
+        for stem in _STEMMER.analyze(word) or [word]:
+            beginnings.append(stem[: max(3, len(stem) - 1)] if stem.endswith("i") else stem)
+    return beginnings
 
 
 def _passages(body: str, words: list[str]):
@@ -281,29 +309,41 @@ def _passages(body: str, words: list[str]):
     if len(body) <= SNIPPET_WINDOW:
         yield body
         return
-    # Where a word of the query may be: a word of the text that begins like it, as typed in lower
-    # case, capitalised or in capitals (lower-casing a 1 MB text took longer than searching it three
-    # times). The stem of a word is mostly its beginning ("connectivity" -> "connect", "policy" ->
-    # "polici"); tantivy decides what really matches inside each window, this only chooses where to look.
-    candidates = []
-    for word in words:
-        prefix = word[: max(3, len(word) - 2)]
-        for variant in {prefix, prefix.capitalize(), prefix.upper()}:
+    # Where a word of the query may be: a word of the text that begins like it, in lower case,
+    # capitalised or in capitals (lower-casing a 1 MB text took longer than searching it three
+    # times). This only chooses where to look; tantivy decides what really matches in a window.
+    found: list[tuple[int, int]] = []  # (position, which word of the query)
+    for number, beginning in enumerate(_look_for(words)):
+        for variant in {beginning, beginning.capitalize(), beginning.upper()}:
             position, seen = -1, 0
-            while seen < SNIPPET_TRIES and (position := body.find(variant, position + 1)) >= 0:
+            while seen < SNIPPET_OCCURRENCES and (position := body.find(variant, position + 1)) >= 0:
                 if position == 0 or not body[position - 1].isalnum():
-                    candidates.append(position)
+                    found.append((position, number))
                     seen += 1
-    tried_until, windows = -1, 0
-    for position in sorted(candidates):
-        if position < tried_until:
-            continue  # already inside a window that highlighted nothing
-        if windows == SNIPPET_TRIES:
+    found.sort()
+    positions = [position for position, _ in found]
+    # Best first: where the most different words of the query come within one fragment's length,
+    # then the earliest such place (for one word, simply the earliest).
+    ranked = range(len(found))
+    if len(words) > 1:
+        ranked = sorted(
+            ranked,
+            key=lambda i: (
+                -len({number for _, number in found[i : bisect_right(positions, positions[i] + SNIPPET_CHARS)]}),
+                positions[i],
+            ),
+        )
+    tried: list[tuple[int, int]] = []
+    for i in ranked:
+        position = found[i][0]
+        if any(start <= position < end - SNIPPET_CHARS for start, end in tried):
+            continue  # inside a window that highlighted nothing
+        if len(tried) == SNIPPET_TRIES:
             break
-        windows += 1
-        start = max(0, body.rfind(" ", 0, max(0, position - SNIPPET_WINDOW // 4)) + 1)
-        tried_until = start + SNIPPET_WINDOW
-        yield body[start:tried_until]
+        # A little of what comes before, from the beginning of a word.
+        start = max(0, body.rfind(" ", 0, max(0, position - SNIPPET_CHARS // 2)) + 1)
+        tried.append((start, start + SNIPPET_WINDOW))
+        yield body[start : start + SNIPPET_WINDOW]
     yield body[:SNIPPET_WINDOW]
 
 
@@ -395,7 +435,7 @@ def _hits(searcher, found, plan: Plan, text, common: frozenset[str], index) -> l
         # Highlighting needs the words of the body field, which the pair terms are not.
         words = text_query(index, plan) if common else text
         generator = tantivy.SnippetGenerator.create(searcher, words, SCHEMA, "body")
-        generator.set_max_num_chars(220)
+        generator.set_max_num_chars(SNIPPET_CHARS)
     words = [token for group in plan.groups for clause in group for token in clause.tokens]
     hits = []
     for score, address in found:
