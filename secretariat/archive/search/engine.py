@@ -6,11 +6,16 @@ FTS5 needed 376 ms and PostgreSQL's ts_rank 2.7 s at that size; tantivy 8 ms (se
 The database stays the source of truth: every change writes a row to ``search_outbox`` in
 its own transaction, and ``sync()`` applies pending rows to the index (idempotently: delete then
 add), so a crash between the database commit and the index update is repaired by the next sync.
+
+What is indexed: the title and the text are stored as written (for the hit's title and snippet)
+and indexed as English stems computed in Python, once per distinct word (see stems.py), plus
+pairs of common words for fast phrases (see pairs.py). Queries are built from the same stems.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time as time_module
@@ -27,7 +32,7 @@ import tantivy
 from flask import current_app
 from markupsafe import Markup, escape
 
-from secretariat.archive.search import pairs
+from secretariat.archive.search import pairs, stems
 from secretariat.archive.search.query import Clause, Plan
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -36,7 +41,10 @@ FAR_FUTURE = datetime(2262, 1, 1, tzinfo=UTC)  # tantivy dates end in 2262
 #: the levels a partner's user may see; archive/access.py holds the rule, a test checks they agree
 PARTNER_LEVELS = ("public", "restricted")
 FACET_FIELDS = ("type", "year", "meeting_kind", "partners", "language")
-TEXT_FIELDS = ["title", "body"]
+#: the stems of the title and of the text (see stems.py); the title counts double in the ranking
+TERM_FIELDS = {"title_terms": 2.0, "body_terms": 1.0}
+#: title and text are only stored: a tokenizer that finds nothing keeps tantivy from indexing them
+STORED_ONLY = "stored_only"
 WRITER_HEAP = 64_000_000
 #: a rebuild's memory budget: tantivy fills it before it writes a segment, so the larger the budget
 #: the fewer the segments, and searching and counting facets over 100,000 records in one segment
@@ -53,8 +61,10 @@ def build_schema() -> tantivy.Schema:
     #: "record:12" or "initiative:5": what a hit points to, and the term to delete it by
     sb.add_text_field("doc_key", stored=True, tokenizer_name="raw")
     sb.add_integer_field("record_id", stored=True, indexed=True, fast=True)
-    sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
-    sb.add_text_field("body", stored=True, tokenizer_name="en_stem")
+    sb.add_text_field("title", stored=True, tokenizer_name=STORED_ONLY, index_option="basic")
+    sb.add_text_field("body", stored=True, tokenizer_name=STORED_ONLY, index_option="basic")
+    sb.add_text_field("title_terms", tokenizer_name="whitespace")
+    sb.add_text_field("body_terms", tokenizer_name="whitespace")
     #: adjacent pairs of common words as single terms, for fast two-word phrases (see pairs.py)
     sb.add_text_field("pairs", tokenizer_name="whitespace", index_option="freq")
     for name in ("type", "meeting_kind", "partners", "language", "tags", "confidentiality", "meeting_code"):
@@ -95,9 +105,14 @@ def get_index(path: Path | None = None) -> tantivy.Index:
                 shutil.rmtree(path)
                 path.mkdir(parents=True)
                 index = tantivy.Index(SCHEMA, path=key, reuse=True)
+            index.register_tokenizer(STORED_ONLY, _NOTHING)
             _indexes[key] = index
             _paths[id(index)] = path
         return index
+
+
+#: a tokenizer that finds no word (an anchored empty class: it fails at once, whatever the text)
+_NOTHING = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\A[^\s\S]")).build()
 
 
 def common_words(index: tantivy.Index) -> frozenset[str]:
@@ -134,9 +149,13 @@ def make_document(fields: dict, common: frozenset[str] = frozenset()) -> tantivy
         "partner_hidden": int(fields["confidentiality"] not in PARTNER_LEVELS or bool(fields["withdrawn"])),
         "embargoed": int(fields["embargo_until"] != EPOCH),
     }
+    # Each text split once, for its stems and its pairs; title and body apart, so the title's last
+    # word and the body's first make no pair.
+    title_words, body_words = pairs.words_of(fields["title"]), pairs.words_of(fields["body"])
+    fields["title_terms"] = stems.terms(title_words)
+    fields["body_terms"] = stems.terms(body_words)
     if common:
-        # Title and body apart, so the title's last word and the body's first make no pair.
-        fields = {**fields, "pairs": pairs.terms(fields["title"], common) + " " + pairs.terms(fields["body"], common)}
+        fields["pairs"] = pairs.terms_of_words(title_words, common) + " " + pairs.terms_of_words(body_words, common)
     return tantivy.Document(**fields)
 
 
@@ -173,42 +192,55 @@ class Access:
     cleared: bool
 
 
-def _clause_query(index: tantivy.Index, clause: Clause, common: frozenset[str]) -> tantivy.Query:
-    words = " ".join(clause.tokens)  # only \w tokens, lower-cased: nothing the parser could misread
+def _in_term_fields(make: Callable[[str], tantivy.Query]) -> tantivy.Query:
+    """``make``'s query in the title's stems and the text's, either matching; the title counts double."""
+    return tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Should, make(name) if boost == 1.0 else tantivy.Query.boost_query(make(name), boost))
+            for name, boost in TERM_FIELDS.items()
+        ]
+    )
+
+
+def _sequence(name: str, terms: list[str]) -> tantivy.Query:
+    """One term, or several one after another (a phrase), in one field."""
+    if len(terms) == 1:
+        return tantivy.Query.term_query(SCHEMA, name, terms[0])
+    return tantivy.Query.phrase_query(SCHEMA, name, terms)
+
+
+def _clause_query(clause: Clause, common: frozenset[str]) -> tantivy.Query:
+    # Only \w tokens, lower-cased (see query.py): built into queries term by term, never parsed.
     if clause.kind == "prefix":
-        prefix = clause.tokens[0]
+        pattern = _regex_escape(clause.tokens[0]) + ".*"
+        return _in_term_fields(lambda name: tantivy.Query.regex_query(SCHEMA, name, pattern))
+    terms = [term for token in clause.tokens for term in stems.stems_of(token)]
+    if not terms:
+        return tantivy.Query.empty_query()  # a word of no letter or digit: nothing has it
+    pair = pairs.phrase_term(clause.tokens, common) if len(clause.tokens) > 1 else None
+    if pair is not None:
+        # One posting list finds them; the phrase in the title still ranks first, as below.
+        in_title = tantivy.Query.boost_query(_sequence("title_terms", terms), TERM_FIELDS["title_terms"])
         return tantivy.Query.boolean_query(
             [
-                (tantivy.Occur.Should, tantivy.Query.regex_query(SCHEMA, name, _regex_escape(prefix) + ".*"))
-                for name in TEXT_FIELDS
+                (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "pairs", pair)),
+                (tantivy.Occur.Should, in_title),
             ]
         )
-    if clause.kind == "phrase" or len(clause.tokens) > 1:
-        pair = pairs.phrase_term(clause.tokens, common)
-        if pair is not None:
-            # One posting list finds them; the phrase in the title still ranks first, as below.
-            in_title = index.parse_query(f'"{words}"', ["title"], field_boosts={"title": 2.0})
-            return tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "pairs", pair)),
-                    (tantivy.Occur.Should, in_title),
-                ]
-            )
-        return index.parse_query(f'"{words}"', TEXT_FIELDS, field_boosts={"title": 2.0})
-    return index.parse_query(words, TEXT_FIELDS, field_boosts={"title": 2.0})
+    return _in_term_fields(lambda name: _sequence(name, terms))
 
 
 def _regex_escape(text: str) -> str:
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
 
 
-def text_query(index: tantivy.Index, plan: Plan, common: frozenset[str] = frozenset()) -> tantivy.Query | None:
+def text_query(plan: Plan, common: frozenset[str] = frozenset()) -> tantivy.Query | None:
     """The user's words as one query; with ``common``, two-word phrases of common words use their pair term."""
     if not plan.groups:
         return None
     musts = []
     for group in plan.groups:
-        queries = [_clause_query(index, c, common) for c in group]
+        queries = [_clause_query(c, common) for c in group]
         musts.append(
             queries[0]
             if len(queries) == 1
@@ -222,7 +254,6 @@ def _terms(name: str, values: list[str]) -> tantivy.Query:
 
 
 def full_query(
-    index: tantivy.Index,
     plan: Plan,
     access: Access,
     filters: dict[str, list],
@@ -231,10 +262,10 @@ def full_query(
 ):
     """The user's words, their exclusions, the filters and the access rules, as one engine query."""
     parts: list[tuple] = []
-    text = text_query(index, plan, common)
+    text = text_query(plan, common)
     parts.append((tantivy.Occur.Must, text if text is not None else tantivy.Query.all_query()))
     for clause in plan.excluded:
-        parts.append((tantivy.Occur.MustNot, _clause_query(index, clause, common)))
+        parts.append((tantivy.Occur.MustNot, _clause_query(clause, common)))
     if not access.cleared:
         # Two exclusions with short posting lists. The same rule as one exclusion per attribute
         # (level, withdrawal, embargo date range over every record) made the most common words
@@ -269,106 +300,87 @@ def full_query(
     return tantivy.Query.boolean_query(parts), text
 
 
-#: how much text the highlighter reads for one hit. It tokenizes and stems all it is given: a
-#: whole 1 MB file text took 80 ms a hit (bench/snippets.py), and even the 1-3 KB of an ordinary
-#: record, twenty hits a page, made stemming a tenth of the search page's work (callgrind). So a
-#: text longer than a window is given in windows around where the query's words may appear (at
-#: most SNIPPET_TRIES of them, then the beginning), and the first window that highlights is used.
-SNIPPET_WINDOW = 800
-SNIPPET_TRIES = 3
-#: the length of the fragment shown (set_max_num_chars): a window is chosen where the most
-#: different words of the query fall within this length, as the fragment tantivy picks would
+#: the length of a snippet, in characters (about two lines under a hit's title)
 SNIPPET_CHARS = 220
+#: how much of the text before the first highlighted word a snippet shows
+SNIPPET_LEAD = 60
 #: occurrences of one spelling looked at, so a very common word in a long text costs little
 SNIPPET_OCCURRENCES = 40
-#: the body field's analysis (tokenizer "en_stem"), to know the stem of each word of the query
-_STEMMER = (
-    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-    .filter(tantivy.Filter.remove_long(40))
-    .filter(tantivy.Filter.lowercase())
-    .filter(tantivy.Filter.stemmer("english"))
-    .build()
-)
+#: up to this length a text is lower-cased once and searched whole; a longer one (a file's text can
+#: be megabytes) is searched for each word as typed in lower case, capitalised and in capitals
+SNIPPET_LOWER_CHARS = 20_000
+_WORD_AT = re.compile(r"\w+")
 
 
-def _look_for(words: list[str]) -> list[str]:
-    """What to look for in a text, one beginning per word of the query.
+def _beginning(term: str) -> str:
+    """How the words of the text that have this stem begin.
 
-    A word's stem is mostly how its forms begin ("connectivity" -> "connect" finds "connected");
-    a stem ending in a changed letter ("policy" -> "polici") loses it ("polic" finds "policies").
+    A stem is mostly how its word's forms begin ("connect" for "connected"); a stem ending in a
+    changed letter ("polici" for "policy") loses it ("polic" finds "policies").
     """
-    beginnings = []
-    for word in words:
-        for stem in _STEMMER.analyze(word) or [word]:
-            beginnings.append(stem[: max(3, len(stem) - 1)] if stem.endswith("i") else stem)
-    return beginnings
+    return term[: max(3, len(term) - 1)] if term.endswith("i") else term
 
 
-def _passages(body: str, words: list[str]):
-    """The parts of ``body`` worth highlighting: all of a short text; windows of a long one."""
-    if len(body) <= SNIPPET_WINDOW:
-        yield body
-        return
-    # Where a word of the query may be: a word of the text that begins like it, in lower case,
-    # capitalised or in capitals (lower-casing a 1 MB text took longer than searching it three
-    # times). This only chooses where to look; tantivy decides what really matches in a window.
-    found: list[tuple[int, int]] = []  # (position, which word of the query)
-    for number, beginning in enumerate(_look_for(words)):
-        for variant in {beginning, beginning.capitalize(), beginning.upper()}:
+def _matches(body: str, terms: list[str], prefixes: list[str]) -> list[tuple[int, int, int]]:
+    """The words of ``body`` the query matches, as (start, end, which term or prefix), in order.
+
+    Found where a word begins like a term of the query, then checked by stemming that one word: only
+    the few candidate words are stemmed, never the whole text.
+    """
+    lowered = body.lower() if len(body) <= SNIPPET_LOWER_CHARS else None
+    if lowered is not None and len(lowered) != len(body):
+        lowered = None  # a letter whose lower case is longer: the positions would not agree
+    haystack = lowered if lowered is not None else body
+    wanted = {term: number for number, term in enumerate(terms)}
+    found: dict[int, tuple[int, int]] = {}  # start -> (end, which term or prefix)
+    for number, beginning in enumerate([_beginning(term) for term in terms] + prefixes):
+        variants = {beginning} if lowered is not None else {beginning, beginning.capitalize(), beginning.upper()}
+        for variant in variants:
             position, seen = -1, 0
-            while seen < SNIPPET_OCCURRENCES and (position := body.find(variant, position + 1)) >= 0:
-                if position == 0 or not body[position - 1].isalnum():
-                    found.append((position, number))
-                    seen += 1
-    found.sort()
-    positions = [position for position, _ in found]
-    # Best first: where the most different words of the query come within one fragment's length,
-    # then the earliest such place (for one word, simply the earliest).
-    ranked = range(len(found))
-    if len(words) > 1:
-        ranked = sorted(
-            ranked,
-            key=lambda i: (
-                -len({number for _, number in found[i : bisect_right(positions, positions[i] + SNIPPET_CHARS)]}),
-                positions[i],
-            ),
-        )
-    tried: list[tuple[int, int]] = []
-    for i in ranked:
-        position = found[i][0]
-        if any(start <= position < end - SNIPPET_CHARS for start, end in tried):
-            continue  # inside a window that highlighted nothing
-        if len(tried) == SNIPPET_TRIES:
-            break
-        # A little of what comes before, from the beginning of a word.
-        start = max(0, body.rfind(" ", 0, max(0, position - SNIPPET_CHARS // 2)) + 1)
-        tried.append((start, start + SNIPPET_WINDOW))
-        yield body[start : start + SNIPPET_WINDOW]
-    yield body[:SNIPPET_WINDOW]
+            while seen < SNIPPET_OCCURRENCES and (position := haystack.find(variant, position + 1)) >= 0:
+                if (position and body[position - 1].isalnum()) or position in found:
+                    continue  # inside a word, or already marked
+                seen += 1
+                word = _WORD_AT.match(body, position)
+                if number >= len(terms):  # a prefix: beginning with it is matching
+                    found[position] = (word.end(), number)
+                    continue
+                for stem in stems.stems_of(word.group().lower()):
+                    if stem in wanted:
+                        found[position] = (word.end(), wanted[stem])
+                        break
+    return [(start, end, number) for start, (end, number) in sorted(found.items())]
 
 
-def _snippet(generator, body: str, words: list[str]) -> Markup:
-    if generator is None:
+def _snippet(body: str, terms: list[str], prefixes: list[str]) -> Markup:
+    """About SNIPPET_CHARS of ``body`` with the query's words marked, where most of them meet."""
+    matches = _matches(body, terms, prefixes) if terms or prefixes else []
+    if not matches:
         return escape(body[:240])
-    snippet = None
-    for passage in _passages(body, words):
-        snippet = generator.snippet_from_doc(tantivy.Document(body=passage))
-        if snippet.highlighted():
-            break
-    fragment = snippet.fragment() if snippet else ""
-    if not fragment:
-        return escape(body[:240])
-    out, cursor = [], 0
-    # Highlight offsets are in bytes of the UTF-8 fragment. Every piece of text is escaped here
-    # and only our own <mark> tags are added, so the joined string is safe markup. Plain strings
-    # and one Markup at the end: a Markup per piece cost a third of the snippets' time.
-    raw = fragment.encode("utf-8")
-    for span in snippet.highlighted():
-        out.append(escape_text(raw[cursor : span.start].decode("utf-8", "ignore"), quote=True))
-        out.append("<mark>" + escape_text(raw[span.start : span.end].decode("utf-8", "ignore"), quote=True) + "</mark>")
-        cursor = span.end
-    out.append(escape_text(raw[cursor:].decode("utf-8", "ignore"), quote=True))
-    return Markup("".join(out))  # noqa: S704  # nosec B704: every piece escaped above
+    starts = [start for start, _, _ in matches]
+    reach = SNIPPET_CHARS - SNIPPET_LEAD
+
+    def meeting(i: int) -> int:
+        """How many different words of the query one snippet shows from the i-th match on."""
+        return len({number for _, _, number in matches[i : bisect_right(starts, starts[i] + reach)]})
+
+    first = starts[max(range(len(matches)), key=meeting)]  # max: the earliest of the best
+    # From the beginning of a word a little before the first match, to the end of a word.
+    begin = 0 if first <= SNIPPET_LEAD else (body.find(" ", first - SNIPPET_LEAD, first) + 1 or first - SNIPPET_LEAD)
+    end = begin + SNIPPET_CHARS
+    if end < len(body) and (space := body.rfind(" ", first, end)) > first:
+        end = space
+    out, cursor = [], begin
+    # Every piece of text is escaped here and only our own <mark> tags are added, so the joined
+    # string is safe markup. Plain strings and one Markup at the end: a Markup per piece cost a
+    # third of the snippets' time.
+    for start, stop, _ in matches:
+        if begin <= start and stop <= end:
+            out.append(escape_text(body[cursor:start], quote=True))
+            out.append("<mark>" + escape_text(body[start:stop], quote=True) + "</mark>")
+            cursor = stop
+    out.append(escape_text(body[cursor:end], quote=True))
+    return Markup("".join(out).strip())  # noqa: S704  # nosec B704: every piece escaped above
 
 
 #: facet counts are taken on a second thread while this one ranks, highlights and loads the hits:
@@ -408,14 +420,14 @@ def search(
     common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
-    query, text = full_query(index, plan, access, filters, now or datetime.now(UTC), common)
+    query, text = full_query(plan, access, filters, now or datetime.now(UTC), common)
     counting: Future | None = _counter().submit(_count_facets, searcher, query) if facets else None
     try:
         if sort == "date" or text is None:
             result = searcher.search(query, limit, count=True, order_by_field="date", offset=offset)
         else:
             result = searcher.search(query, limit, count=True, offset=offset)
-        hits = _hits(searcher, result.hits, plan, text, common, index)
+        hits = _hits(searcher, result.hits, plan, text)
     except BaseException:
         if counting is not None and not counting.cancel():
             counting.exception()  # let it finish: nothing of this request keeps running after it
@@ -429,14 +441,17 @@ def search(
     return Results(total=result.count, hits=hits, facets=facet_counts, indexed=searcher.num_docs)
 
 
-def _hits(searcher, found, plan: Plan, text, common: frozenset[str], index) -> list[Hit]:
-    generator = None
-    if text is not None:
-        # Highlighting needs the words of the body field, which the pair terms are not.
-        words = text_query(index, plan) if common else text
-        generator = tantivy.SnippetGenerator.create(searcher, words, SCHEMA, "body")
-        generator.set_max_num_chars(SNIPPET_CHARS)
-    words = [token for group in plan.groups for clause in group for token in clause.tokens]
+def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
+    # What to mark in the snippets: the stems of the query's words and its prefixes (not the
+    # excluded words, which no hit holds).
+    terms: list[str] = []
+    prefixes: list[str] = []
+    for group in plan.groups:
+        for clause in group:
+            if clause.kind == "prefix":
+                prefixes.append(clause.tokens[0])
+            else:
+                terms.extend(term for token in clause.tokens for term in stems.stems_of(token) if term not in terms)
     hits = []
     for score, address in found:
         doc = searcher.doc(address)
@@ -448,7 +463,7 @@ def _hits(searcher, found, plan: Plan, text, common: frozenset[str], index) -> l
                 record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
-                snippet=_snippet(generator, body, words),
+                snippet=_snippet(body, terms, prefixes) if text is not None else escape(body[:240]),
             )
         )
     return hits

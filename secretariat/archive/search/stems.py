@@ -1,0 +1,54 @@
+"""Words to the terms the index holds: English stems, computed once per distinct word.
+
+tantivy can stem while it indexes (its "en_stem" tokenizer), but it then stems every word of every
+record: at 100,000 records of 1-3 KB, indexing took a fifth less CPU time without it
+(bench/search.py). An archive's prose uses a few tens of thousands of distinct words, so the
+archive stems each distinct word once, with tantivy's own English stemmer, and hands tantivy the
+stems as space-separated terms. The same function turns the words of a query into terms, so what
+is indexed and what is looked up always agree.
+
+Words are what ``pairs.words_of`` finds: runs of \\w characters, lower-cased, which is also what
+the query language reads (secretariat.archive.search.query).
+"""
+
+from __future__ import annotations
+
+import tantivy
+
+#: longer words are cut, as the query parser cuts them (a stem of 40 characters still matches)
+MAX_WORD_CHARS = 40
+#: distinct words remembered; past this the memory is started afresh (a safety valve: English
+#: prose stays far below it, a corpus of random identifiers might not)
+MAX_REMEMBERED = 500_000
+
+#: tantivy's analysis for English, as its "en_stem" tokenizer does it
+_ANALYZER = (
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.stemmer("english"))
+    .build()
+)
+
+
+class _Remembered(dict):
+    """word -> its term(s); a word missing is analysed once (tantivy may split one \\w run, at "_")."""
+
+    def __missing__(self, word: str) -> str:
+        term = " ".join(_ANALYZER.analyze(word[:MAX_WORD_CHARS]))
+        if len(self) >= MAX_REMEMBERED:
+            self.clear()
+        self[word] = term
+        return term
+
+
+_remembered = _Remembered()
+
+
+def terms(words: list[str]) -> str:
+    """The index terms of ``words`` (lower-cased), space-separated, in order."""
+    return " ".join(map(_remembered.__getitem__, words))
+
+
+def stems_of(word: str) -> list[str]:
+    """The term(s) of one lower-cased word: usually one; none for a word of no letter or digit."""
+    return _remembered[word].split()
