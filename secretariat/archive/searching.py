@@ -152,5 +152,5 @@ def run(args, user) -> SearchPage:
     result.hits = [
         (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects
     ]
-    result.facets = found.facets
+    result.facets = found.facets  # last: the counts were taken on a second thread while the records loaded
     return result

@@ -23,8 +23,9 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from html import escape as escape_text
 from pathlib import Path
 
@@ -175,9 +176,25 @@ class Hit:
 class Results:
     total: int
     hits: list[Hit]
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     #: how many documents the index holds (none: it is new or lost, and must be rebuilt)
     indexed: int = 0
+    #: the facet counts, still being taken on the second thread (see ``facets``)
+    counting: Future | None = None
+
+    @cached_property
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """name -> [(value, count)], waiting for the second thread the first time it is asked for.
+
+        Asked for last, so the caller can load the hits' records from the database while the
+        counting goes on (searching.run does).
+        """
+        if self.counting is None or not self.total:
+            return {}
+        raw = self.counting.result()
+        return {
+            name: [(str(b["key"]), int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])]
+            for name in FACET_FIELDS
+        }
 
 
 @dataclass
@@ -432,13 +449,7 @@ def search(
         if counting is not None and not counting.cancel():
             counting.exception()  # let it finish: nothing of this request keeps running after it
         raise
-    facet_counts: dict[str, list[tuple[str, int]]] = {}
-    if counting is not None:
-        raw = counting.result()
-        for name in FACET_FIELDS if result.count else ():
-            buckets = raw.get(name, {}).get("buckets", [])
-            facet_counts[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
-    return Results(total=result.count, hits=hits, facets=facet_counts, indexed=searcher.num_docs)
+    return Results(total=result.count, hits=hits, indexed=searcher.num_docs, counting=counting)
 
 
 def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
