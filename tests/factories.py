@@ -100,5 +100,11 @@ def page_text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def page_without_tokens(response) -> str:
+    """The page with its forms' CSRF tokens blanked: they carry the second they were made, so two
+    requests either side of a second boundary differ there even when the page is the same."""
+    return re.sub(r'(name="csrf_token"[^>]*value=")[^"]*', r"\1", page_text(response))
+
+
 def path_of(response) -> str:
     return response.headers.get("Location", "")
