@@ -8,6 +8,8 @@ that comes from the index or the request is escaped.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from markupsafe import Markup, escape
 
 LEGENDS = {
@@ -18,10 +20,18 @@ LEGENDS = {
     "language": "Language",
 }
 
+#: one checkbox; %-formatting with positional values: a third of the time str.format with names took
+#: (bench: 442 -> 162 us for the 60 partners)
 _CHECKBOX = (
-    '  <div class="checkbox"><input type="checkbox" id="f-{param}-{n}" name="{param}" value="{key}"{checked}>\n'
-    '    <label for="f-{param}-{n}">{label} <span class="muted">({count})</span></label></div>\n'
+    '  <div class="checkbox"><input type="checkbox" id="f-%s-%d" name="%s" value="%s"%s>\n'
+    '    <label for="f-%s-%d">%s <span class="muted">(%d)</span></label></div>\n'
 )
+
+
+@lru_cache(maxsize=4096)
+def _escaped(text: str) -> str:
+    """A key or a label, HTML-escaped: the same few hundred (partners, years, types) on every page."""
+    return str(escape(text))
 
 
 def render(name: str, param: str, buckets: list[tuple[str, int]], chosen: list[str], labels: dict | None) -> Markup:
@@ -33,17 +43,12 @@ def render(name: str, param: str, buckets: list[tuple[str, int]], chosen: list[s
     if name == "partners":
         ordered = [bucket for bucket in ordered if bucket[0] != "none"]
     selected = set(chosen)
-    safe_param = escape(param)
-    rows = [
-        _CHECKBOX.format(
-            param=safe_param,
-            n=n,
-            key=escape(key),
-            checked=" checked" if key in selected else "",
-            label=escape(labels.get(key, key) if labels else key),
-            count=int(count),
-        )
-        for n, (key, count) in enumerate(ordered, start=1)
-    ]
+    safe_param = _escaped(param)
+    rows = []
+    for n, (key, count) in enumerate(ordered, start=1):
+        safe_key = _escaped(key)
+        label = _escaped(labels.get(key, key) if labels else key)
+        checked = " checked" if key in selected else ""
+        rows.append(_CHECKBOX % (safe_param, n, safe_param, safe_key, checked, safe_param, n, label, int(count)))
     # Safe: the rows' every value was escaped above, and the legend is one of ours.
     return Markup(f'<fieldset class="facet">\n  <legend>{LEGENDS[name]}</legend>\n{"".join(rows)}</fieldset>\n')  # noqa: S704  # nosec B704

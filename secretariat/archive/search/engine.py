@@ -33,7 +33,7 @@ import tantivy
 from flask import current_app
 from markupsafe import Markup, escape
 
-from secretariat.archive.search import pairs, stems
+from secretariat.archive.search import pairs, recent, stems
 from secretariat.archive.search.query import Clause, Plan
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -180,6 +180,8 @@ class Results:
     indexed: int = 0
     #: the facet counts, still being taken on the second thread (see ``facets``)
     counting: Future | None = None
+    #: drops these results from the recent ones (see recent.py) if their counting fails
+    forget: Callable[[], None] | None = None
 
     @cached_property
     def facets(self) -> dict[str, list[tuple[str, int]]]:
@@ -190,7 +192,12 @@ class Results:
         """
         if self.counting is None or not self.total:
             return {}
-        raw = self.counting.result()
+        try:
+            raw = self.counting.result()
+        except BaseException:
+            if self.forget is not None:
+                self.forget()
+            raise
         return {
             name: [(str(b["key"]), int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])]
             for name in FACET_FIELDS
@@ -270,6 +277,20 @@ def _terms(name: str, values: list[str]) -> tantivy.Query:
     return tantivy.Query.term_set_query(SCHEMA, name, values)
 
 
+def _still_embargoed(now: datetime) -> tantivy.Query:
+    return tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "embargoed", 1)),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.range_query(
+                    SCHEMA, "embargo_until", tantivy.FieldType.Date, now + timedelta(microseconds=1), FAR_FUTURE
+                ),
+            ),
+        ]
+    )
+
+
 def full_query(
     plan: Plan,
     access: Access,
@@ -290,18 +311,7 @@ def full_query(
         parts.append((tantivy.Occur.MustNot, tantivy.Query.term_query(SCHEMA, "partner_hidden", 1)))
         # An embargo lifts by itself when its date passes: the date is compared at query time,
         # only for the few records that have one.
-        still_embargoed = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "embargoed", 1)),
-                (
-                    tantivy.Occur.Must,
-                    tantivy.Query.range_query(
-                        SCHEMA, "embargo_until", tantivy.FieldType.Date, now + timedelta(microseconds=1), FAR_FUTURE
-                    ),
-                ),
-            ]
-        )
-        parts.append((tantivy.Occur.MustNot, still_embargoed))
+        parts.append((tantivy.Occur.MustNot, _still_embargoed(now)))
     for name, values in filters.items():
         if not values:
             continue
@@ -434,10 +444,18 @@ def search(
     index: tantivy.Index | None = None,
 ) -> Results:
     index = index or get_index()
+    now = now or datetime.now(UTC)
+    folder = _paths.get(id(index))
+    version = recent.version_of(folder)  # read before the snapshot: see recent.py
+    key = (repr(plan), access.cleared, repr(sorted(filters.items())), sort, offset, limit, facets)
+    if version is not None:
+        kept = recent.get(folder, version, key, now.timestamp())
+        if kept is not None:
+            return kept
     common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
-    query, text = full_query(plan, access, filters, now or datetime.now(UTC), common)
+    query, text = full_query(plan, access, filters, now, common)
     counting: Future | None = _counter().submit(_count_facets, searcher, query) if facets else None
     try:
         if sort == "date" or text is None:
@@ -449,7 +467,20 @@ def search(
         if counting is not None and not counting.cancel():
             counting.exception()  # let it finish: nothing of this request keeps running after it
         raise
-    return Results(total=result.count, hits=hits, indexed=searcher.num_docs, counting=counting)
+    results = Results(total=result.count, hits=hits, indexed=searcher.num_docs, counting=counting)
+    if version is not None and results.indexed:
+        recent.put(folder, version, key, results, lambda: _next_lift(searcher, now))
+        results.forget = lambda: recent.forget(folder, key)
+    return results
+
+
+def _next_lift(searcher: tantivy.Searcher, now: datetime) -> float:
+    """When the first embargo still in force at ``now`` lifts (a POSIX time; infinity: none is)."""
+    found = searcher.aggregate(_still_embargoed(now), {"first": {"min": {"field": "embargo_until"}}})
+    first = found["first"]["value"]
+    # Nanoseconds as a float, exact to a quarter of a microsecond: a margin that the query's own
+    # microsecond (see full_query) and the rounding cannot cross.
+    return float("inf") if first is None else first / 1e9 - 2e-6
 
 
 def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
