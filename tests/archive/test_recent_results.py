@@ -54,6 +54,11 @@ def test_the_same_search_is_kept_until_the_index_changes(tmp_path):
     assert engine.search(parse("energy"), OFFICIAL, {}, index=index) is not first
     assert engine.search(parse("water"), OFFICIAL, {"year": [2019]}, index=index).total == 0
     assert engine.search(parse("water"), OFFICIAL, {}, index=index, offset=1).hits[0].title in _titles(first)
+    # The next page, or the same words by date: the counts are the ones already taken.
+    second_page = engine.search(parse("water"), OFFICIAL, {}, index=index, offset=1)
+    assert second_page.counting is first.counting and second_page.total == 2
+    by_date = engine.search(parse("water"), OFFICIAL, {}, index=index, sort="date")
+    assert by_date.counting is first.counting
     engine.replace_documents(index, ["record:2"], [_document(3, "Water in the Mekong")])
     again = engine.search(parse("water"), OFFICIAL, {}, index=index)
     assert _titles(again) == {"Water security", "Water in the Mekong"}
@@ -127,9 +132,12 @@ def test_failed_facet_counts_are_not_kept(tmp_path, monkeypatch):
 
     monkeypatch.setattr(engine, "_count_facets", failing)
     failed = engine.search(parse("water"), OFFICIAL, {}, index=index)
-    with pytest.raises(RuntimeError):
-        _ = failed.facets  # the page fails: no counts made up
+    failed.counting.exception()  # the counting has ended (no one has read the counts yet)
     monkeypatch.undo()
+    with pytest.raises(RuntimeError):
+        _ = failed.facets  # that page fails: no counts made up
+    next_page = engine.search(parse("water"), OFFICIAL, {}, index=index, offset=1)
+    assert next_page.counting is not failed.counting and next_page.facets["type"] == [("report", 1)]
     counted = engine.search(parse("water"), OFFICIAL, {}, index=index)
     assert counted is not failed and counted.facets["type"] == [("report", 1)]
 

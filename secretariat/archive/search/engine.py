@@ -180,8 +180,6 @@ class Results:
     indexed: int = 0
     #: the facet counts, still being taken on the second thread (see ``facets``)
     counting: Future | None = None
-    #: drops these results from the recent ones (see recent.py) if their counting fails
-    forget: Callable[[], None] | None = None
 
     @cached_property
     def facets(self) -> dict[str, list[tuple[str, int]]]:
@@ -192,12 +190,7 @@ class Results:
         """
         if self.counting is None or not self.total:
             return {}
-        try:
-            raw = self.counting.result()
-        except BaseException:
-            if self.forget is not None:
-                self.forget()
-            raise
+        raw = self.counting.result()
         return {
             name: [(str(b["key"]), int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])]
             for name in FACET_FIELDS
@@ -447,16 +440,25 @@ def search(
     now = now or datetime.now(UTC)
     folder = _paths.get(id(index))
     version = recent.version_of(folder)  # read before the snapshot: see recent.py
-    key = (repr(plan), access.cleared, repr(sorted(filters.items())), sort, offset, limit, facets)
+    question = (repr(plan), access.cleared, repr(sorted(filters.items())))
+    key = (*question, sort, offset, limit, facets)
+    counts_key = ("counts", *question)  # the same counts on every page and in either order
+    kept_counting = None
     if version is not None:
         kept = recent.get(folder, version, key, now.timestamp())
         if kept is not None:
             return kept
+        if facets:
+            kept_counting = recent.get(folder, version, counts_key, now.timestamp())
+            if kept_counting is not None and _failed(kept_counting):  # failed, and not yet forgotten
+                kept_counting = None
     common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
     query, text = full_query(plan, access, filters, now, common)
-    counting: Future | None = _counter().submit(_count_facets, searcher, query) if facets else None
+    counting: Future | None = kept_counting
+    if facets and counting is None:
+        counting = _counter().submit(_count_facets, searcher, query)
     try:
         if sort == "date" or text is None:
             result = searcher.search(query, limit, count=True, order_by_field="date", offset=offset)
@@ -464,14 +466,26 @@ def search(
             result = searcher.search(query, limit, count=True, offset=offset)
         hits = _hits(searcher, result.hits, plan, text)
     except BaseException:
-        if counting is not None and not counting.cancel():
+        if counting is not None and counting is not kept_counting and not counting.cancel():
             counting.exception()  # let it finish: nothing of this request keeps running after it
         raise
     results = Results(total=result.count, hits=hits, indexed=searcher.num_docs, counting=counting)
     if version is not None and results.indexed:
         recent.put(folder, version, key, results, lambda: _next_lift(searcher, now))
-        results.forget = lambda: recent.forget(folder, key)
+        if counting is not None and counting is not kept_counting:
+            recent.put(folder, version, counts_key, counting, lambda: _next_lift(searcher, now))
+
+            def forget_if_failed(done: Future) -> None:  # on the counting thread, or here if done already
+                if _failed(done):
+                    recent.forget(folder, key)
+                    recent.forget(folder, counts_key)
+
+            counting.add_done_callback(forget_if_failed)
     return results
+
+
+def _failed(counting: Future) -> bool:
+    return counting.done() and (counting.cancelled() or counting.exception() is not None)
 
 
 def _next_lift(searcher: tantivy.Searcher, now: datetime) -> float:

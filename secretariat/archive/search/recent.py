@@ -15,7 +15,8 @@ A kept result is exactly what searching again would find:
 - **No embargo has lifted since.** Embargoes lift with the clock, not with a commit (see
   engine.full_query): everything kept is dropped at the earliest embargo date still to come.
 - **The same question**: the words, the filters, the sort, the page, and who asks (cleared or
-  not: the only difference access makes to results, see engine.Access).
+  not: the only difference access makes to results, see engine.Access). The facet counts of a
+  question are kept apart too: the next page, or the same results by date, count nothing again.
 
 One store per process and per index folder, of at most ``SIZE`` results: about 20 KB each.
 """
