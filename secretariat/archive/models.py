@@ -158,7 +158,9 @@ class RecordFile(db.Model):
     size: Mapped[int] = mapped_column(sa.BigInteger)
     #: "extracted", "empty" (no text in it) or "failed" (archived all the same)
     text_status: Mapped[str] = mapped_column(sa.String(20))
-    extracted_text: Mapped[str] = mapped_column(sa.Text, default="")
+    #: read only when asked for: a page listing a record's files and versions must not carry the
+    #: megabytes of text of every file it names (the index reads it with its own query)
+    extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
 
 
 class SearchOutbox(db.Model):

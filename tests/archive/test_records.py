@@ -243,3 +243,35 @@ def test_the_meeting_page_hides_embargoed_and_withdrawn_documents_from_partners_
     assert "Report released, revised" in body
     for hidden in ("Report under embargo", "Minutes until the summit", "Letter withdrawn"):
         assert hidden not in body
+
+
+def test_record_page_does_not_read_the_text_of_its_files_and_a_kept_file_keeps_its_text(client, coordinator):
+    """A record with big files and many versions: its page names the files but never reads their
+    extracted text (megabytes each, for the index only); a revision that keeps a file keeps its text."""
+    text = ("Gobi corridor logistics " * 40_000).encode()  # about 1 MB of text
+    record = file_record(coordinator, "Annexes", files=[("annex.txt", text)])
+    kept_id = services.current_version(record).files[0].id
+    data = {**services.record_metadata(record), "record_date": record.record_date}
+    services.revise_record(
+        record, data, [], keep_file_ids={kept_id}, change_note="Kept the annex", expected_version=1, actor=coordinator
+    )
+    db.session.commit()
+    services.sync()
+    selected: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, *_args):
+        selected.append(statement)
+
+    client.login(coordinator.email)
+    sa.event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        page = client.get(f"/archive/records/{record.id}")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", on_execute)
+    assert page.status_code == 200 and "annex.txt" in page_text(page)
+    assert selected and not [s for s in selected if "extracted_text" in s]
+    # The revision's copy of the file kept the text: the record is still found by it.
+    found = client.get("/archive/?q=gobi+corridor")
+    assert "Annexes" in page_text(found)
+    db.session.expire_all()
+    assert services.current_version(record).files[0].extracted_text.startswith("Gobi corridor")
