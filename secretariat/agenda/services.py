@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 
 from secretariat import audit, events
 from secretariat.agenda import tree
@@ -264,9 +265,13 @@ def _freeze(meeting: Meeting, kind: MeetingStatus, *, actor, note: str) -> Agend
 
 
 def versions(meeting: Meeting) -> list[AgendaVersion]:
+    """The meeting's versions for a list: without their snapshots (the whole agenda each, tens of KB)."""
     return list(
         db.session.scalars(
-            sa.select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id).order_by(AgendaVersion.number)
+            sa.select(AgendaVersion)
+            .where(AgendaVersion.meeting_id == meeting.id)
+            .order_by(AgendaVersion.number)
+            .options(defer(AgendaVersion.snapshot))
         )
     )
 
@@ -307,11 +312,13 @@ def get_version(meeting: Meeting, number: int) -> AgendaVersion | None:
 
 
 def revisions(meeting: Meeting) -> list[AgendaRevision]:
+    """Every save of the agenda, for the history: without their snapshots (one per save, tens of KB each)."""
     return list(
         db.session.scalars(
             sa.select(AgendaRevision)
             .where(AgendaRevision.meeting_id == meeting.id)
             .order_by(AgendaRevision.number.desc())
+            .options(defer(AgendaRevision.snapshot))
         )
     )
 

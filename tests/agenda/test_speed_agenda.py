@@ -5,11 +5,13 @@ every change of what it shows besides the version itself. Links are built from o
 and select options in one piece (links.py), and the draft is read as columns (tree.draft_items).
 """
 
+import re
 from datetime import datetime, time
 
 import pytest
 import sqlalchemy as sa
 from flask import render_template_string, url_for
+from sqlalchemy import event
 
 from secretariat.agenda import links, tree
 from secretariat.agenda.models import AgendaVersion
@@ -150,3 +152,25 @@ def test_a_snapshot_altered_in_the_database_shows_as_it_is(client, login_as, cir
     db.session.commit()
     body = page_text(client.get(f"/meetings/{circulated.id}"))
     assert "Tampered" in body and "Opening" not in body
+
+
+def test_history_page_lists_versions_and_saves_without_reading_their_snapshots(client, circulated, coordinator):
+    """Each version and each save holds the whole agenda (tens of KB): the history lists them
+    without reading any, and a version's own page still shows and verifies its agenda."""
+    statements: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    client.login(coordinator.email)
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        history = client.get(f"/meetings/{circulated.id}/versions")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    text = page_text(history)
+    assert history.status_code == 200 and "v1" in text and "Connectivity" in text  # a save's summary names it
+    reads_snapshot = re.compile(r"\bagenda_(versions|revisions)\.snapshot\b(?!_)")
+    assert statements and not [s for s in statements if reads_snapshot.search(s)]
+    version = page_text(client.get(f"/meetings/{circulated.id}/versions/1"))
+    assert "Connectivity" in version and "unaltered" in version
