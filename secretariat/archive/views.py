@@ -11,6 +11,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.forms import ConfirmForm
+from secretariat.agenda.links import UrlPattern
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import visible_meetings
 from secretariat.archive import access, facets, files, searching, services
@@ -48,6 +49,9 @@ def search():
         kind_labels={k.value: k.label for k in MeetingKind} | {"none": "No meeting"},
         partner_names=partner_names | {"none": "No partner"},
         cleared=access.cleared(current_user),
+        # One url_for each for the twenty hits' links (see agenda/links.py).
+        record_url=UrlPattern("archive.record", "record_id"),
+        initiative_url=UrlPattern("programme.initiative", "initiative_id"),
         facet=lambda name, param, labels: facets.render(
             name, param, result.facets.get(name, []), result.chosen.get(param, []), labels
         ),

@@ -259,7 +259,7 @@ def test_file_text_is_searchable(client, login_as, coordinator):
 def test_initiatives_are_found_by_the_same_search_box(client, login_as, coordinator):
     from tests.programme.helpers import make_initiative
 
-    make_initiative(
+    initiative = make_initiative(
         coordinator,
         "ASEM-ECO-777",
         lead="LA",
@@ -269,7 +269,7 @@ def test_initiatives_are_found_by_the_same_search_box(client, login_as, coordina
     login_as("observer")
     total, body = found(client, "mekong navigation")
     assert total == 1 and "ASEM-ECO-777 Mekong river navigation study" in body and "led by Lao PDR" in body
-    assert "/programme/initiatives/" in body
+    assert f'href="/programme/initiatives/{initiative.id}"' in body
     total, body = found(client, "type:initiative")
     assert total == 1
     from secretariat.programme import services as programme
@@ -372,3 +372,12 @@ def test_a_rebuild_that_fails_half_way_leaves_the_index_as_it_was(client, login_
     monkeypatch.undo()
     login_as("official")
     assert found(client, "water")[0] == 2  # searches never saw an empty or half-built index
+
+
+@pytest.mark.parametrize("mount", ["", "/intranet"])
+def test_each_hit_links_to_its_own_record_under_any_mount_point(client, login_as, coordinator, mount):
+    records = [file_record(coordinator, f"Mekong water report {n}") for n in range(3)]
+    login_as("official")
+    body = client.get("/archive/?q=mekong", base_url=f"http://localhost{mount}").get_data(as_text=True)
+    for record in records:
+        assert f'href="{mount}/archive/records/{record.id}">Mekong water report' in body
