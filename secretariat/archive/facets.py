@@ -28,7 +28,7 @@ _CHECKBOX = (
 )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096, typed=True)  # typed: a Markup label is not the plain text of the same letters
 def _escaped(text: str) -> str:
     """A key or a label, HTML-escaped: the same few hundred (partners, years, types) on every page."""
     return str(escape(text))

@@ -120,3 +120,14 @@ def test_markup_in_a_record_text_is_shown_as_text_around_the_highlight(tmp_path)
     snippet = str(results.hits[0].snippet)
     assert "&lt;b&gt;<mark>cooperation</mark>&lt;/b&gt; &amp;" in snippet
     assert "<b>" not in snippet
+
+
+def test_a_plain_label_is_escaped_even_after_the_same_text_came_as_markup():
+    from markupsafe import Markup
+
+    from secretariat.archive import facets
+
+    trusted = facets.render("type", "type", [("a", 1)], [], {"a": Markup("<b>A</b>")})
+    typed = facets.render("type", "type", [("a", 1)], [], {"a": "<b>A</b>"})
+    assert "<b>A</b>" in trusted
+    assert "<b>A</b>" not in typed and "&lt;b&gt;A&lt;/b&gt;" in typed

@@ -9,6 +9,7 @@ partner's official who asks the same question.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -150,3 +151,70 @@ def test_at_most_size_results_are_kept(tmp_path, monkeypatch):
     for offset in range(1, 4):
         engine.search(parse("water"), OFFICIAL, {}, index=index, offset=offset)
     assert engine.search(parse("water"), OFFICIAL, {}, index=index) is not first  # the oldest went first
+
+
+def test_a_page_that_shared_a_counting_which_then_failed_counts_again(tmp_path, monkeypatch):
+    index = engine.get_index(tmp_path / "index")
+    engine.replace_documents(index, [], [_document(i, f"Water report {i}") for i in range(1, 4)])
+    release = threading.Event()
+
+    def failing_later(searcher, query):
+        release.wait(10)
+        raise RuntimeError("counting failed")
+
+    monkeypatch.setattr(engine, "_count_facets", failing_later)
+    first_page = engine.search(parse("water"), OFFICIAL, {}, index=index)
+    second_page = engine.search(parse("water"), OFFICIAL, {}, index=index, offset=1)
+    assert second_page.counting is first_page.counting  # shared while it still ran
+    release.set()
+    first_page.counting.exception(10)
+    monkeypatch.undo()
+    again = engine.search(parse("water"), OFFICIAL, {}, index=index, offset=1)
+    assert again is not second_page and again.facets["type"] == [("report", 3)]
+
+
+def test_results_kept_at_a_later_clock_are_not_given_at_an_earlier_one(tmp_path):
+    index = engine.get_index(tmp_path / "index")
+    lifts = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+    engine.replace_documents(
+        index, [], [_document(1, "Water security"), _document(2, "Water embargoed", embargo_until=lifts)]
+    )
+    after = engine.search(parse("water"), OFFICIAL, {}, index=index, now=lifts + timedelta(days=1))
+    assert after.total == 2
+    before = engine.search(parse("water"), OFFICIAL, {}, index=index, now=lifts - timedelta(days=1))
+    assert _titles(before) == {"Water security"}
+
+
+def test_counts_kept_for_one_version_are_not_given_with_hits_of_the_next(tmp_path, monkeypatch):
+    folder = tmp_path / "index"
+    index = engine.get_index(folder)
+    engine.replace_documents(index, [], [_document(i, f"Water report {i}") for i in range(1, 4)])
+    assert engine.search(parse("water"), OFFICIAL, {}, index=index).facets["type"] == [("report", 3)]
+    real_version_of = recent.version_of
+    commits = []
+
+    def version_then_a_commit(path):
+        # Another worker commits right after this search read the version, before its snapshot.
+        version = real_version_of(path)
+        if not commits:
+            commits.append(1)
+            engine.replace_documents(index, ["record:3"], [])
+        return version
+
+    monkeypatch.setattr(recent, "version_of", version_then_a_commit)
+    second_page = engine.search(parse("water"), OFFICIAL, {}, index=index, offset=1)
+    assert commits and second_page.total == 2
+    assert second_page.facets["type"] == [("report", 2)]  # counted in the same snapshot as the hits
+
+
+def test_a_search_whose_embargo_lookup_fails_still_answers_and_keeps_nothing(tmp_path, monkeypatch):
+    index = engine.get_index(tmp_path / "index")
+    engine.replace_documents(index, [], [_document(1, "Water security")])
+
+    def failing(searcher, now):
+        raise ValueError("aggregation failed")
+
+    monkeypatch.setattr(engine, "_next_lift", failing)
+    first = engine.search(parse("water"), OFFICIAL, {}, index=index)
+    assert _titles(first) == {"Water security"} and first.facets["type"] == [("report", 1)]
+    assert engine.search(parse("water"), OFFICIAL, {}, index=index) is not first

@@ -23,9 +23,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from html import escape as escape_text
 from pathlib import Path
 
@@ -181,20 +180,28 @@ class Results:
     #: the facet counts, still being taken on the second thread (see ``facets``)
     counting: Future | None = None
 
-    @cached_property
+    #: the counts once read (see ``facets``)
+    _facets: dict[str, list[tuple[str, int]]] | None = field(default=None, repr=False)
+
+    @property
     def facets(self) -> dict[str, list[tuple[str, int]]]:
         """name -> [(value, count)], waiting for the second thread the first time it is asked for.
 
         Asked for last, so the caller can load the hits' records from the database while the
-        counting goes on (searching.run does).
+        counting goes on (searching.run does). Kept results are shared by requests: two reading
+        at once both build the same dictionary (functools.cached_property would make every
+        request of the process wait for one another, its lock being the class's on Python 3.11).
         """
-        if self.counting is None or not self.total:
-            return {}
-        raw = self.counting.result()
-        return {
-            name: [(str(b["key"]), int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])]
-            for name in FACET_FIELDS
-        }
+        if self._facets is None:
+            if self.counting is None or not self.total:
+                self._facets = {}
+            else:
+                raw = self.counting.result()
+                self._facets = {
+                    name: [(str(b["key"]), int(b["doc_count"])) for b in raw.get(name, {}).get("buckets", [])]
+                    for name in FACET_FIELDS
+                }
+        return self._facets
 
 
 @dataclass
@@ -443,18 +450,20 @@ def search(
     question = (repr(plan), access.cleared, repr(sorted(filters.items())))
     key = (*question, sort, offset, limit, facets)
     counts_key = ("counts", *question)  # the same counts on every page and in either order
-    kept_counting = None
     if version is not None:
         kept = recent.get(folder, version, key, now.timestamp())
-        if kept is not None:
+        if kept is not None and not (kept.counting is not None and _failed(kept.counting)):
             return kept
-        if facets:
-            kept_counting = recent.get(folder, version, counts_key, now.timestamp())
-            if kept_counting is not None and _failed(kept_counting):  # failed, and not yet forgotten
-                kept_counting = None
     common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
+    if version is not None and recent.version_of(folder) != version:
+        version = None  # a commit came between: this snapshot is not that version, keep nothing
+    kept_counting = None
+    if version is not None and facets:
+        kept_counting = recent.get(folder, version, counts_key, now.timestamp())
+        if kept_counting is not None and _failed(kept_counting):  # failed, and not yet forgotten
+            kept_counting = None
     query, text = full_query(plan, access, filters, now, common)
     counting: Future | None = kept_counting
     if facets and counting is None:
@@ -471,17 +480,27 @@ def search(
         raise
     results = Results(total=result.count, hits=hits, indexed=searcher.num_docs, counting=counting)
     if version is not None and results.indexed:
-        recent.put(folder, version, key, results, lambda: _next_lift(searcher, now))
-        if counting is not None and counting is not kept_counting:
-            recent.put(folder, version, counts_key, counting, lambda: _next_lift(searcher, now))
-
-            def forget_if_failed(done: Future) -> None:  # on the counting thread, or here if done already
-                if _failed(done):
-                    recent.forget(folder, key)
-                    recent.forget(folder, counts_key)
-
-            counting.add_done_callback(forget_if_failed)
+        _keep(folder, version, key, counts_key, results, searcher, now, counting_is_new=counting is not kept_counting)
     return results
+
+
+def _keep(folder, version, key, counts_key, results: Results, searcher, now: datetime, *, counting_is_new: bool):
+    """Keep the results (and a new counting under the question's key) until the index or the
+    embargoes change; forget both if the counting fails."""
+    moment = now.timestamp()
+    recent.put(folder, version, key, results, moment, lambda: _next_lift(searcher, now))
+    counting = results.counting
+    if counting is None:
+        return
+    if counting_is_new:
+        recent.put(folder, version, counts_key, counting, moment, lambda: _next_lift(searcher, now))
+
+    def forget_if_failed(done: Future) -> None:  # on the counting thread, or here if done already
+        if _failed(done):
+            recent.forget(folder, key, results)
+            recent.forget(folder, counts_key, done)
+
+    counting.add_done_callback(forget_if_failed)
 
 
 def _failed(counting: Future) -> bool:
