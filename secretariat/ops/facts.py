@@ -75,10 +75,15 @@ def pg_command_parts(url: str | URL) -> tuple[list[str], dict[str, str]]:
     """
     url = make_url(url)
     args = []
-    if url.host:
-        args += ["--host", url.host]
-    if url.port:
-        args += ["--port", str(url.port)]
+    # A Unix socket's folder (and a port) may come in the query, as libpq and psycopg take them:
+    # postgresql://user@/db?host=/run/postgresql. Without them pg_dump would connect to libpq's
+    # default socket, perhaps another server's.
+    host = url.host or _single(url.query.get("host"))
+    port = url.port or _single(url.query.get("port"))
+    if host:
+        args += ["--host", host]
+    if port:
+        args += ["--port", str(port)]
     if url.username:
         args += ["--username", url.username]
     args += ["--dbname", url.database or ""]
@@ -89,6 +94,13 @@ def pg_command_parts(url: str | URL) -> tuple[list[str], dict[str, str]]:
     if isinstance(sslmode, str):
         env["PGSSLMODE"] = sslmode
     return args, env
+
+
+def _single(value: str | tuple[str, ...] | None) -> str | None:
+    """A query value given once; several hosts (libpq's failover list) are passed as libpq's list."""
+    if isinstance(value, tuple):
+        return ",".join(value) or None
+    return value
 
 
 def sqlite_path(url: str | URL) -> Path:

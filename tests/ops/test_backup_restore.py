@@ -202,3 +202,37 @@ def test_a_failed_backup_leaves_nothing_behind(app, runner, tmp_path):
         app.config["ARCHIVE_STORAGE"] = storage
     assert result.exit_code != 0 and "is missing; run `flask archive verify`" in result.output
     assert not (tmp_path / "backup").exists()
+
+
+def test_pg_dump_reaches_the_database_over_the_socket_the_url_names(app, tmp_path):
+    """DATABASE_URL=postgresql://user@/db?host=/socket/folder&port=N, as psycopg takes it: the backup's
+    pg_dump must connect there too, not to libpq's default socket (perhaps another server's)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from secretariat.ops.backup import PG_DUMP
+
+    socket = Path("/var/run/postgresql/.s.PGSQL.5432")
+    if db.engine.dialect.name != "postgresql" or not socket.exists():
+        pytest.skip("PostgreSQL over its Unix socket")
+    folder = tmp_path / "sockets"
+    folder.mkdir()
+    (folder / ".s.PGSQL.6543").symlink_to(socket)  # the same server, found only through this folder
+    here = db.engine.url
+    url = sa.engine.URL.create(
+        here.drivername, username=here.username, database=here.database, query={"host": str(folder), "port": "6543"}
+    )
+    args, env = facts.pg_command_parts(url)
+    assert args[:4] == ["--host", str(folder), "--port", "6543"]
+    # libpq's defaults point nowhere: only the arguments can lead pg_dump to the database.
+    result = subprocess.run(  # noqa: S603 (fixed program)
+        [PG_DUMP, "--schema-only", *args],
+        env={**os.environ, "PGHOST": str(tmp_path / "nowhere"), "PGPORT": "1", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CREATE TABLE public.records" in result.stdout
