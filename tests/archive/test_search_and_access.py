@@ -381,3 +381,27 @@ def test_each_hit_links_to_its_own_record_under_any_mount_point(client, login_as
     body = client.get("/archive/?q=mekong", base_url=f"http://localhost{mount}").get_data(as_text=True)
     for record in records:
         assert f'href="{mount}/archive/records/{record.id}">Mekong water report' in body
+
+
+def test_results_an_official_saw_never_outlive_a_withdrawal_or_a_raised_level(client, login_as, corpus, coordinator):
+    """The same search asked again is answered from kept results (search/recent.py): a change to
+    the archive must end them at once."""
+    login_as("official")
+    total, body = found(client, "water")
+    assert "Withdrawn report" in body and "Restricted minutes" in body
+    again_total, again = found(client, "water")  # asked again: the same results
+    assert again_total == total and re.findall(r'class="hit__title">(.*?)</h3>', again) == re.findall(
+        r'class="hit__title">(.*?)</h3>', body
+    )
+    withdraw(corpus["withdrawn"], coordinator)
+    total_after, body = found(client, "water")
+    assert total_after == total - 1 and "Withdrawn report" not in body
+    minutes = corpus["restricted"]
+    data = {**services.record_metadata(minutes), "record_date": minutes.record_date, "confidentiality": "coordinators"}
+    services.revise_record(
+        minutes, data, [], keep_file_ids=set(), change_note="Level raised", expected_version=1, actor=coordinator
+    )
+    db.session.commit()
+    services.sync()
+    total_last, body = found(client, "water")
+    assert total_last == total - 2 and "Restricted minutes" not in body
