@@ -61,10 +61,20 @@ class SearchPage:
     page: int
     total: int = 0
     hits: list[tuple[engine.Hit, Record]] = field(default_factory=list)
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     chosen: dict[str, list[str]] = field(default_factory=dict)
     #: the index is being rebuilt from the database: results are incomplete until it finishes
     rebuilding: bool = False
+    #: the engine's results, whose facet counts may still be being taken on the second thread
+    found: engine.Results | None = field(default=None, repr=False)
+
+    @property
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """name -> [(value, count)]; waits for the counting the first time it is asked for.
+
+        The page asks for it last: the filters come after the hits in the template (and in reading
+        order), so the header and the twenty hits are rendered while the second thread counts.
+        """
+        return self.found.facets if self.found is not None else {}
 
     @property
     def pages(self) -> int:
@@ -152,5 +162,5 @@ def run(args, user) -> SearchPage:
     result.hits = [
         (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects
     ]
-    result.facets = found.facets  # last: the counts were taken on a second thread while the records loaded
+    result.found = found  # the counts are read when the page renders its filters (see SearchPage.facets)
     return result
