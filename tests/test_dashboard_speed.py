@@ -277,6 +277,20 @@ def test_overdue_milestones_are_looked_up_by_initiative(app):
     assert "ix_milestones_initiative_id" in plan, plan
 
 
+def test_whether_an_initiative_reported_is_read_from_the_index_alone(app):
+    """Each of the partner's initiatives: its latest report's date, from (initiative, submitted_at).
+
+    The EXISTS it replaced made PostgreSQL scan every report ever submitted, texts and all (bench/pages.py:
+    1.5 -> 0.6 ms for the home page's initiatives).
+    """
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    statement = dashboard._MINE.params(partner_id=1, since=datetime(2026, 1, 1, tzinfo=UTC))
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(str(row) for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "COVERING INDEX ix_progress_reports_initiative_submitted" in plan, plan
+
+
 def test_upcoming_meetings_as_agenda_reads_them_for_every_role(app):
     """The statement kept per role gives what agenda.services.upcoming() gives each user."""
     coordinator = make_user("coordinator", partner_code="EU")

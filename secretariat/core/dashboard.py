@@ -10,7 +10,7 @@ and no call per row in the template, where each url_for, strftime or filter cost
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -24,7 +24,6 @@ from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, role_has
 from secretariat.core.filters import in_zone
 from secretariat.extensions import db
-from secretariat.programme.dashboard import REPORT_INTERVAL
 from secretariat.programme.models import (
     Initiative,
     InitiativeStatus,
@@ -36,9 +35,12 @@ from secretariat.programme.models import (
 )
 from secretariat.programme.services import sponsored_by
 from secretariat.timeutil import utcnow
+from secretariat.types import UTCDateTime
 
 #: the long date of the page's sentences ("7 December 2026")
 LONG_DATE = "%-d %B %Y"
+#: an active initiative without a report for this long is shown as "report due"
+REPORT_INTERVAL = timedelta(days=180)
 
 _ACTIVE = frozenset({InitiativeStatus.ENDORSED.value, InitiativeStatus.ONGOING.value})
 
@@ -150,16 +152,23 @@ _ACTION_POINTS = (
     .order_by(ActionPoint.due_date.is_(None), ActionPoint.due_date, ActionPoint.id)
     .limit(20)
 )
-# With each initiative, whether a report came in since the date given.
+# With each initiative, whether a report came in since the date given: its latest report's date,
+# looked up per initiative in the (initiative, submitted_at) index. Not EXISTS: PostgreSQL hashed
+# that into a scan of every report ever submitted, texts and all (1.5 -> 0.6 ms, bench/pages.py).
+# NULL (no report at all) is not "reported".
+_LATEST_REPORT = (
+    sa.select(sa.func.max(ProgressReport.submitted_at))
+    .where(ProgressReport.initiative_id == Initiative.id)
+    .scalar_subquery()
+)
 _MINE = (
     sa.select(
         Initiative.id,
         Initiative.code,
         Initiative.title,
         Initiative.status,
-        sa.exists()
-        .where(ProgressReport.initiative_id == Initiative.id, ProgressReport.submitted_at >= sa.bindparam("since"))
-        .label("reported"),
+        # typed: an untyped parameter on the left would reach the driver as Python's datetime, unconverted
+        (sa.bindparam("since", type_=UTCDateTime) <= _LATEST_REPORT).label("reported"),
     )
     .where(sponsored_by(sa.bindparam("partner_id")))
     .order_by(Initiative.code)

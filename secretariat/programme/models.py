@@ -183,7 +183,7 @@ class ProgressReport(db.Model):
     __tablename__ = "progress_reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    initiative_id: Mapped[int] = mapped_column(sa.ForeignKey("initiatives.id"), index=True)
+    initiative_id: Mapped[int] = mapped_column(sa.ForeignKey("initiatives.id"))
     #: the partner on whose behalf the report was made
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partners.id"), index=True)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -203,6 +203,8 @@ class ProgressReport(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("period_end >= period_start", name="period_in_order"),
+        # An initiative's reports, and its latest one (the home page's "report due") read in the index.
+        sa.Index("ix_progress_reports_initiative_submitted", "initiative_id", "submitted_at"),
         # The coordinators' "reports awaiting review": without it that query reads every report's text.
         sa.Index(
             "ix_progress_reports_awaiting_review",

@@ -192,17 +192,6 @@ def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
     return decided
 
 
-_OPEN = (
-    sa.select(SilenceProcedure)
-    .where(SilenceProcedure.outcome == SilenceOutcome.OPEN.value)
-    .order_by(SilenceProcedure.deadline)
-)
-
-
-def open_procedures() -> list[SilenceProcedure]:
-    return list(db.session.scalars(_OPEN))
-
-
 def all_procedures() -> list[SilenceProcedure]:
     return list(db.session.scalars(sa.select(SilenceProcedure).order_by(SilenceProcedure.deadline.desc())))
 
