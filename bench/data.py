@@ -200,8 +200,16 @@ def build(args) -> None:
 
         count = archive.rebuild()
         print(f"search index: {count} records and the initiatives in {time.perf_counter() - step:.0f} s")
-        db.session.execute(sa.text("ANALYZE"))  # fresh statistics, as a database in use would have
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # As autovacuum leaves a database in use: fresh statistics, and the visibility map that lets
+            # PostgreSQL answer from an index alone (a count of the meetings: 1.5 -> 0.36 ms). Servers
+            # with autovacuum off (this machine's) would otherwise be measured on never-vacuumed tables.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(sa.text("ANALYZE"))  # fresh statistics, as a database in use would have
+            db.session.commit()
 
 
 def reset_sequences() -> None:
