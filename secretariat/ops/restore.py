@@ -138,6 +138,11 @@ def _pg_restore(database_file: Path) -> None:
     )
     if result.returncode != 0:
         raise RestoreError(f"pg_restore failed: {result.stderr.strip()}")
+    # A dump holds no planner statistics: until they are gathered PostgreSQL plans with guesses
+    # (autovacuum gathers them later, or never where it is off). pg_restore's manual says to run it.
+    with db.engine.connect() as conn:
+        conn.execute(sa.text("ANALYZE"))
+        conn.commit()
 
 
 def verify(manifest: dict) -> RestoreReport:

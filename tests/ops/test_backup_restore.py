@@ -191,6 +191,23 @@ def test_restore_into_a_freshly_migrated_instance(app, runner, empty_instance, t
     assert after == before
 
 
+def test_a_restored_postgresql_database_has_planner_statistics(app, runner, empty_instance, tmp_path):
+    """A dump holds none: without ANALYZE the planner guesses until autovacuum runs (never where it is off)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's statistics (SQLite's backup copies sqlite_stat1 with the tables)")
+    make_user("official")
+    assert runner.invoke(args=["backup", str(tmp_path / "backup")]).exit_code == 0
+    with empty_instance.app_context():
+        result = empty_instance.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
+        assert result.exit_code == 0, result.output
+        with db.engine.connect() as conn:
+            analyzed = conn.execute(
+                sa.text("SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname IN ('users', 'records')")
+            ).all()
+    assert {name for name, _ in analyzed} == {"users", "records"}
+    assert all(when is not None for _, when in analyzed), analyzed
+
+
 def test_a_failed_backup_leaves_nothing_behind(app, runner, tmp_path):
     coordinator = make_user("coordinator", partner_code="EU")
     file_record(coordinator, "Chair's Statement", files=[("s.pdf", pdf("Hanoi"))])
