@@ -405,3 +405,40 @@ def test_results_an_official_saw_never_outlive_a_withdrawal_or_a_raised_level(cl
     services.sync()
     total_last, body = found(client, "water")
     assert total_last == total - 2 and "Restricted minutes" not in body
+
+
+def _hit_lines(body: str) -> dict[str, str]:
+    """Each hit's title -> its line of type, date, meeting and badges."""
+    pairs = re.findall(
+        r'<h3 class="hit__title"><a href="[^"]+">([^<]+)</a></h3>\s*<p class="hit__meta">(.*?)</p>', body
+    )
+    return dict(pairs)
+
+
+def test_each_hit_says_its_type_date_and_meeting_and_only_the_cleared_see_levels(client, login_as, coordinator):
+    meeting = make_meeting(coordinator, title="SOM in Bangkok", code="SOM-BKK")
+    file_record(
+        coordinator,
+        "Minutes of the Mekong session",
+        record_type="minutes",
+        record_date=date(2019, 5, 7),
+        meeting_id=meeting.id,
+    )
+    public = file_record(coordinator, "Mekong declaration", record_type="declaration", confidentiality="public")
+    withdraw(public, coordinator)
+    file_record(coordinator, "Mekong note", confidentiality="coordinators", record_type="report")
+
+    login_as("coordinator")
+    lines = _hit_lines(found(client, "mekong")[1])
+    assert lines == {
+        "Minutes of the Mekong session": "Minutes · 7 May 2019 · SOM in Bangkok",
+        "Mekong declaration": 'Declaration · 26 November 2021 · <span class="badge">public</span>'
+        ' · <span class="badge badge--warning">withdrawn</span>',
+        "Mekong note": 'Report · 26 November 2021 · <span class="badge">coordinators</span>',
+    }
+
+    client.logout()
+    login_as("official")
+    assert _hit_lines(found(client, "mekong")[1]) == {
+        "Minutes of the Mekong session": "Minutes · 7 May 2019 · SOM in Bangkok"
+    }
