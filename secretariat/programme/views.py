@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.forms import ConfirmForm
-from secretariat.agenda.links import options
+from secretariat.agenda.links import UrlPattern, options
 from secretariat.agenda.models import Meeting
 from secretariat.agenda.visibility import is_coordinator, visible_meetings
 from secretariat.archive import files as archive_files
@@ -149,23 +149,6 @@ def _options_html(blank: str, rows: tuple[tuple, ...]) -> Markup:
 # --- lists ---------------------------------------------------------------------------------------
 
 
-#: a number no real id has, put into one url_for() per page and replaced by each row's id
-_ID_SLOT = 987654321
-
-
-class IdUrl:
-    """Links to one endpoint that differ by one id: url_for() once, then the id put in its place.
-
-    Gives the string url_for() gives for each id (the id is an int, printed as url_for prints it).
-    """
-
-    def __init__(self, endpoint: str, id_name: str, **values):
-        self.head, _, self.tail = url_for(endpoint, **values, **{id_name: _ID_SLOT}).rpartition(str(_ID_SLOT))
-
-    def __call__(self, object_id: int) -> str:
-        return f"{self.head}{int(object_id)}{self.tail}"
-
-
 class InitiativeRow(NamedTuple):
     """One line of the initiative list, ready to print."""
 
@@ -222,7 +205,7 @@ def initiatives():
         .offset((number - 1) * per_page)
     ).all()
     late = services.overdue_initiative_ids(today, [r.id for r in rows])
-    initiative_url = IdUrl("programme.initiative", "initiative_id")
+    initiative_url = UrlPattern("programme.initiative", "initiative_id")
     items = [
         InitiativeRow(
             code=code,
@@ -369,12 +352,12 @@ def initiative(initiative_id: int):
         meeting_options = _meeting_options("No meeting") if status_choices else None
     # The lists are rows of the columns the page prints (initiative_page), not ORM objects.
     item_reports = initiative_page.reports(item.id)
-    meeting_url = IdUrl("agenda.meeting", "meeting_id")
+    meeting_url = UrlPattern("agenda.meeting", "meeting_id")
     report_lines = initiative_page.report_lines(
         item_reports,
         initiative_page.filed([r.id for r in item_reports]),
-        record_url=IdUrl("archive.record", "record_id"),
-        review_url=IdUrl("programme.review_report", "report_id", initiative_id=item.id),
+        record_url=UrlPattern("archive.record", "record_id"),
+        review_url=UrlPattern("programme.review_report", "report_id", initiative_id=item.id),
     )
     return render_template(
         "programme/initiative.html",
@@ -383,7 +366,7 @@ def initiative(initiative_id: int):
         coordinator=coordinator,
         may_report=reports.may_report(current_user, item, sponsor_ids=facts.sponsor_ids()),
         milestones=initiative_page.milestone_lines(
-            initiative_page.milestones(item.id), IdUrl("programme.toggle_milestone", "milestone_id")
+            initiative_page.milestones(item.id), UrlPattern("programme.toggle_milestone", "milestone_id")
         ),
         history=initiative_page.step_lines(initiative_page.history(item.id), meeting_url),
         reports=report_lines,
@@ -395,7 +378,7 @@ def initiative(initiative_id: int):
         outcome_labels=_OUTCOME_LABELS,
         # one url_for() per kind of link rather than one per row
         meeting_url=meeting_url,
-        silence_url=IdUrl("programme.silence_detail", "procedure_id"),
+        silence_url=UrlPattern("programme.silence_detail", "procedure_id"),
     )
 
 

@@ -6,8 +6,8 @@ import pytest
 from wtforms import Form, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 
+from secretariat.agenda.links import UrlPattern
 from secretariat.programme.forms import PlainOptionsSelect
-from secretariat.programme.views import IdUrl
 
 CHOICES = [
     SelectChoice("", "No meeting"),
@@ -48,14 +48,14 @@ def test_options_with_attributes_still_go_through_wtforms():
     assert str(form.plain()).replace("plain", "X") == str(form.wtforms()).replace("wtforms", "X")
 
 
-def test_id_url_is_url_for(app):
+def test_programme_links_from_one_pattern_are_url_fors_urls(app):
     with app.test_request_context("/"):
         from flask import url_for
 
         for object_id in (1, 7, 98765432, 987654321):
-            assert IdUrl("programme.initiative", "initiative_id")(object_id) == url_for(
+            assert UrlPattern("programme.initiative", "initiative_id")(object_id) == url_for(
                 "programme.initiative", initiative_id=object_id
             )
-            assert IdUrl("programme.review_report", "report_id", initiative_id=object_id)(3) == url_for(
+            assert UrlPattern("programme.review_report", "report_id", initiative_id=object_id)(3) == url_for(
                 "programme.review_report", initiative_id=object_id, report_id=3
             )
