@@ -193,11 +193,11 @@ def run(args, user) -> SearchPage:
         result.rebuilding = services.ensure_index()
     wanted = {kind: [h.record_id for h in found.hits if h.kind == kind] for kind in ("record", "initiative")}
     objects = {}
-    connection = db.session.connection()  # Core rows: no ORM step, no autoflush (a search changes nothing)
     for kind, statement in HIT_ROWS.items():
         if wanted[kind]:
-            make = _MAKE_HIT[kind]
-            objects |= {(kind, row[0]): make(row) for row in connection.execute(statement, {"ids": wanted[kind]})}
+            # Core rows on the session's connection: no ORM step, no autoflush (a search changes nothing)
+            rows = db.session.connection().execute(statement, {"ids": wanted[kind]})
+            objects |= {(kind, row[0]): _MAKE_HIT[kind](row) for row in rows}
     result.total = found.total
     result.hits = [
         (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects

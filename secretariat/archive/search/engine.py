@@ -187,10 +187,11 @@ class Results:
     def facets(self) -> dict[str, list[tuple[str, int]]]:
         """name -> [(value, count)], waiting for the second thread the first time it is asked for.
 
-        Asked for last, so the caller can load the hits' records from the database while the
-        counting goes on (searching.run does). Kept results are shared by requests: two reading
-        at once both build the same dictionary (functools.cached_property would make every
-        request of the process wait for one another, its lock being the class's on Python 3.11).
+        Asked for last, so the caller can load the hits' records and render them while the
+        counting goes on (the search page reads them at its filters: searching.SearchPage.facets).
+        Kept results are shared by requests: two reading at once both build the same dictionary
+        (functools.cached_property would make every request of the process wait for one another,
+        its lock being the class's on Python 3.11).
         """
         if self._facets is None:
             if self.counting is None or not self.total:
