@@ -71,6 +71,9 @@ def targets() -> dict[str, str]:
         "compare": f"/meetings/{meeting_id}/compare?from=v1&to=v5",
         "initiatives": "/programme/",
         "initiative": f"/programme/initiatives/{initiative_id}",
+        # the archive's front page: every record the user may open, newest first, counted by facet
+        "archive": "/archive/",
+        "archive-first": "/archive/",
         "search": "/archive/?q=water",
         "search-first": "/archive/?q=water",
         "search-filtered": "/archive/?q=trade+year:2005..2015",
