@@ -189,7 +189,7 @@ def run(args, user) -> SearchPage:
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
     )
-    if not found.indexed:
+    if not found.indexed or engine.is_new(engine.get_index()):  # a file's presence: see ensure_index
         result.rebuilding = services.ensure_index()
     wanted = {kind: [h.record_id for h in found.hits if h.kind == kind] for kind in ("record", "initiative")}
     objects = {}

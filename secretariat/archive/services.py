@@ -490,20 +490,39 @@ _rebuilding = threading.Lock()  # held by this process's background rebuild whil
 
 
 def ensure_index() -> bool:
-    """True while the index is empty but the archive is not (a new release's schema, a lost index
-    folder); a rebuild from the database is then started in the background.
+    """True while the index misses records of the archive; a rebuild from the database is then
+    started in the background.
+
+    An index started afresh (a new release's schema, a lost index folder: engine.get_index) may
+    already hold the records saved since, and only those: it is rebuilt unless it holds as many
+    documents as the archive has records and initiatives (a new archive, filled record by record
+    from the start). An older index is rebuilt when it is empty but the archive is not.
 
     Not in the request: at a million records a rebuild takes minutes, longer than a worker may
     answer (gunicorn's timeout would kill it and the next search would start it again, forever).
     Searches answer meanwhile from the empty index and say so. Another process may start its own
     rebuild at the same time; the index's single writer makes it wait, then give up (logged).
     """
-    if engine.document_count(engine.get_index()) or db.session.scalar(sa.select(Record.id).limit(1)) is None:
+    index = engine.get_index()
+    held = engine.document_count(index)
+    if engine.is_new(index):
+        if held >= _archive_size():
+            engine.settled(index)
+            return False
+    elif held or db.session.scalar(sa.select(Record.id).limit(1)) is None:
         return False
     if _rebuilding.acquire(blocking=False):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         threading.Thread(target=_rebuild_in_background, args=(app,), name="search-rebuild", daemon=True).start()
     return True
+
+
+def _archive_size() -> int:
+    """How many documents a complete index holds: one per record and one per initiative."""
+    from secretariat.programme.models import Initiative
+
+    records = db.session.scalar(sa.select(sa.func.count()).select_from(Record)) or 0
+    return records + (db.session.scalar(sa.select(sa.func.count()).select_from(Initiative)) or 0)
 
 
 def rebuild_running() -> bool:
@@ -551,6 +570,7 @@ def rebuild(batch: int = 5000) -> int:
                     count += len(ids) if kind == "record" else 0
                     last = ids[-1]
                     session.expunge_all()
+    engine.settled(index)
     return count
 
 

@@ -442,3 +442,51 @@ def test_each_hit_says_its_type_date_and_meeting_and_only_the_cleared_see_levels
     assert _hit_lines(found(client, "mekong")[1]) == {
         "Minutes of the Mekong session": "Minutes · 7 May 2019 · SOM in Bangkok"
     }
+
+
+def test_an_index_of_an_older_release_is_rebuilt_even_when_a_save_came_before_the_first_search(
+    client, login_as, coordinator
+):
+    """The new index then holds that one record: not empty, yet missing the rest of the archive."""
+    import shutil
+
+    import tantivy
+
+    from secretariat.archive.search import engine
+
+    file_record(coordinator, "Filed under the old release about rivers")
+    file_record(coordinator, "Also filed then about rivers")
+    # What an upgrade leaves: an index of another layout, found by a process that starts afresh.
+    path = engine.index_path()
+    engine._indexes.pop(str(path))
+    shutil.rmtree(path)
+    path.mkdir()
+    older = tantivy.SchemaBuilder()
+    older.add_text_field("title", stored=True)
+    tantivy.Index(older.build(), path=str(path))
+
+    file_record(coordinator, "Filed after the upgrade about rivers")  # its save syncs into the new index
+    assert engine.document_count(engine.get_index()) == 1
+
+    login_as("official")
+    total, body = found(client, "rivers")
+    assert "The search index is being rebuilt" in body or total == 3
+    deadline = time.monotonic() + 20
+    while services.rebuild_running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    total, body = found(client, "rivers")
+    assert total == 3 and "being rebuilt" not in body
+    assert not engine.is_new(engine.get_index())
+
+
+def test_an_archive_indexed_record_by_record_from_the_start_is_not_rebuilt(client, login_as, coordinator):
+    from secretariat.archive.search import engine
+
+    (engine.index_path() / engine.NEW_MARK).touch()  # as get_index leaves an index it started
+    file_record(coordinator, "The first record about lakes")
+    file_record(coordinator, "The second record about lakes")
+    assert engine.is_new(engine.get_index())
+    login_as("official")
+    total, body = found(client, "lakes")
+    assert total == 2 and "being rebuilt" not in body and not services.rebuild_running()
+    assert not engine.is_new(engine.get_index())  # found complete: no more counting at each search

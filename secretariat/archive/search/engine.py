@@ -60,6 +60,9 @@ WRITER_HEAP = 64_000_000
 #: took 60% of the time over seven (bench/search.py, bench/pages.py). A budget, not an allocation.
 REBUILD_HEAP = 2_000_000_000
 
+#: the file, in an index's folder, that marks an index started afresh (see get_index)
+NEW_MARK = "started-afresh"
+
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
 _paths: dict[int, Path] = {}  # id(index) -> its folder, where the common-word list lives too
@@ -104,8 +107,10 @@ def index_path() -> Path:
 def get_index(path: Path | None = None) -> tantivy.Index:
     """The index at ``path`` (opened once per process; created if missing).
 
-    An index written with another schema (an older release) is set aside and started afresh;
-    ``is_empty_but_should_not_be`` then tells the caller to rebuild it from the database.
+    An index written with another schema (an older release) is discarded and started afresh. An
+    index started here is marked new (see ``is_new``) until services.ensure_index() finds that it
+    holds the whole archive or a rebuild has filled it: saves made before the first search add
+    their records to it, so being empty is not the only sign of an index that misses records.
     """
     path = path or index_path()
     key = str(path)
@@ -113,16 +118,30 @@ def get_index(path: Path | None = None) -> tantivy.Index:
         index = _indexes.get(key)
         if index is None:
             path.mkdir(parents=True, exist_ok=True)
+            started = not (path / "meta.json").exists()
             try:
                 index = tantivy.Index(SCHEMA, path=key, reuse=True)
             except ValueError:
                 shutil.rmtree(path)
                 path.mkdir(parents=True)
                 index = tantivy.Index(SCHEMA, path=key, reuse=True)
+                started = True
+            if started:
+                (path / NEW_MARK).touch()
             index.register_tokenizer(STORED_ONLY, _NOTHING)
             _indexes[key] = index
             _paths[id(index)] = path
         return index
+
+
+def is_new(index: tantivy.Index) -> bool:
+    """Whether the index was started afresh (missing, lost or of an older release) and may lack records."""
+    return (_paths[id(index)] / NEW_MARK).exists()
+
+
+def settled(index: tantivy.Index) -> None:
+    """The index holds the whole archive (rebuilt, or filled record by record from the start)."""
+    (_paths[id(index)] / NEW_MARK).unlink(missing_ok=True)
 
 
 #: a tokenizer that finds no word (an anchored empty class: it fails at once, whatever the text)
