@@ -118,17 +118,11 @@ def get_initiative(initiative_id: int) -> Initiative:
     return initiative
 
 
-#: built once (building a statement cost as much as running it); the values are bound per call
-_OVERDUE_IDS = sa.select(Milestone.initiative_id).where(
-    Milestone.due_date < sa.bindparam("today"),
-    Milestone.done_at.is_(None),
-    Milestone.initiative_id.in_(sa.bindparam("initiative_ids", expanding=True)),
-)
-
-
-def overdue_initiative_ids(today: date, initiative_ids: list[int]) -> set[int]:
-    """Which of these initiatives have an overdue milestone (the ids only: a list shows a badge, not the milestones)."""
-    return set(db.session.scalars(_OVERDUE_IDS, {"today": today, "initiative_ids": initiative_ids}))
+def has_overdue_milestone(today: date) -> sa.Exists:
+    """A column for a list of initiatives: has this row's initiative a milestone past due and not done?"""
+    return sa.exists().where(
+        Milestone.initiative_id == Initiative.id, Milestone.due_date < today, Milestone.done_at.is_(None)
+    )
 
 
 def overdue_milestones(today: date, initiative_ids: list[int] | None = None) -> list[Milestone]:

@@ -199,25 +199,24 @@ def initiatives():
         sa.select(sa.func.count()).select_from(query.with_only_columns(Initiative.id).order_by(None).subquery())
     )
     rows = db.session.execute(
-        query.with_only_columns(*_LIST_COLUMNS)
+        query.with_only_columns(*_LIST_COLUMNS, services.has_overdue_milestone(today))
         .join(Partner, Partner.id == Initiative.lead_partner_id)
         .limit(per_page)
         .offset((number - 1) * per_page)
     ).all()
-    late = services.overdue_initiative_ids(today, [r.id for r in rows])
     initiative_url = UrlPattern("programme.initiative", "initiative_id")
     items = [
         InitiativeRow(
             code=code,
             title=title,
             href=initiative_url(initiative_id),
-            late=initiative_id in late,
+            late=bool(late),
             pillar=_PILLAR_LABELS[pillar],
             lead=lead,
             co_sponsors=co_sponsors,
             status=_STATUS_LABELS[status],
         )
-        for initiative_id, code, title, pillar, status, lead, co_sponsors in rows
+        for initiative_id, code, title, pillar, status, lead, co_sponsors, late in rows
     ]
     return render_template(
         "programme/initiatives.html",

@@ -39,6 +39,11 @@ def test_list_filters_by_pillar_status_partner_and_overdue(client, login_as, coo
     assert by_cosponsor.count("<option value=") >= 53 + 1 and by_cosponsor.count(" selected>") == 1
     overdue = page_text(client.get("/programme/?overdue=1"))
     assert "ASEM-ECO-001" in overdue and "ASEM-SOC-002" not in overdue and "milestone overdue" in overdue
+    # the whole list marks the late initiative's row, and only it, with the list's count
+    everything = page_text(client.get("/programme/"))
+    rows = {row.split("</td>")[0].rsplit(">", 1)[1]: row for row in everything.split("<tr>")[2:]}
+    assert "milestone overdue" in rows["ASEM-ECO-001"] and "milestone overdue" not in rows["ASEM-SOC-002"]
+    assert "Initiatives, 2 in all" in everything
 
 
 def test_partner_view_shows_what_is_due(client, login_as, coordinator):
