@@ -1,8 +1,9 @@
 """Server time and SQL queries per request for every main page, in-process (Flask test client, signed in).
 
 Reads the database and index that bench/data.py filled (same --instance, or DATABASE_URL). Each page
-is requested --requests times (after a warm-up) and timed; a bare route of the same app (/healthz)
-is timed the same way in the same run, so the ratio page/bare means something on a busy machine.
+is requested --requests times (after a warm-up) and timed, in --rounds turns through all the pages;
+a bare route of the same app (/healthz) is timed the same way in the same turns, so the ratio
+page/bare means something on a busy machine.
 
     python bench/pages.py                          # official and coordinator, 200 requests per page
     python bench/pages.py --roles official --requests 50
@@ -110,19 +111,23 @@ class QueryCounter:
         self.statements[-1] = f"{(time.perf_counter() - self.started) * 1000:7.2f} ms  {self.statements[-1]}"
 
 
-def measure(client, url: str, requests: int, engine, before=None) -> tuple[list[float], list[float], int]:
-    """Wall and CPU times (ms) of `requests` GETs (after 5 warm-up ones) and the SQL queries of one request.
-
-    The CPU time of this thread (the app and SQLite run in it) hardly moves when other processes
-    load the machine, so it compares runs better than the wall time does. ``before`` runs before
-    each request, off the clock.
-    """
+def warm(client, url: str, engine) -> int:
+    """Five warm-up GETs (each must answer 200), then the number of SQL queries of one more."""
     for _ in range(5):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
     with QueryCounter(engine) as counter:
         client.get(url)
-    wall, cpu = [], []
+    return counter.count
+
+
+def time_requests(client, url: str, requests: int, wall: list, cpu: list, before=None) -> None:
+    """Append the wall and CPU times (ms) of ``requests`` GETs to ``wall`` and ``cpu``.
+
+    The CPU time of this thread (the app and SQLite run in it) hardly moves when other processes
+    load the machine, so it compares runs better than the wall time does. ``before`` runs before
+    each request, off the clock.
+    """
     for _ in range(requests):
         if before is not None:
             before()
@@ -131,7 +136,25 @@ def measure(client, url: str, requests: int, engine, before=None) -> tuple[list[
         cpu.append((time.thread_time() - start_cpu) * 1000)
         wall.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-    return wall, cpu, counter.count
+
+
+def measure_all(client, pages: list[tuple[str, str, object]], requests: int, rounds: int, engine) -> dict:
+    """name -> (wall times, CPU times, SQL queries) for every page, the pages taken in turns.
+
+    Each page's requests are spread over ``rounds`` turns through all the pages, so a noisy minute
+    of the machine falls on every page alike instead of on the one being timed then (a single
+    block per page once gave the archive's front page a p95 of 6.3 ms, and 3.3-4.2 ms in four
+    runs of it alone).
+    """
+    results = {name: ([], [], warm(client, url, engine)) for name, url, _ in pages}
+    per_round = [requests // rounds + (1 if r < requests % rounds else 0) for r in range(rounds)]
+    for count in per_round:
+        for name, url, before in pages:
+            wall, cpu, _ = results[name]
+            if before is None:
+                client.get(url)  # off the clock: a "-first" page's turn dropped what this one keeps
+            time_requests(client, url, count, wall, cpu, before)
+    return results
 
 
 def signed_in_client(app, role: str):
@@ -186,6 +209,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instance", default=DEFAULT_INSTANCE)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=4, help="turns through all the pages (see measure_all)")
     parser.add_argument("--roles", default="official,coordinator")
     parser.add_argument("--pages", default="", help="comma-separated page names or URLs (default: all pages)")
     parser.add_argument("--profile", metavar="PAGE", help="profile this page instead of timing")
@@ -222,20 +246,18 @@ def main() -> None:
             print(f"\n{role}: {counter.count} statements for {url} in {total:.1f} ms")
             print("\n".join(counter.statements))
             continue
-        bare, bare_cpu, bare_queries = measure(client, "/healthz", args.requests, engine)
-        bare_p95 = percentile(bare, 95)
+        pages = [("bare", "/healthz", None)]
+        for name in chosen:
+            # "-first": the search as if no one had asked it before, its kept results dropped
+            # (archive/search/recent.py); without it, the same search asked again.
+            pages.append((name, urls.get(name, name), recent.clear if name.endswith("-first") else None))
+        results = measure_all(client, pages, args.requests, args.rounds, engine)
+        bare_p95 = percentile(results["bare"][0], 95)
         print(f"\nsigned in as {role}")
         print("| page | p50 | p95 | CPU p50 | CPU p95 | SQL queries | p95 ÷ bare p95 | URL |")
         print("|---|---:|---:|---:|---:|---:|---:|---|")
-        for name in ["bare", *chosen]:
-            if name == "bare":
-                url, wall, cpu, queries = "/healthz", bare, bare_cpu, bare_queries
-            else:
-                url = urls.get(name, name)  # a name above, or any URL
-                # "-first": the search as if no one had asked it before, its kept results dropped
-                # (archive/search/recent.py); without it, the same search asked again.
-                before = recent.clear if name.endswith("-first") else None
-                wall, cpu, queries = measure(client, url, args.requests, engine, before)
+        for name, url, _ in pages:
+            wall, cpu, queries = results[name]
             print(
                 f"| {name} | {statistics.median(wall):.2f} | {percentile(wall, 95):.2f} | {statistics.median(cpu):.2f} "
                 f"| {percentile(cpu, 95):.2f} | {queries} | {percentile(wall, 95) / bare_p95:.1f} | {url} |",
