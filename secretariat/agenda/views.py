@@ -253,7 +253,7 @@ def edit_meeting(meeting_id: int):
             return render_template("agenda/meeting_form.html", form=form, meeting=m, conflict=conflict), 409
         db.session.commit()
         flash("Meeting saved." if changes else "Nothing was changed.", "success")
-        return redirect(url_for("agenda.meeting", meeting_id=m.id))
+        return redirect(url_for("agenda.meeting", meeting_id=meeting_id))
     return render_template("agenda/meeting_form.html", form=form, meeting=m), (400 if request.method == "POST" else 200)
 
 
@@ -303,9 +303,10 @@ def add_item(meeting_id: int):
             db.session.rollback()
             flash(_refusal(refused), "error")
         else:
+            added, title = item.id, item.title  # read before the commit, which expires them (reading after reloads)
             db.session.commit()
-            flash(f"Item “{item.title}” added.", "success")
-            return redirect(url_for("agenda.meeting", meeting_id=m.id) + f"#item-{item.id}")
+            flash(f"Item “{title}” added.", "success")
+            return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + f"#item-{added}")
     return render_template("agenda/item_form.html", form=form, meeting=m, item=None), (
         400 if request.method == "POST" else 200
     )
@@ -351,7 +352,7 @@ def edit_item(meeting_id: int, item_id: int):
             return redirect(url_for("agenda.meeting", meeting_id=m.id))
         db.session.commit()
         flash("Item saved.", "success")
-        return redirect(url_for("agenda.meeting", meeting_id=m.id) + f"#item-{item.id}")
+        return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + f"#item-{item_id}")
     return render_template("agenda/item_form.html", form=form, meeting=m, item=item), (
         400 if request.method == "POST" else 200
     )
@@ -410,7 +411,7 @@ def delete_item(meeting_id: int, item_id: int):
         else:
             db.session.commit()
             flash("Item removed. Frozen versions and the revision history still hold it.", "success")
-        return redirect(url_for("agenda.meeting", meeting_id=m.id))
+        return redirect(url_for("agenda.meeting", meeting_id=meeting_id))
     node = next(n for n in tree.agenda_nodes(m.id) if n.item.id == item.id)
     return render_template("agenda/item_delete.html", meeting=m, node=node)
 
@@ -431,7 +432,7 @@ def move_item(meeting_id: int, item_id: int):
     else:
         db.session.commit()
         flash(f"Item “{item.title}” is now number {label}.", "success")
-    return redirect(url_for("agenda.meeting", meeting_id=m.id) + f"#item-{item_id}")
+    return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + f"#item-{item_id}")
 
 
 # --- versions, comparison, history ----------------------------------------------------------------
@@ -586,7 +587,7 @@ def propose(meeting_id: int):
         else:
             db.session.commit()
             flash("Your proposal was sent to the coordinators. Its outcome will show on the meeting page.", "success")
-            return redirect(url_for("agenda.meeting", meeting_id=m.id) + "#proposals")
+            return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + "#proposals")
     if not visibility.proposals_open(m):
         flash("Items can be proposed only while the agenda is in drafting or circulated.", "error")
     return render_template("agenda/propose.html", form=form, meeting=m), (400 if request.method == "POST" else 200)
@@ -605,9 +606,10 @@ def accept_proposal(meeting_id: int, proposal_id: int):
         db.session.rollback()
         flash(_refusal(refused), "error")
         return redirect(url_for("agenda.meeting", meeting_id=m.id) + "#proposals")
+    added, title = item.id, item.title  # read before the commit, which expires them (reading after reloads)
     db.session.commit()
-    flash(f"Proposal accepted: “{item.title}” is now on the agenda.", "success")
-    return redirect(url_for("agenda.meeting", meeting_id=m.id) + f"#item-{item.id}")
+    flash(f"Proposal accepted: “{title}” is now on the agenda.", "success")
+    return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + f"#item-{added}")
 
 
 @bp.route("/<int:meeting_id>/proposals/<int:proposal_id>/decline", methods=["GET", "POST"])
@@ -625,7 +627,7 @@ def decline_proposal(meeting_id: int, proposal_id: int):
         else:
             db.session.commit()
             flash("Proposal declined; the proposer sees your reason.", "success")
-            return redirect(url_for("agenda.meeting", meeting_id=m.id) + "#proposals")
+            return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + "#proposals")
     return render_template("agenda/decline.html", form=form, meeting=m, proposal=proposal), (
         400 if request.method == "POST" else 200
     )
@@ -681,7 +683,7 @@ def edit_minutes(meeting_id: int):
             return redirect(url_for("agenda.meeting", meeting_id=m.id))
         db.session.commit()
         flash("Minutes saved.", "success")
-        return redirect(url_for("agenda.edit_minutes", meeting_id=m.id))
+        return redirect(url_for("agenda.edit_minutes", meeting_id=meeting_id))
     return render_template(
         "agenda/minutes_form.html",
         meeting=m,
@@ -709,7 +711,7 @@ def adopt_minutes(meeting_id: int):
         return redirect(url_for("agenda.edit_minutes", meeting_id=m.id))
     db.session.commit()
     flash("Minutes adopted and frozen.", "success")
-    return redirect(url_for("agenda.meeting", meeting_id=m.id) + "#minutes")
+    return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + "#minutes")
 
 
 @bp.get("/<int:meeting_id>/minutes/print")
@@ -757,7 +759,7 @@ def add_action_point(meeting_id: int):
     else:
         db.session.commit()
         flash("Action point added.", "success")
-    return redirect(url_for("agenda.edit_minutes", meeting_id=m.id) + "#action-points")
+    return redirect(url_for("agenda.edit_minutes", meeting_id=meeting_id) + "#action-points")
 
 
 @bp.post("/action-points/<int:point_id>/done")

@@ -446,9 +446,10 @@ def change_status(initiative_id: int):
         db.session.rollback()
         flash(str(refused), "error")
     else:
+        status = item.status  # read before the commit, which expires the initiative (and would reload it)
         db.session.commit()
-        flash(f"The initiative is now {item.status}.", "success")
-    return redirect(url_for("programme.initiative", initiative_id=item.id))
+        flash(f"The initiative is now {status}.", "success")
+    return redirect(url_for("programme.initiative", initiative_id=initiative_id))
 
 
 @bp.post("/initiatives/<int:initiative_id>/milestones")
@@ -464,7 +465,7 @@ def add_milestone(initiative_id: int):
         flash("Milestone added.", "success")
     else:
         flash("A milestone needs a title (and a valid date, if any).", "error")
-    return redirect(url_for("programme.initiative", initiative_id=item.id) + "#milestones")
+    return redirect(url_for("programme.initiative", initiative_id=initiative_id) + "#milestones")
 
 
 @bp.post("/milestones/<int:milestone_id>/toggle")
@@ -522,7 +523,7 @@ def submit_report(initiative_id: int):
         else:
             db.session.commit()
             flash("Progress report submitted.", "success")
-            return redirect(url_for("programme.initiative", initiative_id=item.id) + "#reports")
+            return redirect(url_for("programme.initiative", initiative_id=initiative_id) + "#reports")
     status = 400 if request.method == "POST" else 200
     return render_template("programme/report_form.html", form=form, initiative=item), status
 
@@ -542,22 +543,24 @@ def review_report(initiative_id: int, report_id: int):
     else:
         db.session.commit()
         flash("Report marked as reviewed.", "success")
-    return redirect(url_for("programme.initiative", initiative_id=item.id) + f"#report-{report.id}")
+    return redirect(url_for("programme.initiative", initiative_id=initiative_id) + f"#report-{report_id}")
 
 
 @bp.post("/initiatives/<int:initiative_id>/comments")
 @requires(Permission.CONTRIBUTE)
 def comment(initiative_id: int):
-    item = services.get_initiative(initiative_id)
+    item = services.initiative_alone(initiative_id)
+    # Made before the commit, which expires the initiative: reading its id afterwards would load it again.
+    back = url_for("programme.initiative", initiative_id=item.id) + "#comments"
     form = CommentForm()
     if not form.validate_on_submit():
         flash("Write a comment first.", "error")
-        return redirect(url_for("programme.initiative", initiative_id=item.id) + "#comments")
+        return redirect(back)
     report = reports.get_report(item, int(form.report_id.data)) if (form.report_id.data or "").isdigit() else None
     reports.add_comment(item, form.text.data, actor=current_user, report=report)
     db.session.commit()
     flash("Comment added.", "success")
-    return redirect(url_for("programme.initiative", initiative_id=item.id) + "#comments")
+    return redirect(back)
 
 
 # --- work programmes and the SOM summary -----------------------------------------------------------
