@@ -1,6 +1,6 @@
 """Main pages run a bounded number of SQL queries, whatever the amount of data (no N+1)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,9 +10,10 @@ from secretariat.agenda.models import AgendaItem
 from secretariat.archive import services
 from secretariat.archive.models import Record
 from secretariat.extensions import db
-from secretariat.programme import reports
+from secretariat.programme import reports, silence
 from secretariat.programme import services as programme
 from secretariat.programme.models import Initiative
+from secretariat.timeutil import utcnow
 from tests.agenda.helpers import add, item_form, make_meeting, set_status
 from tests.archive.helpers import file_record
 from tests.factories import make_user
@@ -151,4 +152,19 @@ def test_a_save_does_not_read_again_what_it_wrote(app, client):
     assert db.session.get(AgendaItem, item.id).title == "Connectivity and transport"
     new_url = f"/meetings/{meeting.id}/items/new"
     _, after = statements_of_post(client, new_url, item_form("Trade facilitation"), new_url)
+    assert after == 0
+    # a partner's position in a silence procedure, the write of a summit's last days
+    procedure = silence.start(
+        subject="Endorse the Chair's Statement",
+        text="Text",
+        deadline_local=(utcnow() + timedelta(days=2)).replace(tzinfo=None, second=0, microsecond=0),
+        zone="UTC",
+        initiative=None,
+        proposed_status=None,
+        actor=coordinator,
+    )
+    db.session.commit()
+    client.login(contact.email)
+    silence_page = f"/programme/silence/{procedure.id}"
+    _, after = statements_of_post(client, silence_page + "/position", {"position": "agreed"}, silence_page)
     assert after == 0

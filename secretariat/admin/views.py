@@ -88,7 +88,7 @@ def edit_user(user_id: int):
             )
             db.session.commit()
             flash("Changes saved." if changes else "Nothing was changed.", "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+            return redirect(url_for("admin.edit_user", user_id=user_id))
     sessions = db.session.scalars(
         sa.select(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
@@ -113,7 +113,7 @@ def password_link(user_id: int):
     user = _get_user(user_id)
     if not user.is_active:
         flash("Activate the account before sending a password link.", "error")
-        return redirect(url_for("admin.edit_user", user_id=user.id))
+        return redirect(url_for("admin.edit_user", user_id=user_id))
     link = services.issue_password_link(user, actor=current_user)
     db.session.commit()
     return render_template("admin/password_link.html", user=user, link=link, created=False)
@@ -126,7 +126,7 @@ def reset_sessions(user_id: int):
     count = services.reset_sessions(user, actor=current_user)
     db.session.commit()
     flash(f"{count} session(s) of {user.display_name} ended.", "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/reset-two-factor")
@@ -142,7 +142,7 @@ def reset_mfa(user_id: int):
         f"The second factor of {user.display_name} was removed; they are signed out and will set up a new one.",
         "success",
     )
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

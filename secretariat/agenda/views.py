@@ -224,9 +224,10 @@ def create_meeting():
     form.host.choices = partner_choices("No host / not decided")
     if form.validate_on_submit():
         m = services.create_meeting(_meeting_form_data(form), actor=current_user)
+        created = m.id  # read before the commit, which expires it (reading after reloads it)
         db.session.commit()
         flash("Meeting created. Add its agenda items below.", "success")
-        return redirect(url_for("agenda.meeting", meeting_id=m.id))
+        return redirect(url_for("agenda.meeting", meeting_id=created))
     return render_template("agenda/meeting_form.html", form=form, meeting=None), (
         400 if request.method == "POST" else 200
     )

@@ -151,10 +151,11 @@ def create():
         prepared = _prepare_uploads(form)
         if prepared is not None:
             rec = services.create_record(form.record_data(), prepared, actor=current_user)
+            filed = rec.id  # read before the commit, which expires it (reading after reloads it)
             db.session.commit()
             _sync_after_commit()
             flash("Record filed.", "success")
-            return redirect(url_for("archive.record", record_id=rec.id))
+            return redirect(url_for("archive.record", record_id=filed))
     status = 400 if request.method == "POST" else 200
     return render_template("archive/record_form.html", form=form, record=None), status
 
@@ -205,7 +206,7 @@ def revise(record_id: int):
                 db.session.commit()
                 _sync_after_commit()
                 flash("New version filed.", "success")
-                return redirect(url_for("archive.record", record_id=rec.id))
+                return redirect(url_for("archive.record", record_id=record_id))
     status = 400 if request.method == "POST" else 200
     return render_template("archive/record_form.html", form=form, record=rec), status
 
@@ -227,7 +228,7 @@ def withdraw(record_id: int):
         db.session.commit()
         _sync_after_commit()
         flash("Record withdrawn. It stays in the archive for coordinators, with your reason.", "success")
-    return redirect(url_for("archive.record", record_id=rec.id))
+    return redirect(url_for("archive.record", record_id=record_id))
 
 
 @bp.post("/reindex")

@@ -326,9 +326,10 @@ def create_initiative():
             db.session.rollback()
             form.code.errors = [str(refused)]
         else:
+            created = initiative.id  # read before the commit, which expires it (reading after reloads it)
             db.session.commit()
             flash("Initiative recorded as proposed.", "success")
-            return redirect(url_for("programme.initiative", initiative_id=initiative.id))
+            return redirect(url_for("programme.initiative", initiative_id=created))
     status = 400 if request.method == "POST" else 200
     return render_template("programme/initiative_form.html", form=form, initiative=None), status
 
@@ -419,7 +420,7 @@ def edit_initiative(initiative_id: int):
         else:
             db.session.commit()
             flash("Initiative saved.", "success")
-            return redirect(url_for("programme.initiative", initiative_id=item.id))
+            return redirect(url_for("programme.initiative", initiative_id=initiative_id))
     status = 400 if request.method == "POST" else 200
     return render_template("programme/initiative_form.html", form=form, initiative=item), status
 
@@ -639,9 +640,10 @@ def start_silence():
             db.session.rollback()
             form.deadline.errors = [str(refused)]
         else:
+            started = procedure.id  # read before the commit, which expires it (reading after reloads it)
             db.session.commit()
             flash("The text is under silence procedure; partners see it now.", "success")
-            return redirect(url_for("programme.silence_detail", procedure_id=procedure.id))
+            return redirect(url_for("programme.silence_detail", procedure_id=started))
     status = 400 if request.method == "POST" else 200
     return render_template("programme/silence_form.html", form=form), status
 
@@ -678,4 +680,4 @@ def silence_position(procedure_id: int):
     else:
         db.session.commit()
         flash("Your partner's position is recorded.", "success")
-    return redirect(url_for("programme.silence_detail", procedure_id=procedure.id))
+    return redirect(url_for("programme.silence_detail", procedure_id=procedure_id))
