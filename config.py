@@ -6,8 +6,10 @@ Pick one with ``create_app("production")`` or the ``SECRETARIAT_CONFIG`` variabl
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -132,9 +134,26 @@ class TestingConfig(Config):
     def finalize(settings: dict) -> None:
         """Throwaway file store and index folders unless the caller gave its own."""
         if not settings.get("ARCHIVE_STORAGE"):
-            settings["ARCHIVE_STORAGE"] = tempfile.mkdtemp(prefix="secretariat-files-")
+            settings["ARCHIVE_STORAGE"] = _throwaway_folder("secretariat-files-")
         if not settings.get("ARCHIVE_INDEX"):
-            settings["ARCHIVE_INDEX"] = tempfile.mkdtemp(prefix="secretariat-index-")
+            settings["ARCHIVE_INDEX"] = _throwaway_folder("secretariat-index-")
+
+
+def _throwaway_folder(prefix: str) -> str:
+    """A temporary folder, removed when the process that made it exits (a suite left about fourteen).
+
+    Only by that process: a forked child (a gunicorn worker) that exits must not take the folder
+    from its parent and siblings.
+    """
+    path = tempfile.mkdtemp(prefix=prefix)
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+    return path
 
 
 class ProductionConfig(Config):

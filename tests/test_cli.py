@@ -1,12 +1,19 @@
 """Command-line tools: creating users, seeding the demo, verifying the audit trail."""
 
+import os
 import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from secretariat.agenda.models import Meeting
 from secretariat.auth.models import Partner, User
 from secretariat.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PASSPHRASE = "cli chosen passphrase of some length"
 
@@ -117,3 +124,29 @@ def test_seed_demo_files_sample_records_and_indexes_them(runner, client):
     client.login(email, password)
     body = client.get("/archive/?q=milan").get_data(as_text=True)
     assert "ASEM10 Chair&#39;s Statement" in body
+
+
+def test_throwaway_folders_of_a_test_application_go_when_its_process_ends(tmp_path):
+    """An application made for tests without folders of its own gets temporary ones, removed when
+    its process exits, but not when a forked child (a gunicorn worker) exits first."""
+    script = (
+        "import os, sys\n"
+        "from secretariat import create_app\n"
+        "app = create_app('testing')\n"
+        "folders = [app.config['ARCHIVE_STORAGE'], app.config['ARCHIVE_INDEX']]\n"
+        "print(*folders, flush=True)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    sys.exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print(all(os.path.isdir(f) for f in folders), flush=True)\n"
+    )
+    env = {**os.environ, "TEST_DATABASE_URL": f"sqlite:///{tmp_path / 'throwaway.sqlite'}"}
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    folders_line, after_child = done.stdout.strip().splitlines()[-2:]
+    folders = folders_line.split()
+    assert len(folders) == 2 and all(f.startswith(tempfile.gettempdir()) for f in folders)
+    assert after_child == "True"  # the child's exit left them
+    assert not any(os.path.exists(f) for f in folders)  # the parent's removed them
