@@ -84,7 +84,10 @@ def lock_agenda(meeting: Meeting) -> int:
     return number
 
 
-def record_revision(meeting: Meeting, number: int, actor, summary: str) -> AgendaRevision:
+def record_revision(
+    meeting: Meeting, number: int, actor, summary: str, nodes: list[tree.Node] | None = None
+) -> AgendaRevision:
+    """Record the agenda as it now stands; ``nodes``: read by agenda_nodes() after the last change."""
     db.session.flush()
     revision = AgendaRevision(
         meeting_id=meeting.id,
@@ -92,7 +95,7 @@ def record_revision(meeting: Meeting, number: int, actor, summary: str) -> Agend
         actor_id=getattr(actor, "id", None),
         actor_label=getattr(actor, "email", "system"),
         summary=summary[:500],
-        snapshot=tree.to_json(tree.snapshot(meeting, include_notes=True)),
+        snapshot=tree.to_json(tree.snapshot(meeting, include_notes=True, nodes=nodes)),
     )
     db.session.add(revision)
     db.session.flush()
@@ -100,6 +103,10 @@ def record_revision(meeting: Meeting, number: int, actor, summary: str) -> Agend
 
 
 def _apply(item: AgendaItem, data: dict[str, Any]) -> None:
+    # The partners first: their query flushes the session, and after it the item's fields and its
+    # version number go to the database in one UPDATE rather than two.
+    codes = sorted(set(data.get("lead_partners") or []))
+    partners = list(db.session.scalars(sa.select(Partner).where(Partner.code.in_(codes)))) if codes else []
     item.title = data["title"].strip()
     item.item_type = ItemType(data["item_type"]).value
     item.description_source = data.get("description_source") or ""
@@ -108,8 +115,7 @@ def _apply(item: AgendaItem, data: dict[str, Any]) -> None:
     item.duration_minutes = data.get("duration_minutes")
     item.fixed_start = data.get("fixed_start")
     item.coordinator_notes = data.get("coordinator_notes") or ""
-    codes = sorted(set(data.get("lead_partners") or []))
-    item.lead_partners = list(db.session.scalars(sa.select(Partner).where(Partner.code.in_(codes)))) if codes else []
+    item.lead_partners = partners
 
 
 def _siblings(meeting_id: int, parent_id: int | None) -> list[AgendaItem]:
@@ -132,7 +138,11 @@ def _renumber(items: list[AgendaItem]) -> None:
 
 
 def _number_of(meeting: Meeting, item_id: int) -> str:
-    for node in tree.agenda_nodes(meeting.id):
+    return _number_in(tree.agenda_nodes(meeting.id), item_id)
+
+
+def _number_in(nodes: list[tree.Node], item_id: int) -> str:
+    for node in nodes:
         if node.item.id == item_id:
             return node.number
     return "?"
@@ -150,8 +160,9 @@ def add_item(meeting: Meeting, data: dict[str, Any], *, actor, parent_id: int | 
     _apply(item, data)
     db.session.add(item)
     db.session.flush()
-    label = _number_of(meeting, item.id)
-    record_revision(meeting, number, actor, f"Added item {label} “{item.title}”")
+    nodes = tree.agenda_nodes(meeting.id)
+    label = _number_in(nodes, item.id)
+    record_revision(meeting, number, actor, f"Added item {label} “{item.title}”", nodes)
     audit.record(actor, "agenda.item.create", item, meeting_id=meeting.id, number=label, **item_state(item))
     return item
 
@@ -190,8 +201,11 @@ def update_item(meeting: Meeting, item: AgendaItem, data: dict[str, Any], *, exp
     item.version = item.version + 1
     db.session.flush()
     changes = audit.diff(before, item_state(item))
-    label = _number_of(meeting, item.id)
-    record_revision(meeting, number, actor, f"Edited item {label} “{item.title}”: {', '.join(changes) or 'no change'}")
+    nodes = tree.agenda_nodes(meeting.id)
+    label = _number_in(nodes, item.id)
+    record_revision(
+        meeting, number, actor, f"Edited item {label} “{item.title}”: {', '.join(changes) or 'no change'}", nodes
+    )
     audit.record(actor, "agenda.item.update", item, meeting_id=meeting.id, number=label, diff=changes)
     return changes
 
@@ -279,10 +293,11 @@ def move_item(meeting: Meeting, item: AgendaItem, action: str, *, actor, target:
     else:
         raise MoveRefused("Unknown move.")
     db.session.flush()
-    new_label = _number_of(meeting, item.id)
+    nodes = tree.agenda_nodes(meeting.id)
+    new_label = _number_in(nodes, item.id)
     if new_label == old_label and old_parent == item.parent_id:
         raise MoveRefused(f"Item {old_label} is already there.")
-    record_revision(meeting, number, actor, f"Moved item {old_label} “{item.title}” to {new_label}")
+    record_revision(meeting, number, actor, f"Moved item {old_label} “{item.title}” to {new_label}", nodes)
     audit.record(actor, "agenda.item.move", item, meeting_id=meeting.id, diff={"number": [old_label, new_label]})
     return new_label
 

@@ -165,8 +165,13 @@ def items_of_rows(rows: list[sa.Row], leads: dict[int, list[str]], *, include_no
     ]
 
 
-def snapshot(meeting: Meeting, *, include_notes: bool) -> dict:
-    """The whole agenda as plain data: what a revision or a frozen version stores."""
+def snapshot(meeting: Meeting, *, include_notes: bool, nodes: list[Node] | None = None) -> dict:
+    """The whole agenda as plain data: what a revision or a frozen version stores.
+
+    ``nodes``: the agenda as agenda_nodes() just read it, when the caller has it (a save reads it for
+    the item's number and need not read it again).
+    """
+    nodes = agenda_nodes(meeting.id) if nodes is None else nodes
     return {
         "meeting": {
             "id": meeting.id,
@@ -175,7 +180,7 @@ def snapshot(meeting: Meeting, *, include_notes: bool) -> dict:
             "start_time": meeting.start_time.isoformat(timespec="minutes") if meeting.start_time else None,
             "time_zone": meeting.time_zone,
         },
-        "items": [item_dict(node, include_notes=include_notes) for node in agenda_nodes(meeting.id)],
+        "items": [item_dict(node, include_notes=include_notes) for node in nodes],
     }
 
 
