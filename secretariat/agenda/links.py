@@ -103,6 +103,24 @@ def options(choices, selected) -> Markup:
     return Markup(html)  # noqa: S704  # nosec B704
 
 
+_MAX_KEPT_OPTIONS = 512
+
+
+def kept_options(choices: tuple, selected) -> Markup:
+    """options(choices, selected), kept in the process per (choices, selected): exact, since the
+    choices are the key, read from the database on every request (a renamed partner shows at once);
+    they hold nothing about the viewer. About a hundred escapes a request saved; hashing the tuple
+    costs a few µs."""
+    kept: dict = current_app.extensions.setdefault("list_filter_options", {})
+    key = (choices, selected)
+    html = kept.get(key)
+    if html is None:
+        if len(kept) >= _MAX_KEPT_OPTIONS:  # stale choices (a renamed partner) must not pile up
+            kept.clear()
+        html = kept[key] = options(choices, selected)
+    return html
+
+
 class ItemControls:
     """The controls of each item of the coordinators' working draft (meeting page), one string per item.
 

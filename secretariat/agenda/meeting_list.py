@@ -7,9 +7,8 @@ template runtime; the statements were built (ORM, with a cache key computed) twi
 - the statements are Core selects on the tables, built once per shape of filter (what is filtered,
   not by which value: the values are bound parameters), so a request only binds values;
 - the rows are written by one function, escaped the same way the template escaped them;
-- the options of the host and year filters are kept per list of choices and selected value (exact:
-  the key is the choices themselves, read from the database on every request, so a renamed partner
-  or a new year shows at once). They hold nothing about the viewer.
+- the options of the host and year filters are kept per list of choices and selected value
+  (links.kept_options).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import functools
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 from markupsafe import Markup, escape
 
 from secretariat.agenda import links
@@ -123,30 +121,6 @@ def years() -> list[int]:
     if first is None:
         return []
     return list(range(last.year, first.year - 1, -1))
-
-
-_PARTNER_CHOICES = sa.select(_PARTNERS.c.code, _PARTNERS.c.name).order_by(_PARTNERS.c.name)
-
-
-def partner_choices() -> tuple[tuple[str, str], ...]:
-    """(code, name) of every partner, by name: the host filter's choices."""
-    return tuple(map(tuple, db.session.execute(_PARTNER_CHOICES)))
-
-
-_MAX_KEPT_OPTIONS = 512
-
-
-def kept_options(choices: tuple, selected) -> Markup:
-    """links.options(choices, selected), kept in the process per (choices, selected): exact, since the
-    choices are the key (about a hundred escapes a request saved; hashing the tuple costs a few µs)."""
-    kept: dict = current_app.extensions.setdefault("agenda_list_options", {})
-    key = (choices, selected)
-    html = kept.get(key)
-    if html is None:
-        if len(kept) >= _MAX_KEPT_OPTIONS:  # stale choices (a renamed partner) must not pile up
-            kept.clear()
-        html = kept[key] = links.options(choices, selected)
-    return html
 
 
 def table_rows(rows, meeting_url: links.UrlPattern) -> Markup:

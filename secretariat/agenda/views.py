@@ -43,7 +43,7 @@ from secretariat.agenda.forms import (
 from secretariat.agenda.models import ItemType, Meeting, MeetingStatus
 from secretariat.archive import services as archive_services
 from secretariat.archive.models import RecordType
-from secretariat.auth.choices import partner_choices
+from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db
@@ -127,9 +127,9 @@ def meetings():
         page=page,
         meeting_rows=meeting_list.table_rows(page.items, links.UrlPattern("agenda.meeting", "meeting_id")),
         filters=filters,
-        kind_options=meeting_list.kept_options(kinds, filters.kind),
-        year_options=meeting_list.kept_options(tuple((y, y) for y in meeting_list.years()), filters.year),
-        host_options=meeting_list.kept_options(meeting_list.partner_choices(), filters.host),
+        kind_options=links.kept_options(kinds, filters.kind),
+        year_options=links.kept_options(tuple((y, y) for y in meeting_list.years()), filters.year),
+        host_options=links.kept_options(partner_names(), filters.host),
     )
 
 

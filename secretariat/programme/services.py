@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,6 +53,28 @@ class InitiativeFilter:
     overdue: bool = False
     q: str = ""
 
+    def shape(self) -> tuple[bool, bool, bool, bool, bool, bool]:
+        """Which filters are set (not their values): what filter_conditions() is built for."""
+        return (
+            bool(self.pillar),
+            bool(self.status),
+            bool(self.partner),
+            bool(self.programme),
+            self.overdue,
+            bool(self.q),
+        )
+
+    def values(self, today: date) -> dict[str, Any]:
+        """The values filter_conditions() binds (one more than it asks for is ignored)."""
+        return {
+            "pillar": self.pillar,
+            "status": self.status,
+            "partner": self.partner,
+            "programme": self.programme,
+            "today": today,
+            "like": f"%{self.q.lower()}%",
+        }
+
     @classmethod
     def from_args(cls, args) -> InitiativeFilter:
         pillar = args.get("pillar", "")
@@ -78,30 +101,47 @@ def sponsored_by(partner_id: int):
     return sa.or_(Initiative.lead_partner_id == partner_id, Initiative.id.in_(cosponsored))
 
 
-def overdue_condition(today: date):
-    late = sa.select(Milestone.initiative_id).where(Milestone.due_date < today, Milestone.done_at.is_(None))
-    return Initiative.id.in_(late)
+_INITIATIVES = Initiative.__table__
+_MILESTONES = Milestone.__table__
+_PARTNERS = Partner.__table__
 
 
-def initiative_query(filters: InitiativeFilter, today: date) -> sa.Select:
-    query = sa.select(Initiative).order_by(Initiative.code)
-    if filters.pillar:
-        query = query.where(Initiative.pillar == filters.pillar)
-    if filters.status:
-        query = query.where(Initiative.status == filters.status)
-    if filters.partner:
-        partner = partner_by_code(filters.partner)
-        query = query.where(sponsored_by(partner.id) if partner else sa.false())
-    if filters.programme:
-        query = query.where(Initiative.programme_id == filters.programme)
-    if filters.overdue:
-        query = query.where(overdue_condition(today))
-    if filters.q:
-        like = f"%{filters.q.lower()}%"
-        query = query.where(
-            sa.or_(sa.func.lower(Initiative.title).like(like), sa.func.lower(Initiative.code).like(like))
+@functools.lru_cache(maxsize=64)  # 2 ** 6 shapes at most
+def filter_conditions(
+    pillar: bool, status: bool, partner: bool, programme: bool, overdue: bool, q: bool
+) -> tuple[sa.ColumnElement[bool], ...]:
+    """The conditions of one shape of InitiativeFilter, on the table's columns, built once: the values
+    are bound at execution (InitiativeFilter.values). Building them anew, as ORM expressions with
+    their cache key, cost the initiative list more than running its statements."""
+    t = _INITIATIVES
+    conditions: list[sa.ColumnElement[bool]] = []
+    if pillar:
+        conditions.append(t.c.pillar == sa.bindparam("pillar"))
+    if status:
+        conditions.append(t.c.status == sa.bindparam("status"))
+    if partner:
+        # The partner by its code in the statement itself: an unknown code matches nothing.
+        partner_id = sa.select(_PARTNERS.c.id).where(_PARTNERS.c.code == sa.bindparam("partner")).scalar_subquery()
+        cosponsored = sa.select(initiative_cosponsors.c.initiative_id).where(
+            initiative_cosponsors.c.partner_id == partner_id
         )
-    return query
+        conditions.append(sa.or_(t.c.lead_partner_id == partner_id, t.c.id.in_(cosponsored)))
+    if programme:
+        conditions.append(t.c.programme_id == sa.bindparam("programme"))
+    if overdue:
+        late = sa.select(_MILESTONES.c.initiative_id).where(
+            _MILESTONES.c.due_date < sa.bindparam("today"), _MILESTONES.c.done_at.is_(None)
+        )
+        conditions.append(t.c.id.in_(late))
+    if q:
+        like = sa.bindparam("like")
+        conditions.append(sa.or_(sa.func.lower(t.c.title).like(like), sa.func.lower(t.c.code).like(like)))
+    return tuple(conditions)
+
+
+def initiative_query(filters: InitiativeFilter) -> sa.Select:
+    """The initiatives matching ``filters``, by code; execute with ``filters.values(today)``."""
+    return sa.select(Initiative).where(*filter_conditions(*filters.shape())).order_by(Initiative.code)
 
 
 def partner_by_code(code: str) -> Partner | None:
@@ -128,13 +168,6 @@ def initiative_alone(initiative_id: int) -> Initiative:
     if initiative is None:
         abort(404)
     return initiative
-
-
-def has_overdue_milestone(today: date) -> sa.Exists:
-    """A column for a list of initiatives: has this row's initiative a milestone past due and not done?"""
-    return sa.exists().where(
-        Milestone.initiative_id == Initiative.id, Milestone.due_date < today, Milestone.done_at.is_(None)
-    )
 
 
 def overdue_milestones(today: date, initiative_ids: list[int] | None = None) -> list[Milestone]:
@@ -170,11 +203,14 @@ def mandated_by(meeting: Meeting) -> list[sa.Row]:
     return list(db.session.execute(_MANDATED_BY, {"meeting_id": meeting.id}))
 
 
-_PROGRAMMES = sa.select(WorkProgramme).order_by(WorkProgramme.start_year.desc())
+_PROGRAMME_TITLES = sa.select(WorkProgramme.__table__.c.id, WorkProgramme.__table__.c.title).order_by(
+    WorkProgramme.__table__.c.start_year.desc()
+)
 
 
-def programmes() -> list[WorkProgramme]:
-    return list(db.session.scalars(_PROGRAMMES))
+def programme_titles() -> list[sa.Row]:
+    """Rows of id and title of every work programme period, the latest first (a filter's or a form's choices)."""
+    return list(db.session.execute(_PROGRAMME_TITLES))
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,17 +9,16 @@ from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.forms import ConfirmForm
-from secretariat.agenda.links import UrlPattern, options
+from secretariat.agenda.links import UrlPattern, kept_options
 from secretariat.agenda.models import Meeting
 from secretariat.agenda.visibility import is_coordinator, visible_meetings
 from secretariat.archive import files as archive_files
 from secretariat.archive import services as archive
-from secretariat.auth.choices import partner_choices
+from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.models import Partner, User
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
-from secretariat.pagination import MAX_PAGE, Page
-from secretariat.programme import csv_io, initiative_page, reports, services, silence, summary
+from secretariat.programme import csv_io, initiative_list, initiative_page, reports, services, silence, summary
 from secretariat.programme.forms import (
     CommentForm,
     ImportForm,
@@ -40,7 +37,6 @@ from secretariat.programme.models import (
     Milestone,
     Pillar,
     SilenceOutcome,
-    initiative_cosponsors,
 )
 from secretariat.timeutil import utcnow
 
@@ -149,84 +145,23 @@ def _options_html(blank: str, rows: tuple[tuple, ...]) -> Markup:
 # --- lists ---------------------------------------------------------------------------------------
 
 
-class InitiativeRow(NamedTuple):
-    """One line of the initiative list, ready to print."""
-
-    code: str
-    title: str
-    href: str
-    late: bool
-    pillar: str
-    lead: str
-    co_sponsors: int
-    status: str
-
-
-_PILLAR_LABELS = {p.value: p.label for p in Pillar}
-_STATUS_LABELS = {s.value: s.label for s in InitiativeStatus}
 _OUTCOME_LABELS = {o.value: o.label for o in SilenceOutcome}
-
-#: the list shows code, title, pillar, lead, the number of co-sponsors and status: columns, not
-#: Initiative objects with their summaries (kilobytes each), co-sponsors and contacts
-_CO_SPONSOR_COUNT = (
-    sa.select(sa.func.count())
-    .where(initiative_cosponsors.c.initiative_id == Initiative.id)
-    .correlate(Initiative)
-    .scalar_subquery()
-)
-_PARTNER_OPTIONS = sa.select(Partner.code, Partner.name).order_by(Partner.name)
-_LIST_COLUMNS = (
-    Initiative.id,
-    Initiative.code,
-    Initiative.title,
-    Initiative.pillar,
-    Initiative.status,
-    Partner.name,
-    _CO_SPONSOR_COUNT,
-)
 
 
 @bp.get("/")
 @requires(Permission.READ)
 def initiatives():
     filters = services.InitiativeFilter.from_args(request.args)
-    today = utcnow().date()
-    query = services.initiative_query(filters, today)
-    # As pagination.paginate() does, but for rows of columns (paginate returns the first column only).
-    per_page = 50
-    number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.with_only_columns(Initiative.id).order_by(None).subquery())
-    )
-    rows = db.session.execute(
-        query.with_only_columns(*_LIST_COLUMNS, services.has_overdue_milestone(today))
-        .join(Partner, Partner.id == Initiative.lead_partner_id)
-        .limit(per_page)
-        .offset((number - 1) * per_page)
-    ).all()
-    initiative_url = UrlPattern("programme.initiative", "initiative_id")
-    items = [
-        InitiativeRow(
-            code=code,
-            title=title,
-            href=initiative_url(initiative_id),
-            late=bool(late),
-            pillar=_PILLAR_LABELS[pillar],
-            lead=lead,
-            co_sponsors=co_sponsors,
-            status=_STATUS_LABELS[status],
-        )
-        for initiative_id, code, title, pillar, status, lead, co_sponsors, late in rows
-    ]
+    page = initiative_list.read_page(filters, utcnow().date(), request.args.get("page", 1, type=int))
     return render_template(
         "programme/initiatives.html",
-        page=Page(items=items, number=number, per_page=per_page, total=total or 0),
+        page=page,
+        rows=initiative_list.table_rows(page.items, UrlPattern("programme.initiative", "initiative_id")),
         filters=filters,
         pillars=list(Pillar),
         statuses=list(InitiativeStatus),
-        # 53 options written in Python: as a template loop they cost more than the table's 50 rows.
-        partner_options=options(db.session.execute(_PARTNER_OPTIONS).all(), filters.partner),
-        programmes=services.programmes(),
+        partner_options=kept_options(partner_names(), filters.partner),
+        programmes=services.programme_titles(),
     )
 
 
@@ -234,7 +169,7 @@ def initiatives():
 @requires(Permission.READ)
 def export_csv():
     filters = services.InitiativeFilter.from_args(request.args)
-    rows = db.session.scalars(services.initiative_query(filters, utcnow().date())).all()
+    rows = db.session.scalars(services.initiative_query(filters), filters.values(utcnow().date())).all()
     return Response(
         csv_io.export(list(rows)),
         mimetype="text/csv",
@@ -307,7 +242,7 @@ def _initiative_form(formdata=True, **data) -> InitiativeForm:
     form.lead_partner.choices = partner_choices("Choose the lead partner")
     form.co_sponsors.choices = partner_choices()
     form.programme_id.choices = [SelectChoice("", "None")] + [
-        SelectChoice(str(p.id), p.title) for p in services.programmes()
+        SelectChoice(str(p.id), p.title) for p in services.programme_titles()
     ]
     form.mandate_meeting_id.choices = _meeting_choices("Not recorded")
     users = db.session.scalars(sa.select(User).where(User.is_active_account.is_(True)).order_by(User.display_name))
