@@ -482,8 +482,13 @@ def sync(batch: int = 500, wait: bool = False) -> int:
         done += len(keys)
 
 
+#: built once: every search asks it first
+_ANY_PENDING = sa.select(SearchOutbox.__table__.c.id).limit(1)
+
+
 def pending() -> bool:
-    return db.session.scalar(sa.select(SearchOutbox.id).limit(1)) is not None
+    """Whether changes wait to reach the search index."""
+    return db.session.execute(_ANY_PENDING).first() is not None
 
 
 _rebuilding = threading.Lock()  # held by this process's background rebuild while it runs

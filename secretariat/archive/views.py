@@ -17,7 +17,7 @@ from secretariat.agenda.visibility import visible_meetings
 from secretariat.archive import access, facets, files, searching, services
 from secretariat.archive.forms import RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
-from secretariat.auth.models import Partner
+from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
 
@@ -37,17 +37,20 @@ def _record(record_id: int):
     return access.require(current_user, services.get_record(record_id))
 
 
+_TYPE_LABELS = {t.value: t.label for t in RecordType} | {"initiative": "Initiative (work programme)"}
+_KIND_LABELS = {k.value: k.label for k in MeetingKind} | {"none": "No meeting"}
+
+
 @bp.get("/")
 @requires(Permission.READ)
 def search():
     result = searching.run(request.args, current_user)
-    partner_names = dict(db.session.execute(sa.select(Partner.code, Partner.name)).all())
     return render_template(
         "archive/search.html",
         result=result,
-        type_labels={t.value: t.label for t in RecordType} | {"initiative": "Initiative (work programme)"},
-        kind_labels={k.value: k.label for k in MeetingKind} | {"none": "No meeting"},
-        partner_names=partner_names | {"none": "No partner"},
+        type_labels=_TYPE_LABELS,
+        kind_labels=_KIND_LABELS,
+        partner_names=dict(partner_names()) | {"none": "No partner"},
         cleared=access.cleared(current_user),
         # One url_for each for the twenty hits' links (see agenda/links.py).
         record_url=UrlPattern("archive.record", "record_id"),
@@ -123,9 +126,7 @@ def _form(formdata=True, **data) -> RecordForm:
     choices = [SelectChoice(str(m.id), f"{m.start_date:%Y-%m-%d} {m.title}") for m in meetings]
     form.meeting_id.choices = [SelectChoice("", "No meeting")] + choices
     form.embargo_meeting_id.choices = [SelectChoice("", "No embargo by meeting")] + choices
-    form.partners.choices = [
-        SelectChoice(p.code, p.name) for p in db.session.scalars(sa.select(Partner).order_by(Partner.name))
-    ]
+    form.partners.choices = partner_choices()
     return form
 
 
