@@ -276,20 +276,28 @@ def versions(meeting: Meeting) -> list[AgendaVersion]:
     )
 
 
+# Built once, the values bound at execution: the comparison page asks both on every view.
+_VERSION_NUMBERS = (
+    sa.select(AgendaVersion.number)
+    .where(AgendaVersion.meeting_id == sa.bindparam("meeting_id"))
+    .order_by(AgendaVersion.number)
+)
+_VERSIONS_NUMBERED = sa.select(AgendaVersion).where(
+    AgendaVersion.meeting_id == sa.bindparam("meeting_id"),
+    AgendaVersion.number.in_(sa.bindparam("numbers", expanding=True)),
+)
+
+
 def version_numbers(meeting: Meeting) -> list[int]:
-    return list(
-        db.session.scalars(
-            sa.select(AgendaVersion.number).where(AgendaVersion.meeting_id == meeting.id).order_by(AgendaVersion.number)
-        )
-    )
+    return list(db.session.scalars(_VERSION_NUMBERS, {"meeting_id": meeting.id}))
 
 
 def versions_numbered(meeting: Meeting, numbers: set[int]) -> dict[int, AgendaVersion]:
     """The meeting's versions with these numbers (those that exist), in one query."""
     if not numbers:
         return {}
-    query = sa.select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id, AgendaVersion.number.in_(numbers))
-    return {v.number: v for v in db.session.scalars(query)}
+    found = db.session.scalars(_VERSIONS_NUMBERED, {"meeting_id": meeting.id, "numbers": sorted(numbers)})
+    return {v.number: v for v in found}
 
 
 # Built once with a bound meeting id: the meeting page asks on every view.

@@ -289,12 +289,17 @@ def get_record(record_id: int) -> Record | None:
     return db.session.get(Record, record_id)
 
 
+#: built once, the record bound at execution: the record page reads it at every view
+_VERSIONS = (
+    sa.select(RecordVersion)
+    .where(RecordVersion.record_id == sa.bindparam("record_id"))
+    .order_by(RecordVersion.number.desc())
+)
+
+
 def versions(record: Record) -> list[RecordVersion]:
-    return list(
-        db.session.scalars(
-            sa.select(RecordVersion).where(RecordVersion.record_id == record.id).order_by(RecordVersion.number.desc())
-        )
-    )
+    """The record's versions, the latest first (each with its files)."""
+    return list(db.session.scalars(_VERSIONS, {"record_id": record.id}))
 
 
 def current_version(record: Record, session=None) -> RecordVersion:
