@@ -35,15 +35,23 @@ def embargo_end_of(until: datetime | None, meeting_id: int | None, closed_at: da
     return until
 
 
-def is_embargoed(record: Record, now: datetime | None = None) -> bool:
-    end = embargo_end(record)
+def under_embargo(end: datetime | None, now: datetime | None = None) -> bool:
+    """Whether an embargo ending at ``end`` (embargo_end's) is still in force."""
     return end is not None and (now or utcnow()) < end
 
 
 def can_see(user, record: Record, now: datetime | None = None) -> bool:
     if cleared(user):
         return True
-    return record.confidentiality in PARTNER_LEVELS and record.withdrawn_at is None and not is_embargoed(record, now)
+    return partner_may_see(record.confidentiality, record.withdrawn_at, embargo_end(record), now)
+
+
+def partner_may_see(
+    confidentiality: str, withdrawn_at: datetime | None, end: datetime | None, now: datetime | None = None
+) -> bool:
+    """The rule for a partner's users on a record's values (``end``: embargo_end's): a public or
+    restricted record, not withdrawn, not under embargo. The record page reads them as a row."""
+    return confidentiality in PARTNER_LEVELS and withdrawn_at is None and not under_embargo(end, now)
 
 
 def require(user, record: Record | None) -> Record:

@@ -14,7 +14,7 @@ from secretariat.agenda.forms import ConfirmForm
 from secretariat.agenda.links import UrlPattern
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import visible_meetings
-from secretariat.archive import access, facets, files, searching, services
+from secretariat.archive import access, facets, files, record_page, searching, services
 from secretariat.archive.forms import RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.auth.choices import partner_choices, partner_names
@@ -64,17 +64,23 @@ def search():
 @bp.get("/records/<int:record_id>")
 @requires(Permission.READ)
 def record(record_id: int):
-    rec = _record(record_id)
-    versions = services.versions(rec)
+    rec = record_page.visible_record(current_user, record_id)  # rows, not ORM objects: see record_page.py
+    if rec is None:
+        abort(404)  # not 403: a record the user may not see is not revealed
+    versions = record_page.versions(rec)
+    # Taken from the list the page shows anyway: one query fewer.
+    current = next(v for v in versions if v.number == rec.current_version)
+    embargo_end = rec.embargo_end
     return render_template(
         "archive/record.html",
         record=rec,
-        # Taken from the list the page shows anyway: one query (and its files') fewer.
-        current=next(v for v in versions if v.number == rec.current_version),
+        partners=record_page.partner_names(rec),
+        current=current,
+        files=record_page.files(current),
         versions=versions,
         cleared=access.cleared(current_user),
-        embargoed=access.is_embargoed(rec),
-        embargo_end=access.embargo_end(rec),
+        embargoed=access.under_embargo(embargo_end),
+        embargo_end=embargo_end,
         withdraw_form=WithdrawForm(formdata=None),
     )
 
