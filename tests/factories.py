@@ -42,6 +42,11 @@ class Client(FlaskClient):
 
     def login(self, email: str, password: str = DEFAULT_PASSWORD, next_url: str = ""):
         """Sign in like a person: the password, then the authenticator's code when one is asked for."""
+        with self.session_transaction() as cookie_session:
+            signed_in = "_user_id" in cookie_session
+        # The login page sends a signed-in person home, with the same redirect a sign-in gives: a test
+        # signing in someone else would go on as the first person without knowing it.
+        assert not signed_in, "this client is signed in already: log out first, or use another client"
         response = self.submit("/login", {"email": email, "password": password, "next": next_url})
         if response.status_code == 302 and response.headers["Location"].startswith("/login/code"):
             user = db.session.scalar(sa.select(User).where(User.email == User.normalize_email(email)))

@@ -12,7 +12,7 @@ from secretariat.archive.models import Record
 from secretariat.extensions import db
 from secretariat.programme import reports, silence
 from secretariat.programme import services as programme
-from secretariat.programme.models import Initiative
+from secretariat.programme.models import Initiative, SilencePosition
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import add, item_form, make_meeting, set_status
 from tests.archive.helpers import file_record
@@ -169,7 +169,10 @@ def test_a_save_does_not_read_again_what_it_wrote(app, client):
         actor=coordinator,
     )
     db.session.commit()
+    client.logout()
     client.login(contact.email)
     silence_page = f"/programme/silence/{procedure.id}"
     _, after = statements_of_post(client, silence_page + "/position", {"position": "agreed"}, silence_page)
     assert after == 0
+    position = db.session.scalar(sa.select(SilencePosition).where(SilencePosition.procedure_id == procedure.id))
+    assert (position.user_id, position.partner.code) == (contact.id, "KR")  # the contact's, for Korea
