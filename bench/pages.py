@@ -2,8 +2,9 @@
 
 Reads the database and index that bench/data.py filled (same --instance, or DATABASE_URL). Each page
 is requested --requests times (after a warm-up) and timed, in --rounds turns through all the pages;
-a bare route of the same app (/healthz) is timed the same way in the same turns, so the ratio
-page/bare means something on a busy machine.
+a bare route of the same app (/healthz) and the issue's reference page (a 50-row page with a session
+check, bench/reference.py) are timed the same way in the same turns, so the ratios page/bare and
+page/reference mean something on a busy machine, and on a machine slower or faster than the issue's.
 
     python bench/pages.py                          # official and coordinator, 200 requests per page
     python bench/pages.py --roles official --requests 50
@@ -26,6 +27,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 from data import BENCH_PASSWORD, DEFAULT_INSTANCE, configure  # noqa: E402
+from reference import PATH as REFERENCE_PATH  # noqa: E402
+from reference import add_reference_page  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -222,6 +225,7 @@ def main() -> None:
     from secretariat.extensions import db
 
     app = create_app()
+    add_reference_page(app)
     gc.collect()  # as wsgi.py does for gunicorn: start-up objects out of the collector's full passes
     gc.freeze()
     with app.app_context():
@@ -246,21 +250,23 @@ def main() -> None:
             print(f"\n{role}: {counter.count} statements for {url} in {total:.1f} ms")
             print("\n".join(counter.statements))
             continue
-        pages = [("bare", "/healthz", None)]
+        pages = [("bare", "/healthz", None), ("reference", REFERENCE_PATH, None)]
         for name in chosen:
             # "-first": the search as if no one had asked it before, its kept results dropped
             # (archive/search/recent.py); without it, the same search asked again.
             pages.append((name, urls.get(name, name), recent.clear if name.endswith("-first") else None))
         results = measure_all(client, pages, args.requests, args.rounds, engine)
         bare_p95 = percentile(results["bare"][0], 95)
+        reference_p95 = percentile(results["reference"][0], 95)
         print(f"\nsigned in as {role}")
-        print("| page | p50 | p95 | CPU p50 | CPU p95 | SQL queries | p95 ÷ bare p95 | URL |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        print("| page | p50 | p95 | CPU p50 | CPU p95 | SQL queries | p95 ÷ bare p95 | p95 ÷ reference p95 | URL |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for name, url, _ in pages:
             wall, cpu, queries = results[name]
             print(
                 f"| {name} | {statistics.median(wall):.2f} | {percentile(wall, 95):.2f} | {statistics.median(cpu):.2f} "
-                f"| {percentile(cpu, 95):.2f} | {queries} | {percentile(wall, 95) / bare_p95:.1f} | {url} |",
+                f"| {percentile(cpu, 95):.2f} | {queries} | {percentile(wall, 95) / bare_p95:.1f} "
+                f"| {percentile(wall, 95) / reference_p95:.2f} | {url} |",
                 flush=True,
             )
 
