@@ -176,3 +176,31 @@ def test_a_save_does_not_read_again_what_it_wrote(app, client):
     assert after == 0
     position = db.session.scalar(sa.select(SilencePosition).where(SilencePosition.procedure_id == procedure.id))
     assert (position.user_id, position.partner.code) == (contact.id, "KR")  # the contact's, for Korea
+
+
+def test_the_initiative_page_reads_the_filed_records_with_the_reports(app, client):
+    """Each report's archive record (filed as ``progress-report:<id>``) comes in the reports' own
+    statement: one statement fewer than a second query for the reports' ids (11 → 10 for an official)."""
+    coordinator = make_user("coordinator", partner_code="EU")
+    initiative = make_initiative(coordinator, "ASEM-ECO-960", lead="JP", co=["KR"])
+    for half in (1, 7):
+        reports.submit_report(
+            initiative,
+            period_start=date(2025, half, 1),
+            period_end=date(2025, half + 5, 28),
+            text=f"Progress from month {half}",
+            milestones_done=set(),
+            actor=coordinator,
+        )
+    db.session.commit()
+    filed = db.session.scalars(sa.select(Record.id).where(Record.source_ref.like("progress-report:%"))).all()
+    assert len(filed) == 2
+    client.login(make_user("official").email)
+    url = f"/programme/initiatives/{initiative.id}"
+    client.get(url)  # the silence deadlines and the index settle on a first visit
+    # the session check, the silence deadlines, the initiative, its co-sponsors, its contacts, the
+    # reports with their records, the milestones, the history, the comments, the silence procedures
+    assert queries_for(client, url) == 10
+    page = client.get(url).get_data(as_text=True)
+    for record_id in filed:
+        assert f'<a href="/archive/records/{record_id}">Filed in the archive</a>' in page

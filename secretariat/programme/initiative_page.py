@@ -256,7 +256,14 @@ class Report(NamedTuple):
     text_html: str
     partner_name: str | None
     author_name: str | None
+    record_id: int | None  # the archive record filed from the report (archive/filing.py), if any
+    record_version: int | None  # that record's current version (0: none yet)
 
+
+#: archive/filing.py files each report as the record with this source_ref
+REPORT_SOURCE_PREFIX = "progress-report:"
+#: the same in the SQL text, not as a parameter: a constant, and the planner sees it as one
+_REPORT_SOURCE_PREFIX_SQL = sa.literal_column(f"'{REPORT_SOURCE_PREFIX}'", sa.String)
 
 _REPORTS = (
     sa.select(
@@ -268,37 +275,22 @@ _REPORTS = (
         ProgressReport.text_html,
         Partner.name.label("partner_name"),
         User.display_name.label("author_name"),
+        Record.id.label("record_id"),
+        Record.current_version.label("record_version"),
     )
     .outerjoin(Partner, Partner.id == ProgressReport.partner_id)
     .outerjoin(User, User.id == ProgressReport.author_id)
+    # In the same statement rather than a second one for the reports' ids: source_ref is unique
+    # and indexed, so each report finds its record by one index lookup on either database.
+    .outerjoin(Record, Record.source_ref == _REPORT_SOURCE_PREFIX_SQL + sa.cast(ProgressReport.id, sa.String))
     .where(ProgressReport.initiative_id == _INITIATIVE)
     .order_by(ProgressReport.submitted_at.desc())
 )
 
 
 def reports(initiative_id: int) -> list[Report]:
-    """Newest first, with the partner's name and the author's."""
+    """Newest first, with the partner's name, the author's and the archive record filed from each."""
     return _rows(_REPORTS, {"initiative_id": initiative_id}, Report)
-
-
-class Filed(NamedTuple):
-    source_ref: str
-    id: int
-    current_version: int
-
-
-_FILED = sa.select(Record.source_ref, Record.id, Record.current_version).where(
-    Record.source_ref.in_(sa.bindparam("refs", expanding=True))
-)
-
-
-def filed(report_ids: list[int]) -> dict[int, Filed]:
-    """The archive records filed from these reports (as filing.records_for()), by report id."""
-    if not report_ids:
-        return {}
-    refs = {f"progress-report:{report_id}": report_id for report_id in report_ids}
-    rows = _rows(_FILED, {"refs": list(refs)}, Filed)
-    return {refs[row.source_ref]: row for row in rows}
 
 
 #: how the page prints a day (strftime, as the template did: the same text in any locale)
@@ -308,7 +300,7 @@ DAY = "%-d %b %Y"
 class ReportLine(NamedTuple):
     """A report as the page prints it: dates formatted and links made here, not by calls in the template.
 
-    A call in a template (``r.submitted_at.strftime(...)``, ``filed.get(r.id)``, ``record_url(...)``)
+    A call in a template (``r.submitted_at.strftime(...)``, ``record_url(...)``)
     goes through Context.call(), which looks for a pass_context mark on the callable by two failed
     hasattr(): about 12,000 instructions each, more than the work called (callgrind).
     """
@@ -327,12 +319,12 @@ class ReportLine(NamedTuple):
 
 
 def report_lines(
-    rows: list[Report], filed: dict[int, Filed], record_url: Callable[[int], str], review_url: Callable[[int], str]
+    rows: list[Report], record_url: Callable[[int], str], review_url: Callable[[int], str]
 ) -> list[ReportLine]:
     """The reports' lines, in the order of the rows."""
     lines = []
-    for report_id, start, end, submitted_at, reviewed_at, text_html, partner_name, author_name in rows:
-        record = filed.get(report_id)
+    for row in rows:
+        report_id, start, end, submitted_at, reviewed_at, text_html, partner_name, author_name, record_id, version = row
         lines.append(
             ReportLine(
                 report_id,
@@ -343,8 +335,8 @@ def report_lines(
                 author_name,
                 reviewed_at.strftime(DAY) if reviewed_at else None,
                 text_html,
-                record_url(record.id) if record else None,
-                bool(record.current_version) if record else False,
+                record_url(record_id) if record_id is not None else None,
+                bool(version) if record_id is not None else False,
                 review_url(report_id),
             )
         )

@@ -290,7 +290,6 @@ def initiative(initiative_id: int):
     meeting_url = UrlPattern("agenda.meeting", "meeting_id")
     report_lines = initiative_page.report_lines(
         item_reports,
-        initiative_page.filed([r.id for r in item_reports]),
         record_url=UrlPattern("archive.record", "record_id"),
         review_url=UrlPattern("programme.review_report", "report_id", initiative_id=item.id),
     )

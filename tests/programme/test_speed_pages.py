@@ -137,7 +137,6 @@ def test_the_home_page_names_the_reports_to_review(client, login_as, full):
         (initiative_page._MILESTONES, initiative_page.MilestoneRow),
         (initiative_page._HISTORY, initiative_page.Step),
         (initiative_page._REPORTS, initiative_page.Report),
-        (initiative_page._FILED, initiative_page.Filed),
         (initiative_page._COMMENTS, initiative_page.CommentRow),
         (initiative_page._PROCEDURES, initiative_page.Procedure),
     ],
