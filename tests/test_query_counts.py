@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from secretariat.agenda import minutes
 from secretariat.agenda.models import AgendaItem
 from secretariat.archive import services
 from secretariat.archive.models import Record
@@ -204,3 +205,21 @@ def test_the_initiative_page_reads_the_filed_records_with_the_reports(app, clien
     page = client.get(url).get_data(as_text=True)
     for record_id in filed:
         assert f'<a href="/archive/records/{record_id}">Filed in the archive</a>' in page
+
+
+def test_the_meeting_page_reads_the_minutes_with_the_meeting(app, client):
+    """The minutes (one per meeting at most) come in the meeting's own statement (10 → 9)."""
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting", "circulated", "adopted", "held")
+    minutes.save_minutes(meeting, summary="The SOM *met*.", decisions={}, expected_version=0, actor=coordinator)
+    minutes.adopt(meeting, actor=coordinator)
+    db.session.commit()
+    client.login(make_user("official").email)
+    url = f"/meetings/{meeting.id}"
+    client.get(url)
+    # the session check, the meeting with its minutes, the latest version, the minutes' outcomes,
+    # the partners' names, the proposals, the action points, the initiatives it mandated, its records
+    assert queries_for(client, url) == 9
+    assert "<em>met</em>" in client.get(url).get_data(as_text=True)

@@ -19,7 +19,7 @@ minutes.can_read_minutes, as before).
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -102,9 +102,21 @@ _LATEST = sa.select(*_VERSION_COLUMNS).where(_VERSIONS.c.meeting_id == _MEETING)
 _LATEST = _LATEST.limit(1)
 _LATEST_WITH_SNAPSHOT = _LATEST.add_columns(_VERSIONS.c.snapshot)
 
-_MINUTES_OF_MEETING = sa.select(_MINUTES.c.id, _MINUTES.c.status, _MINUTES.c.summary_html, _MINUTES.c.adopted_at).where(
-    _MINUTES.c.meeting_id == _MEETING
-)
+
+class MinutesRow(NamedTuple):
+    """The meeting's minutes as its page reads them (the names of Minutes' attributes)."""
+
+    id: int
+    status: str
+    summary_html: str
+    adopted_at: datetime | None
+
+
+# The meeting page's meeting with its minutes (one per meeting at most: minutes.meeting_id is
+# unique), in one statement rather than two; other pages read the meeting alone (_MEETING_ROW).
+_MEETING_WITH_MINUTES = _MEETING_ROW.add_columns(
+    *(_MINUTES.c[name].label(f"minutes_{name}") for name in MinutesRow._fields)
+).outerjoin(_MINUTES, _MINUTES.c.meeting_id == _MEETINGS.c.id)
 
 _MEETING_PROPOSALS = (
     sa.select(
@@ -151,9 +163,14 @@ def latest_version(meeting_id: int, *, with_snapshot: bool) -> sa.Row | None:
     return _run(_LATEST_WITH_SNAPSHOT if with_snapshot else _LATEST, meeting_id=meeting_id).first()
 
 
-def minutes_of(meeting_id: int) -> sa.Row | None:
-    """The meeting's minutes (id, status, summary_html, adopted_at), whoever may read them, or None."""
-    return _run(_MINUTES_OF_MEETING, meeting_id=meeting_id).first()
+def meeting_with_minutes(meeting_id: int) -> tuple[MeetingRow | None, MinutesRow | None]:
+    """The meeting and its minutes, whoever may read them (the caller checks both), or None."""
+    row = _run(_MEETING_WITH_MINUTES, meeting_id=meeting_id).first()
+    if row is None:
+        return None, None
+    width = len(MeetingRow._fields)
+    minutes = None if row[width] is None else MinutesRow(*row[width:])
+    return MeetingRow(*row[:width]), minutes
 
 
 def proposals_for(meeting_id: int, user) -> list[sa.Row]:

@@ -161,13 +161,13 @@ def export_csv():
 @bp.get("/<int:meeting_id>")
 @requires(Permission.READ)
 def meeting(meeting_id: int):
-    m = visibility.require_meeting(current_user, meeting_page.meeting(meeting_id))
+    row, current_minutes = meeting_page.meeting_with_minutes(meeting_id)
+    m = visibility.require_meeting(current_user, row)
     # The user itself rather than the proxy: the checks below read it once per document and proposal.
     user = current_user._get_current_object()
     coordinator = visibility.is_coordinator(user)
     # Rows of the shown columns (see meeting_page.py); the snapshot only for a reader shown the version.
     latest = meeting_page.latest_version(m.id, with_snapshot=not coordinator)
-    current_minutes = meeting_page.minutes_of(m.id)
     readable_minutes = current_minutes if minutes.can_read_minutes(user, current_minutes) else None
     outcomes = minutes.outcomes_by_item(readable_minutes)  # none to read: no query
     partner_names = _partner_names()
