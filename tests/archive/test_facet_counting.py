@@ -18,9 +18,20 @@ from secretariat.archive.search.query import parse
 EVERYONE = engine.Access(cleared=True)
 PARTNERS = engine.Access(cleared=False)
 WORDS = ["water", "trade", "culture", "energy"]
-#: a record's partners: none, one, several in any order (each counted in the first or the rest of
-#: the engine's two fields), and one named twice (counted once)
-PARTNER_SETS = [["none"], ["FR"], ["FR", "VN"], ["VN", "TH", "FR"], ["TH"], ["DE", "DE"]]
+#: a record's partners: none, one, several in any order (each counted in one of the engine's slots),
+#: more than the slots hold (the rest counted apart, see engine.PARTNER_SLOTS), one named twice
+#: (counted once), and a document with no partner at all (an initiative without sponsors: its empty
+#: slots are counted nowhere)
+PARTNER_SETS = [
+    ["none"],
+    ["FR"],
+    ["FR", "VN"],
+    ["VN", "TH", "FR"],
+    ["TH"],
+    ["DE", "DE"],
+    ["JP", "CN", "KR", "SG", "MY", "FR", "DE"],
+    [],
+]
 
 
 def _index(path):
