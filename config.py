@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("SECRETARIAT_INSTANCE", BASE_DIR / "instance"))
@@ -27,6 +28,17 @@ def _env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> list[str] | None:
+    """A comma-separated setting as a list; None when it is not set."""
+    value = os.environ.get(name)
+    return None if value is None else _as_list(value)
+
+
+def _as_list(value) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    return [item.strip() for item in items if item and item.strip()]
 
 
 def _local_secret_key() -> str:
@@ -87,8 +99,12 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "secretariat@localhost")
-    # Base of links written into mails and logs, e.g. https://secretariat.example.org
+    # Base of every absolute link the application makes (password links, calendar addresses, event
+    # URLs), e.g. https://secretariat.example.org: never taken from the request's Host header.
     EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL")
+    #: host names a request may name in Host (or X-Forwarded-Host behind TRUSTED_PROXIES); others get
+    #: a 400 (Flask's TRUSTED_HOSTS). None accepts any: production defaults to EXTERNAL_BASE_URL's host.
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
 
     # The archive's files and search index live outside the web root, beside the database.
     ARCHIVE_STORAGE = os.environ.get("ARCHIVE_STORAGE", str(INSTANCE_DIR / "archive-files"))
@@ -101,6 +117,27 @@ class Config:
     @staticmethod
     def finalize(settings: dict) -> None:
         """Check or complete the settings once they are loaded; overridden per environment."""
+        _check_hosts(settings)
+
+
+def _check_hosts(settings: dict, *, default_base: str | None = None, require_https: bool = False) -> None:
+    """EXTERNAL_BASE_URL as an absolute http(s) URL without a trailing slash; TRUSTED_HOSTS as a list.
+
+    Production passes no default and requires https: with no configured base, links would have to
+    come from the request's Host header, which the client chooses.
+    """
+    base = (settings.get("EXTERNAL_BASE_URL") or default_base or "").strip()
+    parts = urlsplit(base)
+    schemes = {"https"} if require_https else {"http", "https"}
+    if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
+        wanted = "https://host[/prefix]" if require_https else "http(s)://host[:port][/prefix]"
+        raise RuntimeError(
+            f"EXTERNAL_BASE_URL must be set to the site's public address, {wanted} "
+            "(links in mails and calendars are built on it, never on the request's Host header)"
+        )
+    settings["EXTERNAL_BASE_URL"] = base.rstrip("/")
+    if settings.get("TRUSTED_HOSTS") is not None:
+        settings["TRUSTED_HOSTS"] = _as_list(settings["TRUSTED_HOSTS"]) or None
 
 
 class DevelopmentConfig(Config):
@@ -110,9 +147,10 @@ class DevelopmentConfig(Config):
 
     @staticmethod
     def finalize(settings: dict) -> None:
-        """Fill in a local secret key when none is given."""
+        """Fill in a local secret key when none is given; links point to `make run`'s address."""
         if not settings.get("SECRET_KEY"):
             settings["SECRET_KEY"] = _local_secret_key()
+        _check_hosts(settings, default_base="http://127.0.0.1:5000")
 
 
 class TestingConfig(Config):
@@ -129,10 +167,14 @@ class TestingConfig(Config):
     ARCHIVE_INDEX = ""
     # The limiter stays on (as in production) with a ceiling no test reaches by accident.
     AUTH_POST_RATE_LIMIT = "10000 per minute"
+    # The test client's own address, whatever the environment says; any Host is accepted.
+    EXTERNAL_BASE_URL = "http://localhost"
+    TRUSTED_HOSTS = None
 
     @staticmethod
     def finalize(settings: dict) -> None:
         """Throwaway file store and index folders unless the caller gave its own."""
+        _check_hosts(settings)
         if not settings.get("ARCHIVE_STORAGE"):
             settings["ARCHIVE_STORAGE"] = _throwaway_folder("secretariat-files-")
         if not settings.get("ARCHIVE_INDEX"):
@@ -157,7 +199,7 @@ def _throwaway_folder(prefix: str) -> str:
 
 
 class ProductionConfig(Config):
-    """Production: refuses to start without a real secret key or with debug on."""
+    """Production: refuses to start without a real secret key or public address, or with debug on."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
@@ -171,12 +213,16 @@ class ProductionConfig(Config):
 
     @staticmethod
     def finalize(settings: dict) -> None:
-        """Refuse unsafe settings: a missing or toy secret key, debug mode."""
+        """Refuse unsafe settings: a missing or toy secret key, debug mode, no https public address."""
         key = settings.get("SECRET_KEY") or ""
         if len(key) < 32 or key.lower() in {"changeme", "secret", "dev", "development"}:
             raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters")
         if settings.get("DEBUG") or _env_bool("FLASK_DEBUG"):
             raise RuntimeError("Refusing to run the production configuration with debug on")
+        _check_hosts(settings, require_https=True)
+        if settings.get("TRUSTED_HOSTS") is None:
+            # Only the public name: a request for any other host is refused before any view runs.
+            settings["TRUSTED_HOSTS"] = [urlsplit(settings["EXTERNAL_BASE_URL"]).hostname]
 
 
 CONFIGS = {

@@ -31,6 +31,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from secretariat.ops import logs
 
     logs.configure(app)
+    from secretariat import trusted_hosts
+
+    trusted_hosts.init_app(app)  # inside ProxyFix: the host it checks is the one a trusted proxy forwards
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

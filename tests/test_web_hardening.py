@@ -51,10 +51,16 @@ def test_templates_have_no_inline_scripts_or_styles(app):
         assert not re.search(r"<[^>]+\son[a-z]+\s*=", text), template
 
 
+PRODUCTION_BASE = "https://secretariat.asem.example"
+
+
 def test_production_sets_hsts_and_secure_cookies(database_url):
-    app = create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40})
+    app = create_app(
+        "production",
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40, "EXTERNAL_BASE_URL": PRODUCTION_BASE},
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    response = app.test_client().get("/login")
+    response = app.test_client().get("/login", base_url=PRODUCTION_BASE)
     assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
     assert "Secure" in response.headers["Set-Cookie"]
 
@@ -62,12 +68,23 @@ def test_production_sets_hsts_and_secure_cookies(database_url):
 @pytest.mark.parametrize("key", [None, "", "changeme", "short"])
 def test_production_refuses_to_start_without_a_real_secret_key(database_url, key):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": key})
+        create_app(
+            "production",
+            {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": key, "EXTERNAL_BASE_URL": PRODUCTION_BASE},
+        )
 
 
 def test_production_refuses_debug(database_url):
     with pytest.raises(RuntimeError, match="debug"):
-        create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40, "DEBUG": True})
+        create_app(
+            "production",
+            {
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "SECRET_KEY": "k" * 40,
+                "EXTERNAL_BASE_URL": PRODUCTION_BASE,
+                "DEBUG": True,
+            },
+        )
 
 
 def test_post_without_csrf_token_is_refused_everywhere(app, client, login_as):

@@ -4,10 +4,15 @@ Pure: the caller turns its meetings into :class:`CalendarMeeting` values (plain 
 or request access here) and gets back the bytes of one VCALENDAR. Meetings without a start time
 become all-day events (DTEND exclusive, so the day after the last day); timed meetings are given
 in the venue's IANA zone, with a VTIMEZONE for every zone used so any client can place them.
+
+Every text that goes into the document passes through :func:`ical_text` (or :func:`ical_line`):
+line breaks of any kind become the "\\n" escape, other control characters are dropped (RFC 5545
+section 3.3.11 allows none in TEXT), so a title typed with a CR LF cannot break the document.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -52,6 +57,21 @@ class CalendarMeeting:
     sequence: int  # increases when the meeting changes
 
 
+#: control characters left once line breaks are normalised: all C0 but HTAB and LF, DEL, all C1
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def ical_text(value: str | None) -> str:
+    """Text fit for a TEXT value: CR LF, CR, NEL, LS, PS and the like become LF, other controls go."""
+    # str.splitlines() knows every line boundary: \r\n, \r, \n, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029
+    return _CONTROLS.sub("", "\n".join((value or "").splitlines()))
+
+
+def ical_line(value: str | None) -> str:
+    """Text on one line (a calendar's name, a UID, a URL): line breaks become spaces."""
+    return " ".join(ical_text(value).split("\n")).strip()
+
+
 def ical_status(status: str) -> str:
     """The iCalendar STATUS for one of our meeting statuses (TENTATIVE until adopted)."""
     return STATUS_MAP.get(status, "TENTATIVE")
@@ -91,16 +111,16 @@ def event_bounds(meeting: CalendarMeeting) -> tuple[date, date] | tuple[datetime
 def _event(meeting: CalendarMeeting, stamp: datetime) -> Event:
     start, end = event_bounds(meeting)
     event = Event()
-    event.add("uid", meeting.uid)
+    event.add("uid", ical_line(meeting.uid))
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
     event.add("dtend", end)
-    event.add("summary", meeting.title)
+    event.add("summary", ical_text(meeting.title))
     if meeting.location:
-        event.add("location", meeting.location)
-    event.add("description", meeting.description)
+        event.add("location", ical_text(meeting.location))
+    event.add("description", ical_text(meeting.description))
     if meeting.url:
-        event.add("url", meeting.url)
+        event.add("url", ical_line(meeting.url))
     event.add("last-modified", _as_utc(meeting.last_modified))
     event.add("sequence", meeting.sequence)
     event.add("status", ical_status(meeting.status))
@@ -115,7 +135,8 @@ def meetings_to_ics(meetings: Iterable[CalendarMeeting], *, calendar_name: str, 
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", calendar_name)
+    # written as given (an X- property, which clients read raw): on one line, or the document breaks
+    cal.add("x-wr-calname", ical_line(calendar_name))
     stamp = _as_utc(now)
     for meeting in items:
         cal.add_component(_event(meeting, stamp))

@@ -14,8 +14,8 @@ from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from secretariat import csv_safe
-from secretariat.agenda import calendar as ical
 from secretariat.agenda import (
+    calendar_export,
     compare,
     feeds,
     fragments,
@@ -47,6 +47,7 @@ from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db
+from secretariat.external_links import external_url
 from secretariat.programme import services as programme_services
 from secretariat.timeutil import UTC, utcnow
 
@@ -782,41 +783,11 @@ def action_point_done(point_id: int):
 # --- calendars --------------------------------------------------------------------------------
 
 
-def _calendar_meeting(m: Meeting) -> ical.CalendarMeeting:
-    location = ", ".join(part for part in (m.city, m.host.name if m.host else None) if part) or None
-    url = url_for("agenda.meeting", meeting_id=m.id, _external=True)
-    description = f"{m.kind_enum.label}. Status: {m.status_enum.label}." + (f" Chair: {m.chair}." if m.chair else "")
-    return ical.CalendarMeeting(
-        uid=f"meeting-{m.id}@asem-secretariat",
-        title=m.title,
-        start_date=m.start_date,
-        end_date=m.end_date,
-        start_time=m.start_time,
-        end_time=m.end_time,
-        time_zone=m.time_zone or "UTC",
-        location=location,
-        description=description + f"\n{url}",
-        url=url,
-        status=m.status,
-        last_modified=m.updated_at,
-        sequence=m.version,
-    )
-
-
-def _ics_response(body: bytes, filename: str) -> Response:
-    return Response(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 @bp.get("/<int:meeting_id>/calendar.ics")
 @requires(Permission.READ)
 def meeting_ics(meeting_id: int):
     m = _meeting(meeting_id)
-    body = ical.meetings_to_ics([_calendar_meeting(m)], calendar_name=m.title, now=utcnow())
-    return _ics_response(body, f"asem-meeting-{m.id}.ics")
+    return calendar_export.ics_response([m], calendar_name=m.title, filename=f"asem-meeting-{m.id}.ics")
 
 
 @bp.get("/feed/<token>.ics")
@@ -827,9 +798,8 @@ def calendar_feed(token: str):
     if user is None:
         abort(404)
     query = visibility.visible_meetings(sa.select(Meeting), user).order_by(Meeting.start_date.desc()).limit(500)
-    meetings_list = [_calendar_meeting(m) for m in db.session.scalars(query)]
-    body = ical.meetings_to_ics(meetings_list, calendar_name="ASEM meetings", now=utcnow())
-    return _ics_response(body, "asem-meetings.ics")
+    meetings_list = db.session.scalars(query)
+    return calendar_export.ics_response(meetings_list, calendar_name="ASEM meetings", filename="asem-meetings.ics")
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
@@ -844,6 +814,6 @@ def calendar_settings():
             flash("Your calendar address no longer works.", "success")
         else:
             token = feeds.create(current_user, actor=current_user)
-            feed_url = url_for("agenda.calendar_feed", token=token, _external=True)
+            feed_url = external_url("agenda.calendar_feed", token=token)
         db.session.commit()
     return render_template("agenda/calendar.html", feed=feeds.active_feed(current_user), feed_url=feed_url)

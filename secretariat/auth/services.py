@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 
 from secretariat import audit
 from secretariat.auth import mfa, passwords, sessions, throttle
 from secretariat.auth.models import Partner, PasswordToken, Role, User
 from secretariat.extensions import db
+from secretariat.external_links import external_url
 from secretariat.mail import mail_configured, send_mail
 from secretariat.timeutil import as_utc, utcnow
 
@@ -176,12 +177,8 @@ def issue_password_link(user: User, *, actor) -> str:
 
 
 def password_link_url(token: str) -> str:
-    """The full link: on EXTERNAL_BASE_URL if set, else the host of the current request."""
-    base = current_app.config.get("EXTERNAL_BASE_URL")
-    if base is None and has_request_context():
-        return url_for("auth.set_password", token=token, _external=True)
-    path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": token})
-    return (base or "http://127.0.0.1:5000").rstrip("/") + path
+    """The full link, on EXTERNAL_BASE_URL: never on the host the current request names."""
+    return external_url("auth.set_password", token=token)
 
 
 def find_valid_token(token: str) -> PasswordToken | None:
