@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
-
-from secretariat.ops.logs import user_id
+from flask import Flask, Response, g, request
 
 CSP_TEMPLATE = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+
+#: what every answer but a static file says to caches (a view may have said "no-store" already)
+NOT_CACHED = "private, no-store"
 
 
 def csp_nonce() -> str:
@@ -38,10 +40,10 @@ def init_app(app: Flask) -> None:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
         if app.config.get("HSTS"):
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        # logs.user_id() never queries: loading the user here would fail again inside the error
-        # page of a request that failed because the database was down (tests/reliability).
-        if user_id() is not None or response.mimetype == "text/html":
-            # Pages may carry restricted content or CSRF tokens: never store them.
-            headers["Cache-Control"] = "no-store"
+        # Every answer but our own static files may carry restricted content, a CSRF token or a
+        # credential: pages, downloads, exports, and the calendar feeds read without a session.
+        if request.endpoint != "static":
+            if "no-store" not in headers.get("Cache-Control", ""):
+                headers["Cache-Control"] = NOT_CACHED
             headers["Pragma"] = "no-cache"
         return response
