@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime, time
@@ -143,12 +142,12 @@ def export_csv():
     filters = services.MeetingFilter.from_args(request.args)
     rows = db.session.scalars(services.meeting_query(filters, utcnow().date(), current_user)).all()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(CSV_FIELDS)
     for m in rows:
         values = {name: getattr(m, name, None) for name in CSV_FIELDS}
         values["host"] = m.host.name if m.host else ""
-        writer.writerow([csv_safe.cell(values[name]) for name in CSV_FIELDS])
+        writer.writerow(values[name] for name in CSV_FIELDS)
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",

@@ -35,26 +35,23 @@ MAX_ROWS = 5000
 
 def export(initiatives: list[Initiative]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(COLUMNS)
     for i in initiatives:
         writer.writerow(
-            [
-                csv_safe.cell(v)
-                for v in (
-                    i.code,
-                    i.title,
-                    i.pillar,
-                    i.lead_partner.code,
-                    ";".join(p.code for p in i.co_sponsors),
-                    i.status,
-                    i.start_date.isoformat() if i.start_date else "",
-                    i.end_date.isoformat() if i.end_date else "",
-                    i.mandate_meeting.code or i.mandate_meeting.title if i.mandate_meeting else "",
-                    i.mandate_reference,
-                    i.summary_source,
-                )
-            ]
+            (
+                i.code,
+                i.title,
+                i.pillar,
+                i.lead_partner.code,
+                ";".join(p.code for p in i.co_sponsors),
+                i.status,
+                i.start_date.isoformat() if i.start_date else "",
+                i.end_date.isoformat() if i.end_date else "",
+                i.mandate_meeting.code or i.mandate_meeting.title if i.mandate_meeting else "",
+                i.mandate_reference,
+                i.summary_source,
+            )
         )
     return "\ufeff" + out.getvalue()
 
