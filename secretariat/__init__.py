@@ -42,7 +42,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     # Ids in URLs fit the database's integers: /records/99999999999999999999 is a 404, not an overflow.
     app.url_map.converters["int"] = BoundedIntConverter
     register_blueprints(app)
-    from secretariat import errors, request_guard, security_headers
+    from secretariat import errors, external_links, request_guard, security_headers
     from secretariat.auth import access
     from secretariat.core import filters, nav
 
@@ -51,6 +51,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     filters.init_app(app)
     nav.init_app(app)
     security_headers.init_app(app)
+    external_links.init_app(app)
     errors.init_app(app)
     logs.init_app(app)  # last, so its before-request hook is the very first to run
     register_commands(app)
