@@ -1,8 +1,9 @@
 """Absolute URLs, for links read outside the site: password links, calendar addresses, event URLs.
 
-Built on the configured EXTERNAL_BASE_URL only. Flask's external url_for takes the
-host from the request, that is from whoever sent it: a request saying ``Host: evil.example`` would
-get a password link (shown to an administrator, mailed, logged) pointing to the attacker's server.
+Built on the configured EXTERNAL_BASE_URL only. Flask's external url_for takes the host from the
+request, that is from whoever sent it: a request saying ``Host: evil.example`` would get a password
+link (shown to an administrator, mailed, logged) pointing to the attacker's server. For the same
+reason werkzeug's own redirects, absolute URLs on the request's host, are answered as paths.
 """
 
 from __future__ import annotations
