@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from secretariat import audit
-from secretariat.auth import mfa, passwords, sessions, throttle
-from secretariat.auth.models import Partner, PasswordToken, Role, User
+from secretariat.auth import devices, mfa, passwords, sessions, throttle
+from secretariat.auth.models import Partner, PasswordToken, Role, TrustedDevice, User
 from secretariat.extensions import db
 from secretariat.mail import mail_configured, send_mail
 from secretariat.timeutil import as_utc, utcnow
@@ -35,28 +35,44 @@ class ValidationFailed(Exception):
 @dataclass
 class SignIn:
     user: User | None
-    throttled: bool = False
+    #: the throttling rule that refused the attempt before the password was checked
+    throttled: throttle.Verdict | None = None
+    #: the known device the attempt came from (its cookie named this account)
+    device: TrustedDevice | None = None
 
 
-def authenticate(email: str, password: str, ip_address: str) -> SignIn:
+def authenticate(email: str, password: str, ip_address: str, device_cookie: str | None = None) -> SignIn:
     """Check credentials with throttling; every outcome is audited. Does not start a session."""
     email = User.normalize_email(email)
-    if throttle.is_throttled(email, ip_address):
+    device = devices.find(device_cookie, email)
+    verdict = throttle.check(throttle.CREDENTIALS, email, ip_address, device)
+    if verdict.refused:
         passwords.verify_password(None, password)  # same cost as a real check
-        audit.record(None, "auth.login_throttled", object_type="users", email=email)
-        return SignIn(None, throttled=True)
+        audit.record(
+            None,
+            "auth.login_throttled",
+            object_type="users",
+            email=email,
+            rule=verdict.rule,
+            retry_after=verdict.retry_after,
+        )
+        return SignIn(None, throttled=verdict)
+    if verdict.passed_by_device:
+        audit.record(None, "auth.throttle_passed_by_device", device, email=email, rule=verdict.passed_by_device)
     user = db.session.scalar(sa.select(User).where(User.email == email))
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.is_active:
-        throttle.record_failure(email, ip_address)
+        throttle.record_failure(throttle.CREDENTIALS, email, ip_address, device)
         reason = "unknown-email" if user is None else ("inactive" if valid else "wrong-password")
         audit.record(None, "auth.login_failed", user, object_type="users", email=email, reason=reason)
+        if device is not None:
+            devices.lock_if_failing(device)
         return SignIn(None)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    throttle.clear_failures(email, ip_address)
+    throttle.clear_failures(throttle.CREDENTIALS, email, ip_address, device)
     user.last_login_at = utcnow()
-    return SignIn(user)
+    return SignIn(user, device=device)
 
 
 def sign_in(user: User) -> bool:
@@ -208,6 +224,7 @@ def set_password_with_token(row: PasswordToken, password: str, confirm: str) -> 
     _store_password(user, password)
     row.used_at = utcnow()
     sessions.revoke_user_sessions(user, "password-change")
+    devices.forget_all(user)
     audit.record(user, "auth.password_set", user, via="link")
     return user
 
@@ -220,6 +237,7 @@ def change_password(user: User, current: str, password: str, confirm: str) -> No
     check_new_password(user, password, confirm)
     _store_password(user, password)
     ended = sessions.revoke_user_sessions(user, "password-change", keep=sessions.current_session())
+    devices.forget_all(user)
     audit.record(user, "auth.password_change", user, other_sessions_ended=ended)
 
 
@@ -230,6 +248,7 @@ def set_password(user: User, password: str, *, actor, via: str) -> None:
         raise ValidationFailed({"password": errors})
     _store_password(user, password)
     sessions.revoke_user_sessions(user, "password-change")
+    devices.forget_all(user)
     audit.record(actor, "auth.password_set", user, via=via)
 
 
