@@ -6,7 +6,8 @@ Create Date: 2026-12-06 07:00:00
 
 Issue 25, items 12 and 13: ``trusted_devices`` holds the hashed nonces of device cookies;
 ``login_attempts`` records which step failed and from which known device; ``user_sessions``
-keeps the secret being enrolled (it used to travel in the signed, readable session cookie).
+keeps the secret being enrolled (it used to travel in the signed, readable session cookie)
+and counts wrong current passwords typed in the session.
 Failures recorded before this revision were password failures or, with an ``mfa:`` prefix on
 the email, second-factor failures: they are rewritten to the new shape.
 """
@@ -57,10 +58,12 @@ def upgrade():
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pending_totp_secret", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("pending_totp_started_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("password_failures", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade():
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
+        batch_op.drop_column("password_failures")
         batch_op.drop_column("pending_totp_started_at")
         batch_op.drop_column("pending_totp_secret")
 

@@ -57,20 +57,22 @@ def find(cookie: str | None, email: str) -> TrustedDevice | None:
     return device
 
 
-def trust(user: User, device: TrustedDevice | None) -> str | None:
-    """After a complete sign-in: renew the device presented, or remember this browser anew.
+def trust(user: User, device: TrustedDevice | None) -> str:
+    """After a complete sign-in: remember this browser, or renew the device it presented.
 
-    Returns a new cookie value to set, or None when the presented one stays valid.
+    Returns the cookie value to set. A known device gets a new nonce each time (as OWASP
+    advises), so a copy of an older cookie stops working once the owner signs in again.
     """
     now = utcnow()
-    if device is not None and device.user_id == user.id:
-        device.last_used_at = now
-        return None
     nonce = secrets.token_urlsafe(32)
-    device = TrustedDevice(user_id=user.id, nonce_hash=_hash(nonce), created_at=now, last_used_at=now)
-    db.session.add(device)
-    db.session.flush()
-    audit.record(user, "auth.device_trusted", device, user_id=user.id)
+    if device is not None and device.user_id == user.id:
+        device.nonce_hash = _hash(nonce)
+        device.last_used_at = now
+    else:
+        device = TrustedDevice(user_id=user.id, nonce_hash=_hash(nonce), created_at=now, last_used_at=now)
+        db.session.add(device)
+        db.session.flush()
+        audit.record(user, "auth.device_trusted", device, user_id=user.id)
     return _serializer().dumps({"u": user.id, "n": nonce})
 
 

@@ -19,7 +19,7 @@ import segno
 import sqlalchemy as sa
 
 from secretariat import audit
-from secretariat.auth import devices, passwords, throttle
+from secretariat.auth import devices, reauth, throttle
 from secretariat.auth.models import RecoveryCode, Role, SiteSetting, TrustedDevice, User, UserSession
 from secretariat.auth.sessions import revoke_user_sessions
 from secretariat.extensions import db
@@ -36,6 +36,17 @@ PENDING_SECRET_LIFETIME = timedelta(minutes=20)
 
 class MfaRefused(Exception):
     """A code or a change that is refused; the message says why."""
+
+
+class CodesThrottled(MfaRefused):
+    """Too many wrong codes: none is checked until ``retry_after`` seconds have passed."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            f"Too many wrong codes. Try again in {throttle.wait_in_words(retry_after)}, "
+            "or from a device you have signed in from before."
+        )
+        self.retry_after = retry_after
 
 
 def required_for(user: User) -> bool:
@@ -142,8 +153,8 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def regenerate_recovery_codes(user: User, password: str) -> list[str]:
-    _check_password(user, password)
+def regenerate_recovery_codes(user: User, password: str, ip_address: str) -> list[str]:
+    _check_password(user, password, ip_address)
     codes = _new_recovery_codes(user)
     audit.record(user, "mfa.recovery_codes_regenerated", user)
     return codes
@@ -160,18 +171,18 @@ def remaining_recovery_codes(user: User) -> int:
     )
 
 
-def remove(user: User, password: str) -> None:
+def remove(user: User, password: str, ip_address: str) -> None:
     """Switch the second factor off (password needed); refused where the role requires it."""
-    _check_password(user, password)
+    _check_password(user, password, ip_address)
     if required_for(user):
         raise MfaRefused("Your role requires a second factor; to change device, set up the new one instead.")
     _clear(user)
     audit.record(user, "mfa.removed", user)
 
 
-def replace(user: User, password: str) -> None:
+def replace(user: User, password: str, ip_address: str) -> None:
     """Start over with a new device (password needed); the old codes stop working now."""
-    _check_password(user, password)
+    _check_password(user, password, ip_address)
     _clear(user)
     audit.record(user, "mfa.replaced", user)
 
@@ -191,8 +202,8 @@ def _clear(user: User) -> None:
     db.session.flush()
 
 
-def _check_password(user: User, password: str) -> None:
-    if not passwords.verify_password(user.password_hash, password):
+def _check_password(user: User, password: str, ip_address: str) -> None:
+    if not reauth.password_again(user, password, ip_address):
         audit.record(user, "mfa.password_failed", user)
         raise MfaRefused("Your password is not correct.")
 
@@ -220,12 +231,13 @@ def verify(user: User, code: str, ip_address: str, device: TrustedDevice | None 
     """Check a sign-in code or a recovery code, with throttling and replay protection; audited either way.
 
     Throttled like the password (throttle.py): per account and address with growing delays, per
-    account with a ceiling, and a known device only by its own failures.
+    account with a ceiling, and a known device only by its own failures. Raises CodesThrottled
+    without checking the code when a rule refuses it.
     """
     verdict = throttle.check(throttle.SECOND_FACTOR, user.email, ip_address, device)
     if verdict.refused:
         audit.record(user, "mfa.throttled", user, rule=verdict.rule, retry_after=verdict.retry_after)
-        return False
+        raise CodesThrottled(verdict.retry_after)
     if verdict.passed_by_device:
         audit.record(user, "mfa.throttle_passed_by_device", device, rule=verdict.passed_by_device)
     step = _matching_step(user.totp_secret or "", code, after=user.totp_last_step)

@@ -128,6 +128,8 @@ class UserSession(db.Model):
     pending_totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     #: when that enrolment started: the pending secret expires (mfa.PENDING_SECRET_LIFETIME)
     pending_totp_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: wrong current passwords typed in this session (auth/reauth.py ends it at a limit)
+    password_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
 

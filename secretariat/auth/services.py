@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from secretariat import audit
-from secretariat.auth import devices, mfa, passwords, sessions, throttle
+from secretariat.auth import devices, mfa, passwords, reauth, sessions, throttle
 from secretariat.auth.models import Partner, PasswordToken, Role, TrustedDevice, User
 from secretariat.extensions import db
 from secretariat.mail import mail_configured, send_mail
@@ -229,9 +229,12 @@ def set_password_with_token(row: PasswordToken, password: str, confirm: str) -> 
     return user
 
 
-def change_password(user: User, current: str, password: str, confirm: str) -> None:
-    """Change one's own password; needs the current one. Other sessions end, this one continues."""
-    if not passwords.verify_password(user.password_hash, current):
+def change_password(user: User, current: str, password: str, confirm: str, *, ip_address: str = "") -> None:
+    """Change one's own password; needs the current one. Other sessions end, this one continues.
+
+    Wrong current passwords are counted (reauth.py): too many end this session too.
+    """
+    if not reauth.password_again(user, current, ip_address):
         audit.record(user, "auth.password_change_failed", user, reason="wrong-current-password")
         raise ValidationFailed({"current_password": ["The current password is not correct."]})
     check_new_password(user, password, confirm)

@@ -14,6 +14,7 @@ like real ones, so the answer does not tell whether an account exists.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +45,29 @@ class Verdict:
     @property
     def refused(self) -> bool:
         return self.rule is not None
+
+
+def address_key(ip_address: str) -> str:
+    """The address failures are counted under: an IPv6 host counts as its /64, which one
+    subscriber holds whole (else each guess could come from a new address of the same network)."""
+    try:
+        address = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return ip_address[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def wait_in_words(seconds: int) -> str:
+    """A retry delay as people say it."""
+    if seconds < 90:
+        return f"{seconds} seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
 
 
 def _window_start(window: timedelta) -> datetime:
@@ -112,6 +136,7 @@ def _unknown_device_verdict(kind: str, email: str, ip_address: str) -> Verdict:
 
 def check(kind: str, email: str, ip_address: str, device: TrustedDevice | None = None) -> Verdict:
     """May this attempt be tried now? The caller audits the verdict (refusals and device passes)."""
+    ip_address = address_key(ip_address)
     if device is not None:
         own = _delay_verdict("device", LoginAttempt.device_id == device.id)
         if own.refused:
@@ -122,6 +147,7 @@ def check(kind: str, email: str, ip_address: str, device: TrustedDevice | None =
 
 
 def record_failure(kind: str, email: str, ip_address: str, device: TrustedDevice | None = None) -> None:
+    ip_address = address_key(ip_address)
     db.session.add(
         LoginAttempt(kind=kind, email=email[:254], ip_address=ip_address, device_id=device.id if device else None)
     )
@@ -130,6 +156,7 @@ def record_failure(kind: str, email: str, ip_address: str, device: TrustedDevice
 
 def clear_failures(kind: str, email: str, ip_address: str, device: TrustedDevice | None = None) -> None:
     """A success forgives this address's (and this device's) failures for the account; others' stay."""
+    ip_address = address_key(ip_address)
     mine = sa.and_(LoginAttempt.email == email, LoginAttempt.ip_address == ip_address)
     if device is not None:
         mine = sa.or_(mine, LoginAttempt.device_id == device.id)

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from secretariat.auth import devices, mfa, services, sessions
+from secretariat.auth import devices, mfa, services, sessions, throttle
 from secretariat.auth.access import is_safe_next
 from secretariat.auth.forms import ChangePasswordForm, CodeForm, LoginForm, PasswordConfirmForm, SetPasswordForm
 from secretariat.auth.permissions import Permission, public, requires
@@ -31,20 +31,12 @@ THROTTLED_LOGIN_ERROR = (
 )
 
 
-def _wait_words(seconds: int) -> str:
-    if seconds < 90:
-        return f"{seconds} seconds"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} minutes"
-    return f"{round(seconds / 3600)} hours"
-
-
 def _device_cookie() -> str | None:
     return request.cookies.get(devices.COOKIE_NAME)
 
 
 def _with_device_cookie(response, value: str | None):
-    """After a complete sign-in: hand over the new device cookie, if one was made."""
+    """After a complete sign-in: hand over the device cookie (None: the second factor is still due)."""
     if value is not None:
         devices.set_cookie(response, value)
     return response
@@ -73,7 +65,7 @@ def login():
         form.password.data = ""
         if result.throttled:
             wait = result.throttled.retry_after
-            error = THROTTLED_LOGIN_ERROR.format(wait=_wait_words(wait))
+            error = THROTTLED_LOGIN_ERROR.format(wait=throttle.wait_in_words(wait))
             return render_template("auth/login.html", form=form, error=error), 429, {"Retry-After": str(wait)}
         return render_template("auth/login.html", form=form, error=GENERIC_LOGIN_ERROR), 200
     second_factor = services.sign_in(result.user)
@@ -105,7 +97,14 @@ def mfa_code():
     form = CodeForm()
     if form.validate_on_submit():
         device = devices.find(_device_cookie(), current_user.email)
-        if mfa.verify(current_user, form.code.data, request.remote_addr or "", device):
+        try:
+            accepted = mfa.verify(current_user, form.code.data, request.remote_addr or "", device)
+        except mfa.CodesThrottled as throttled:
+            db.session.commit()  # keep the audit entry
+            form.code.errors, form.code.data = [str(throttled)], ""
+            headers = {"Retry-After": str(throttled.retry_after)}
+            return render_template("auth/mfa_code.html", form=form), 429, headers
+        if accepted:
             sessions.mark_mfa_verified()
             cookie = devices.trust(current_user, device)
             db.session.commit()
@@ -171,21 +170,28 @@ def mfa_manage(action: str):
         abort(400)
     try:
         if action == "replace":
-            mfa.replace(current_user, form.password.data)
+            mfa.replace(current_user, form.password.data, request.remote_addr or "")
             db.session.commit()
             return redirect(url_for("auth.mfa_setup"))
         if action == "remove":
-            mfa.remove(current_user, form.password.data)
+            mfa.remove(current_user, form.password.data, request.remote_addr or "")
             db.session.commit()
             flash("The second factor is switched off.", "success")
             return redirect(url_for("auth.account"))
-        codes = mfa.regenerate_recovery_codes(current_user, form.password.data)
+        codes = mfa.regenerate_recovery_codes(current_user, form.password.data, request.remote_addr or "")
         db.session.commit()
         return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
     except mfa.MfaRefused as refused:
         db.session.commit()  # a wrong password is audited
+        if not current_user.is_authenticated:
+            return _signed_out_after_wrong_passwords()
         flash(str(refused), "error")
         return redirect(url_for("auth.account"))
+
+
+def _signed_out_after_wrong_passwords():
+    flash("Your password was typed wrong too many times: you have been signed out.", "error")
+    return redirect(url_for("auth.login"))
 
 
 @bp.post("/logout")
@@ -246,9 +252,17 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data, form.confirm.data)
+            services.change_password(
+                current_user,
+                form.current_password.data,
+                form.password.data,
+                form.confirm.data,
+                ip_address=request.remote_addr or "",
+            )
         except services.ValidationFailed as failed:
             db.session.commit()  # a wrong current password is audited
+            if not current_user.is_authenticated:
+                return _signed_out_after_wrong_passwords()
             for field, messages in failed.errors.items():
                 getattr(form, field).errors = list(messages)
         else:

@@ -232,9 +232,33 @@ def test_the_second_factor_is_throttled_per_account_and_spares_known_devices(app
     # 20 wrong codes: from a browser the owner never used, even the right code is refused now.
     stranger = app.test_client()
     attempt(stranger, owner.email, DEFAULT_PASSWORD, address="192.0.2.20")
-    assert code_step(stranger, owner, "192.0.2.20").status_code == 400
+    refused = code_step(stranger, owner, "192.0.2.20")
+    assert refused.status_code == 429 and "Too many wrong codes" in page_text(refused)
     assert "account" in [e["rule"] for e in audited("mfa.throttled")]
     attempt(device, owner.email, DEFAULT_PASSWORD, address="192.0.2.21")
     response = code_step(device, owner, "192.0.2.21")
     assert response.status_code == 302 and path_of(response) == "/"
     assert [e["rule"] for e in audited("mfa.throttle_passed_by_device")] == ["account"]
+
+
+def test_an_ipv6_network_counts_as_one_address(app):
+    """Every host of a /64 belongs to one subscriber: changing the last bits does not reset the count."""
+    owner = make_user()
+    for n in range(5):
+        attempt(app.test_client(), owner.email, address=f"2001:db8:1:2::{n + 1:x}")
+    refused = attempt(app.test_client(), owner.email, DEFAULT_PASSWORD, address="2001:db8:1:2:ffff::9")
+    assert refused.status_code == 429
+    elsewhere = attempt(app.test_client(), owner.email, DEFAULT_PASSWORD, address="2001:db8:1:3::1")
+    assert elsewhere.status_code == 302
+
+
+def test_a_copied_device_cookie_stops_working_once_the_owner_signs_in_again(app):
+    owner = make_user()
+    device = known_device(app, owner)
+    copy = device.get_cookie(COOKIE_NAME, path="/login").value
+    assert attempt(device, owner.email, DEFAULT_PASSWORD).status_code == 302  # a new nonce each time
+    assert device.get_cookie(COOKIE_NAME, path="/login").value != copy
+    fail_from_many_addresses(app, owner.email, addresses=20)
+    thief = app.test_client()
+    thief.set_cookie(COOKIE_NAME, copy, path="/login")
+    assert attempt(thief, owner.email, DEFAULT_PASSWORD, address="192.0.2.93").status_code == 429
