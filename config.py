@@ -82,10 +82,19 @@ class Config:
     PASSWORD_TOKEN_HOURS = _env_int("PASSWORD_TOKEN_HOURS", 72)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536
-    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
-    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
+    # See auth/throttle.py: delays per account and address, a ceiling per address (spraying), a
+    # ceiling per account high enough not to shut the owner out (NIST SP 800-63B: at most 100),
+    # and known devices (device cookies) that only their own failures can slow down.
+    LOGIN_FAILURE_WINDOW = timedelta(hours=24)
+    LOGIN_BACKOFF_AFTER = 5
+    LOGIN_BACKOFF_BASE = timedelta(seconds=30)
+    LOGIN_BACKOFF_CAP = timedelta(minutes=15)
+    LOGIN_ADDRESS_WINDOW = timedelta(minutes=15)
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 50
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 100
+    MFA_MAX_FAILURES_PER_ACCOUNT = 20
+    DEVICE_COOKIE_DAYS = _env_int("DEVICE_COOKIE_DAYS", 180)
+    DEVICE_MAX_FAILURES = 10
 
     # Coarse request limits (Flask-Limiter); use Redis when several processes serve the app.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

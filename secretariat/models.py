@@ -19,6 +19,7 @@ from secretariat.auth.models import (
     PasswordToken,
     RecoveryCode,
     SiteSetting,
+    TrustedDevice,
     User,
     UserSession,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "PasswordToken",
     "RecoveryCode",
     "SiteSetting",
+    "TrustedDevice",
     "User",
     "UserSession",
 ]

@@ -26,6 +26,7 @@ EXPECTED = {
     "auth.mfa_code": "signed_in",
     "auth.mfa_setup": "signed_in",
     "auth.mfa_manage": "signed_in",
+    "auth.mfa_cancel": "signed_in",
     "admin.reset_mfa": "manage_users",
     "admin.settings": "manage_users",
     "admin.users": "manage_users",

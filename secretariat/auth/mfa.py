@@ -12,27 +12,41 @@ import hashlib
 import io
 import secrets
 import time
+from datetime import timedelta
 
 import pyotp
 import segno
 import sqlalchemy as sa
 
 from secretariat import audit
-from secretariat.auth import passwords, throttle
-from secretariat.auth.models import RecoveryCode, Role, SiteSetting, User
+from secretariat.auth import devices, reauth, throttle
+from secretariat.auth.models import RecoveryCode, Role, SiteSetting, TrustedDevice, User, UserSession
 from secretariat.auth.sessions import revoke_user_sessions
 from secretariat.extensions import db
-from secretariat.timeutil import utcnow
+from secretariat.timeutil import as_utc, utcnow
 
 ISSUER = "ASEM Virtual Secretariat"
 RECOVERY_CODES = 10
 REQUIRE_ALL_KEY = "mfa_required_for_all"
 #: accepted clock drift: one 30-second step either side
 DRIFT_STEPS = 1
+#: how long a secret shown for enrolment waits for its first code before a new one replaces it
+PENDING_SECRET_LIFETIME = timedelta(minutes=20)
 
 
 class MfaRefused(Exception):
     """A code or a change that is refused; the message says why."""
+
+
+class CodesThrottled(MfaRefused):
+    """Too many wrong codes: none is checked until ``retry_after`` seconds have passed."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            f"Too many wrong codes. Try again in {throttle.wait_in_words(retry_after)}, "
+            "or from a device you have signed in from before."
+        )
+        self.retry_after = retry_after
 
 
 def required_for(user: User) -> bool:
@@ -69,8 +83,36 @@ def enrolled(user: User) -> bool:
 
 
 def new_secret() -> str:
-    """A fresh secret for enrolment; it is kept in the user's session until a first code confirms it."""
+    """A fresh random secret for enrolment."""
     return pyotp.random_base32()
+
+
+def _pending_is_fresh(row: UserSession) -> bool:
+    return (
+        row.pending_totp_secret is not None
+        and row.pending_totp_started_at is not None
+        and utcnow() - as_utc(row.pending_totp_started_at) <= PENDING_SECRET_LIFETIME
+    )
+
+
+def pending_secret(row: UserSession) -> str:
+    """The secret this session is enrolling, made (or renewed once expired) when first shown.
+
+    It waits on the server, in this session's row, until a first code confirms it: the cookie
+    holds only the session id, so a copy of the cookie does not carry the second factor.
+    """
+    if not _pending_is_fresh(row):
+        row.pending_totp_secret = new_secret()
+        row.pending_totp_started_at = utcnow()
+        db.session.flush()
+    return row.pending_totp_secret
+
+
+def cancel_enrolment(row: UserSession) -> None:
+    """Forget the secret being enrolled in this session."""
+    row.pending_totp_secret = None
+    row.pending_totp_started_at = None
+    db.session.flush()
 
 
 def qr_data_uri(user: User, secret: str) -> str:
@@ -81,17 +123,22 @@ def qr_data_uri(user: User, secret: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def confirm(user: User, secret: str, code: str) -> list[str]:
-    """Check the first code; on success the factor is on and ten recovery codes are returned (shown once)."""
+def confirm(user: User, row: UserSession, code: str) -> list[str]:
+    """Check the first code against this session's pending secret; on success the factor is on and
+    ten recovery codes are returned (shown once)."""
     if enrolled(user):
         raise MfaRefused("A second factor is already set up.")
-    step = _matching_step(secret, code, after=None)
+    if row.user_id != user.id or not _pending_is_fresh(row):
+        audit.record(user, "mfa.enrol_failed", user, reason="no-pending-secret")
+        raise MfaRefused("This set-up has expired. Add the new key shown below to your app and type its code.")
+    step = _matching_step(row.pending_totp_secret, code, after=None)
     if step is None:
-        audit.record(user, "mfa.enrol_failed", user)
+        audit.record(user, "mfa.enrol_failed", user, reason="wrong-code")
         raise MfaRefused("That code is not right. Check the time on your device and type the current code.")
-    user.totp_secret = secret
+    user.totp_secret = row.pending_totp_secret
     user.totp_confirmed_at = utcnow()
     user.totp_last_step = step
+    cancel_enrolment(row)
     codes = _new_recovery_codes(user)
     audit.record(user, "mfa.enrolled", user)
     return codes
@@ -106,8 +153,8 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def regenerate_recovery_codes(user: User, password: str) -> list[str]:
-    _check_password(user, password)
+def regenerate_recovery_codes(user: User, password: str, ip_address: str) -> list[str]:
+    _check_password(user, password, ip_address)
     codes = _new_recovery_codes(user)
     audit.record(user, "mfa.recovery_codes_regenerated", user)
     return codes
@@ -124,18 +171,18 @@ def remaining_recovery_codes(user: User) -> int:
     )
 
 
-def remove(user: User, password: str) -> None:
+def remove(user: User, password: str, ip_address: str) -> None:
     """Switch the second factor off (password needed); refused where the role requires it."""
-    _check_password(user, password)
+    _check_password(user, password, ip_address)
     if required_for(user):
         raise MfaRefused("Your role requires a second factor; to change device, set up the new one instead.")
     _clear(user)
     audit.record(user, "mfa.removed", user)
 
 
-def replace(user: User, password: str) -> None:
+def replace(user: User, password: str, ip_address: str) -> None:
     """Start over with a new device (password needed); the old codes stop working now."""
-    _check_password(user, password)
+    _check_password(user, password, ip_address)
     _clear(user)
     audit.record(user, "mfa.replaced", user)
 
@@ -155,8 +202,8 @@ def _clear(user: User) -> None:
     db.session.flush()
 
 
-def _check_password(user: User, password: str) -> None:
-    if not passwords.verify_password(user.password_hash, password):
+def _check_password(user: User, password: str, ip_address: str) -> None:
+    if not reauth.password_again(user, password, ip_address):
         audit.record(user, "mfa.password_failed", user)
         raise MfaRefused("Your password is not correct.")
 
@@ -180,12 +227,19 @@ def _matching_step(secret: str, code: str, *, after: int | None) -> int | None:
     return None
 
 
-def verify(user: User, code: str, ip_address: str) -> bool:
-    """Check a sign-in code or a recovery code, with throttling and replay protection; audited either way."""
-    key = f"mfa:{user.email}"
-    if throttle.is_throttled(key, ip_address):
-        audit.record(user, "mfa.throttled", user)
-        return False
+def verify(user: User, code: str, ip_address: str, device: TrustedDevice | None = None) -> bool:
+    """Check a sign-in code or a recovery code, with throttling and replay protection; audited either way.
+
+    Throttled like the password (throttle.py): per account and address with growing delays, per
+    account with a ceiling, and a known device only by its own failures. Raises CodesThrottled
+    without checking the code when a rule refuses it.
+    """
+    verdict = throttle.check(throttle.SECOND_FACTOR, user.email, ip_address, device)
+    if verdict.refused:
+        audit.record(user, "mfa.throttled", user, rule=verdict.rule, retry_after=verdict.retry_after)
+        raise CodesThrottled(verdict.retry_after)
+    if verdict.passed_by_device:
+        audit.record(user, "mfa.throttle_passed_by_device", device, rule=verdict.passed_by_device)
     step = _matching_step(user.totp_secret or "", code, after=user.totp_last_step)
     if step is not None:
         # Compare-and-set on the step: the same code sent twice at once is accepted once.
@@ -196,15 +250,17 @@ def verify(user: User, code: str, ip_address: str) -> bool:
         ).rowcount
         db.session.expire(user, ["totp_last_step"])
         if claimed == 1:
-            throttle.clear_failures(key, ip_address)
+            throttle.clear_failures(throttle.SECOND_FACTOR, user.email, ip_address, device)
             audit.record(user, "mfa.verified", user, method="totp")
             return True
     elif _use_recovery_code(user, code):
-        throttle.clear_failures(key, ip_address)
+        throttle.clear_failures(throttle.SECOND_FACTOR, user.email, ip_address, device)
         audit.record(user, "mfa.verified", user, method="recovery-code", remaining=remaining_recovery_codes(user))
         return True
-    throttle.record_failure(key, ip_address)
+    throttle.record_failure(throttle.SECOND_FACTOR, user.email, ip_address, device)
     audit.record(user, "mfa.failed", user)
+    if device is not None:
+        devices.lock_if_failing(device)
     return False
 
 

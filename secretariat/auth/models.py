@@ -124,6 +124,12 @@ class UserSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
     #: when the second factor was passed in this session (None: only the password so far)
     mfa_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: TOTP secret being enrolled in this session, until a first code confirms it (never in the cookie)
+    pending_totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: when that enrolment started: the pending secret expires (mfa.PENDING_SECRET_LIFETIME)
+    pending_totp_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: wrong current passwords typed in this session (auth/reauth.py ends it at a limit)
+    password_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
 
@@ -143,8 +149,29 @@ class PasswordToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class TrustedDevice(db.Model):
+    """A browser that completed a sign-in to an account (OWASP "device cookie").
+
+    Its cookie names the user and a random nonce, signed; only the nonce's SHA-256 is stored.
+    A known device is throttled by its own failures only, so others' failures cannot lock it out.
+    """
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: SHA-256 of the random nonce kept in the cookie (the nonce itself is never stored)
+    nonce_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: set when the device failed too often: its cookie then counts for nothing
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(db.Model):
-    """A failed sign-in, counted for throttling per account, per address and per both."""
+    """A failed sign-in or second-factor code, counted for throttling per account, address and device."""
 
     __tablename__ = "login_attempts"
 
@@ -152,6 +179,10 @@ class LoginAttempt(db.Model):
     #: the normalized email as typed, whether or not such an account exists
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     ip_address: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: "password" or "mfa": the step that failed
+    kind: Mapped[str] = mapped_column(sa.String(10), default="password", server_default="password")
+    #: the known device the attempt came from, if it presented a valid device cookie
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trusted_devices.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from secretariat import audit
-from secretariat.auth import mfa, passwords, sessions, throttle
-from secretariat.auth.models import Partner, PasswordToken, Role, User
+from secretariat.auth import devices, mfa, passwords, reauth, sessions, throttle
+from secretariat.auth.models import Partner, PasswordToken, Role, TrustedDevice, User
 from secretariat.extensions import db
 from secretariat.external_links import external_url
 from secretariat.mail import mail_configured, send_mail
@@ -36,28 +36,44 @@ class ValidationFailed(Exception):
 @dataclass
 class SignIn:
     user: User | None
-    throttled: bool = False
+    #: the throttling rule that refused the attempt before the password was checked
+    throttled: throttle.Verdict | None = None
+    #: the known device the attempt came from (its cookie named this account)
+    device: TrustedDevice | None = None
 
 
-def authenticate(email: str, password: str, ip_address: str) -> SignIn:
+def authenticate(email: str, password: str, ip_address: str, device_cookie: str | None = None) -> SignIn:
     """Check credentials with throttling; every outcome is audited. Does not start a session."""
     email = User.normalize_email(email)
-    if throttle.is_throttled(email, ip_address):
+    device = devices.find(device_cookie, email)
+    verdict = throttle.check(throttle.CREDENTIALS, email, ip_address, device)
+    if verdict.refused:
         passwords.verify_password(None, password)  # same cost as a real check
-        audit.record(None, "auth.login_throttled", object_type="users", email=email)
-        return SignIn(None, throttled=True)
+        audit.record(
+            None,
+            "auth.login_throttled",
+            object_type="users",
+            email=email,
+            rule=verdict.rule,
+            retry_after=verdict.retry_after,
+        )
+        return SignIn(None, throttled=verdict)
+    if verdict.passed_by_device:
+        audit.record(None, "auth.throttle_passed_by_device", device, email=email, rule=verdict.passed_by_device)
     user = db.session.scalar(sa.select(User).where(User.email == email))
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.is_active:
-        throttle.record_failure(email, ip_address)
+        throttle.record_failure(throttle.CREDENTIALS, email, ip_address, device)
         reason = "unknown-email" if user is None else ("inactive" if valid else "wrong-password")
         audit.record(None, "auth.login_failed", user, object_type="users", email=email, reason=reason)
+        if device is not None:
+            devices.lock_if_failing(device)
         return SignIn(None)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    throttle.clear_failures(email, ip_address)
+    throttle.clear_failures(throttle.CREDENTIALS, email, ip_address, device)
     user.last_login_at = utcnow()
-    return SignIn(user)
+    return SignIn(user, device=device)
 
 
 def sign_in(user: User) -> bool:
@@ -205,18 +221,23 @@ def set_password_with_token(row: PasswordToken, password: str, confirm: str) -> 
     _store_password(user, password)
     row.used_at = utcnow()
     sessions.revoke_user_sessions(user, "password-change")
+    devices.forget_all(user)
     audit.record(user, "auth.password_set", user, via="link")
     return user
 
 
-def change_password(user: User, current: str, password: str, confirm: str) -> None:
-    """Change one's own password; needs the current one. Other sessions end, this one continues."""
-    if not passwords.verify_password(user.password_hash, current):
+def change_password(user: User, current: str, password: str, confirm: str, *, ip_address: str = "") -> None:
+    """Change one's own password; needs the current one. Other sessions end, this one continues.
+
+    Wrong current passwords are counted (reauth.py): too many end this session too.
+    """
+    if not reauth.password_again(user, current, ip_address):
         audit.record(user, "auth.password_change_failed", user, reason="wrong-current-password")
         raise ValidationFailed({"current_password": ["The current password is not correct."]})
     check_new_password(user, password, confirm)
     _store_password(user, password)
     ended = sessions.revoke_user_sessions(user, "password-change", keep=sessions.current_session())
+    devices.forget_all(user)
     audit.record(user, "auth.password_change", user, other_sessions_ended=ended)
 
 
@@ -227,6 +248,7 @@ def set_password(user: User, password: str, *, actor, via: str) -> None:
         raise ValidationFailed({"password": errors})
     _store_password(user, password)
     sessions.revoke_user_sessions(user, "password-change")
+    devices.forget_all(user)
     audit.record(actor, "auth.password_set", user, via=via)
 
 

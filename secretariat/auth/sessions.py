@@ -70,9 +70,11 @@ def mark_mfa_verified() -> None:
 
 def end_current_session(reason: str) -> None:
     row = current_session()
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = utcnow()
-        row.revoked_reason = reason
+    if row is not None:
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            row.revoked_reason = reason
+        row.pending_totp_secret = row.pending_totp_started_at = None  # an enrolment left half-way
     logout_user()
     session.clear()
 
@@ -82,9 +84,11 @@ def revoke_user_sessions(user: User, reason: str, *, keep: UserSession | None = 
     query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep is not None:
         query = query.where(UserSession.id != keep.id)
-    result = db.session.execute(
-        query.values(revoked_at=utcnow(), revoked_reason=reason), execution_options={"synchronize_session": False}
+    # An enrolment left half-way in an ended session is forgotten with it.
+    ended = query.values(
+        revoked_at=utcnow(), revoked_reason=reason, pending_totp_secret=None, pending_totp_started_at=None
     )
+    result = db.session.execute(ended, execution_options={"synchronize_session": False})
     return result.rowcount or 0
 
 
@@ -111,6 +115,7 @@ def load_user_from_session(user_id: str) -> User | None:
     if expired:
         row.revoked_at = now
         row.revoked_reason = expired
+        row.pending_totp_secret = row.pending_totp_started_at = None
         db.session.commit()
         session.clear()
         g.session_expired = expired

@@ -101,7 +101,9 @@ def test_failures_are_throttled_and_audited(client):
     password_step(client, user)
     for _ in range(5):
         client.submit("/login/code", {"code": "000000"})
-    assert client.submit("/login/code", {"code": code_for(user)}).status_code == 400
+    throttled = client.submit("/login/code", {"code": code_for(user)})
+    assert throttled.status_code == 429 and "Too many wrong codes" in page_text(throttled)
+    assert path_of(client.get("/")) == "/login/code"  # the right code was not even checked
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
     assert actions.count("mfa.failed") == 5 and "mfa.throttled" in actions
 
