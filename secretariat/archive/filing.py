@@ -143,6 +143,12 @@ def on_report_submitted(initiative, *, report, actor, attachments=(), **_):
     )
 
 
+def on_meeting_changed(meeting, *, changes: dict, actor, **_):
+    """A meeting that became a coordinators' meeting takes its filed papers with it."""
+    if "kind" in changes:
+        raise_filed_levels(actor=actor, meeting_id=meeting.id)
+
+
 def on_initiative_changed(initiative, **_):
     db.session.add(SearchOutbox(kind="initiative", record_id=initiative.id))
 
@@ -150,6 +156,7 @@ def on_initiative_changed(initiative, **_):
 def connect() -> None:
     events.meeting_status_changed.connect(on_meeting_status)
     events.minutes_adopted.connect(on_minutes_adopted)
+    events.meeting_changed.connect(on_meeting_changed)
     events.report_submitted.connect(on_report_submitted)
     events.initiative_changed.connect(on_initiative_changed)
 
@@ -199,14 +206,18 @@ class Raised(NamedTuple):
     after: Confidentiality
 
 
-def raise_filed_levels(*, actor, dry_run: bool = False) -> list[Raised]:
+def raise_filed_levels(*, actor, dry_run: bool = False, meeting_id: int | None = None) -> list[Raised]:
     """Raise every record filed by the application whose level reaches further than its source's
     audience, as a new version (sealed and audited like any revision); never lowers a level.
 
     Returns the records raised (or, with ``dry_run``, those that would be), with both levels.
+    ``meeting_id``: only the records of that meeting.
     """
     raised = []
-    filed = db.session.scalars(sa.select(Record).where(Record.source_ref.is_not(None)).order_by(Record.id))
+    query = sa.select(Record).where(Record.source_ref.is_not(None)).order_by(Record.id)
+    if meeting_id is not None:
+        query = query.where(Record.meeting_id == meeting_id)
+    filed = db.session.scalars(query)
     for record in list(filed):
         source = source_of(record.source_ref)
         if source is None:

@@ -156,3 +156,30 @@ def test_draft_minutes_would_be_filed_for_coordinators_only(app):
     meeting = make_meeting(coordinator)
     draft = minutes.Minutes(meeting_id=meeting.id, status="draft")
     assert filing.audience(filing.minutes_source(meeting, draft)).value == "coordinators"
+
+
+def test_a_meeting_made_a_coordinators_meeting_takes_its_filed_papers_with_it(app, client, filed):
+    from secretariat.agenda import services as agenda
+    from secretariat.agenda.models import Meeting
+
+    coordinator = make_user("coordinator", partner_code="EU")
+    som = db.session.scalar(sa.select(Meeting).where(Meeting.kind == "som"))
+    data = {
+        "title": som.title,
+        "kind": "coordinators",
+        "code": som.code,
+        "city": som.city,
+        "host": som.host.code,
+        "time_zone": som.time_zone,
+        "start_date": som.start_date,
+        "end_date": som.end_date,
+        "format": som.format,
+    }
+    agenda.update_meeting(som, data, expected_version=som.version, actor=coordinator)
+    db.session.commit()
+    services.sync()
+    db.session.expire_all()
+    assert filed["som-agenda"].confidentiality == filed["som-minutes"].confidentiality == "coordinators"
+    client.login(make_user("official").email)
+    for word in ("zqsomagenda", "zqsomminutes"):
+        assert _total(page_text(client.get("/archive/", query_string={"q": word}))) == 0
