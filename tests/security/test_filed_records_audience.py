@@ -183,3 +183,17 @@ def test_a_meeting_made_a_coordinators_meeting_takes_its_filed_papers_with_it(ap
     client.login(make_user("official").email)
     for word in ("zqsomagenda", "zqsomminutes"):
         assert _total(page_text(client.get("/archive/", query_string={"q": word}))) == 0
+
+
+def test_coordinators_notes_are_never_filed(app, client):
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening", coordinator_notes="Fallback line zqcoordnote")
+    set_status(meeting, coordinator, "drafting", "circulated", "adopted", "held")
+    minutes.save_minutes(meeting, summary="Met.", decisions={}, expected_version=0, actor=coordinator)
+    minutes.adopt(meeting, actor=coordinator)
+    db.session.commit()
+    services.sync()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Record)) == 3
+    client.login(coordinator.email)  # not even in the coordinators' view of the archive
+    assert _total(page_text(client.get("/archive/", query_string={"q": "zqcoordnote"}))) == 0
