@@ -184,6 +184,26 @@ def archive_sweep_command(remove: bool, grace_minutes: int) -> None:
         sys.exit(1)
 
 
+@archive_cli.command("raise-filed-levels")
+@click.option("--dry-run", is_flag=True, help="Only list the records that would be raised")
+def archive_raise_filed_levels_command(dry_run: bool) -> None:
+    """Give records filed by the application the audience of their source (e.g. a coordinators'
+    meeting's agenda and minutes: coordinators only), each as a new, sealed and audited version."""
+    from secretariat.archive import filing
+    from secretariat.archive import services as archive
+
+    raised = filing.raise_filed_levels(actor="cli:archive-raise-filed-levels", dry_run=dry_run)
+    for line in raised:
+        click.echo(f"record {line.record_id}: {line.before.value} -> {line.after.value}")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"{len(raised)} record(s) would be raised.")
+        return
+    db.session.commit()
+    archive.sync(wait=True)
+    click.echo(f"{len(raised)} record(s) raised.")
+
+
 @archive_cli.command("export")
 @click.argument("path", type=click.Path(path_type=Path))
 def archive_export_command(path: Path) -> None:

@@ -15,3 +15,5 @@ minutes_adopted = _signals.signal("minutes-adopted")
 report_submitted = _signals.signal("report-submitted")
 #: sender: the Initiative (created, edited or changed status)
 initiative_changed = _signals.signal("initiative-changed")
+#: sender: the Meeting; kwargs: changes (audit.diff of its fields), actor
+meeting_changed = _signals.signal("meeting-changed")

@@ -11,7 +11,7 @@ from flask_login import login_user
 from sqlalchemy import event
 
 from secretariat.agenda import services as agenda
-from secretariat.agenda.models import ActionPoint
+from secretariat.agenda.models import ActionPoint, Minutes
 from secretariat.auth.access import current_user_can
 from secretariat.core import dashboard
 from secretariat.extensions import db
@@ -47,6 +47,7 @@ def _scenario():
     meeting.status = "drafting"
     past = make_meeting(coordinator, title=f"Past {NASTY}", code="P", start_date=today - 30 * DAY, end_date=today)
     ids["past"] = past.id
+    db.session.add(Minutes(meeting_id=past.id, status="adopted"))  # partners read adopted minutes' action points
     jp, de = partner("JP"), partner("DE")
     for text, due in [("AP late", date(2026, 1, 5)), ("AP undated", None), ("AP early", date(2025, 12, 1))]:
         db.session.add(
@@ -242,6 +243,7 @@ def test_action_points_of_many_meetings_load_no_meeting_each(client, login_as):
 
     def point(n: int) -> None:
         meeting = make_meeting(coordinator, title=f"Meeting {n}", code=f"A{n}")
+        db.session.add(Minutes(meeting_id=meeting.id, status="adopted"))
         db.session.add(ActionPoint(meeting_id=meeting.id, text=f"Point {n}", responsible_partner_id=jp.id))
         db.session.commit()
 
@@ -323,6 +325,7 @@ def test_action_points_of_a_coordinators_meeting_show_only_to_those_who_may_see_
     """An official never learns a coordinators' meeting's title from its action points, which they
     could neither open nor mark done; a coordinator of the same partner sees them."""
     ids = _scenario()
+    db.session.add(Minutes(meeting_id=ids["M1"], status="adopted"))
     db.session.add(
         ActionPoint(meeting_id=ids["M1"], text="AP behind closed doors", responsible_partner_id=partner("JP").id)
     )

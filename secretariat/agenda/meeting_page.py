@@ -13,8 +13,8 @@ bound at execution, costs about 30 µs. Every row has the attribute names the te
 read rows the same way; the partner's name comes as ``partner_name``.
 
 The same rules pick the rows: an official's proposals are only their own partner's (as
-proposals.visible_proposals), and only adopted minutes are shown to partners (the view asks
-minutes.can_read_minutes, as before).
+proposals.visible_proposals), and only adopted minutes, and their action points, are shown to
+partners (minutes.can_read_minutes and can_read_action_points).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from secretariat.agenda.minutes import can_read_action_points
 from secretariat.agenda.models import (
     ActionPoint,
     AgendaVersion,
@@ -180,5 +181,9 @@ def proposals_for(meeting_id: int, user) -> list[sa.Row]:
     return _run(_PARTNER_PROPOSALS, meeting_id=meeting_id, partner_id=user.partner_id).all()
 
 
-def action_points(meeting_id: int) -> list[sa.Row]:
+def action_points(meeting_id: int, user, minutes: MinutesRow | None) -> list[sa.Row]:
+    """The meeting's action points, if ``user`` may read them (minutes.can_read_action_points): none
+    for a partner until the minutes are adopted."""
+    if not can_read_action_points(user, minutes):
+        return []
     return _run(_ACTION_POINTS, meeting_id=meeting_id).all()

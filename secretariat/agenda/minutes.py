@@ -19,9 +19,9 @@ from secretariat.agenda.models import (
     Minutes,
     MinutesStatus,
 )
-from secretariat.agenda.visibility import is_coordinator
+from secretariat.agenda.visibility import can_see_meeting, is_coordinator, visible_meetings
 from secretariat.auth.models import Partner
-from secretariat.auth.permissions import acts_for_partner
+from secretariat.auth.permissions import Permission, acts_for_partner, role_has
 from secretariat.extensions import db
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
@@ -61,6 +61,12 @@ def outcomes_by_item(minutes: Minutes | None) -> dict[int, ItemOutcome]:
 
 def can_read_minutes(user, minutes: Minutes | None) -> bool:
     return minutes is not None and (minutes.status == MinutesStatus.ADOPTED.value or is_coordinator(user))
+
+
+def can_read_action_points(user, minutes: Minutes | None) -> bool:
+    """A meeting's action points are part of its minutes: partners read them once the minutes are
+    adopted; until then (or with no minutes at all) they are the coordinators' draft."""
+    return is_coordinator(user) or can_read_minutes(user, minutes)
 
 
 def save_minutes(meeting: Meeting, *, summary: str, decisions: dict[int, str], expected_version: int, actor) -> Minutes:
@@ -168,6 +174,10 @@ def add_action_point(
 ) -> ActionPoint:
     if MeetingStatus(meeting.status) not in MINUTES_OPEN:
         raise MinutesRefused("Action points are recorded once the agenda is adopted and until the meeting is closed.")
+    current = get_minutes(meeting)
+    if current is not None and current.status != MinutesStatus.DRAFT.value:
+        # The adopted minutes hold their action points, frozen: one added now would be in neither.
+        raise MinutesRefused("The minutes are adopted: their action points cannot change.")
     partner = db.session.scalar(sa.select(Partner).where(Partner.code == partner_code))
     if partner is None:
         raise MinutesRefused("Choose the responsible partner.")
@@ -183,8 +193,11 @@ def add_action_point(
 
 
 def get_action_point(point_id: int, user) -> ActionPoint:
+    """The action point, 404 for one the user may not know of (a hidden meeting's, or a draft's)."""
     point = db.session.get(ActionPoint, point_id)
-    if point is None:
+    if point is None or not can_see_meeting(user, point.meeting):
+        abort(404)
+    if not can_read_action_points(user, get_minutes(point.meeting)):
         abort(404)
     return point
 
@@ -204,12 +217,13 @@ def mark_done(point: ActionPoint, *, actor) -> None:
         audit.record(actor, "action_point.done", point, meeting_id=point.meeting_id)
 
 
-def open_action_points_for(partner_id: int, limit: int = 20) -> list[ActionPoint]:
-    return list(
-        db.session.scalars(
-            sa.select(ActionPoint)
-            .where(ActionPoint.responsible_partner_id == partner_id, ActionPoint.done_at.is_(None))
-            .order_by(ActionPoint.due_date.is_(None), ActionPoint.due_date, ActionPoint.id)
-            .limit(limit)
-        )
+def visible_action_points(query: sa.Select, user) -> sa.Select:
+    """Restrict a query of action points joined to their meeting to those ``user`` may read: of
+    meetings they may see (visible_meetings) and, for partners, of adopted minutes."""
+    query = visible_meetings(query, user)
+    if role_has(user.role, Permission.COORDINATE):  # is_coordinator's rule on the role alone (the dashboard's)
+        return query
+    adopted = sa.exists().where(
+        Minutes.meeting_id == ActionPoint.meeting_id, Minutes.status == MinutesStatus.ADOPTED.value
     )
+    return query.where(adopted)

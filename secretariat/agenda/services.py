@@ -181,6 +181,8 @@ def update_meeting(meeting: Meeting, data: dict[str, Any], *, expected_version: 
     db.session.flush()
     changes = audit.diff(before, meeting_state(meeting))
     audit.record(actor, "meeting.update", meeting, diff=changes)
+    if changes:
+        events.meeting_changed.send(meeting, changes=changes, actor=actor)
     return changes
 
 

@@ -203,7 +203,7 @@ def meeting(meeting_id: int):
         partner_names=partner_names,
         minutes=readable_minutes,
         outcomes=outcomes,
-        action_points=meeting_page.action_points(m.id),
+        action_points=meeting_page.action_points(m.id, user, current_minutes),
         may_close=lambda p: minutes.may_close(user, p),
         mandated=programme_services.mandated_by(m),
         documents=_documents(m, user),

@@ -22,10 +22,17 @@ def is_coordinator(user) -> bool:
     return bool(user and user.is_authenticated and role_has(user.role, Permission.COORDINATE))
 
 
+#: what a page says instead of the name of a meeting its reader may not see
+HIDDEN_MEETING = "a coordinators' meeting"
+
+
 def can_see_meeting(user, meeting: Meeting) -> bool:
-    if meeting.kind == MeetingKind.COORDINATORS.value:
-        return user.role in COORDINATION_ROLES
-    return True
+    return can_see_meeting_kind(user, meeting.kind)
+
+
+def can_see_meeting_kind(user, kind: str) -> bool:
+    """can_see_meeting's rule on a meeting's kind alone, for pages that read meetings as rows."""
+    return kind != MeetingKind.COORDINATORS.value or user.role in COORDINATION_ROLES
 
 
 def visible_meetings(query: sa.Select, user) -> sa.Select:

@@ -1,19 +1,23 @@
 """Filing records from the other areas: frozen agenda versions, adopted minutes, progress reports.
 
 Connected to the areas' signals, so the agenda and programme do not import the archive. Each
-record carries a source reference, so filing the same thing twice is impossible.
+record carries a source reference, so filing the same thing twice is impossible. Each takes the
+strictest audience of its source (audience.py): a coordinators' meeting's papers stay with coordinators.
 """
 
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from secretariat import events
+from secretariat.agenda.models import AgendaVersion, Meeting, Minutes, MinutesStatus
 from secretariat.archive import services
-from secretariat.archive.models import Record, SearchOutbox
+from secretariat.archive.audience import ORDER, Source, audience
+from secretariat.archive.models import Confidentiality, Record, SearchOutbox
 from secretariat.extensions import db
 from secretariat.sanitize import plain_text
 
@@ -25,6 +29,21 @@ def _file(source_ref: str, data: dict, text: str, filename: str, actor, extra=()
     text = "ASEM Virtual Secretariat: filed automatically\n\n" + text
     prepared = services.prepare_upload(filename, text.encode("utf-8"))
     return services.create_record(data, [prepared, *extra], actor=actor, source_ref=source_ref)
+
+
+def agenda_version_source(meeting: Meeting, version: AgendaVersion) -> Source:
+    """A frozen agenda version: circulated to the meeting's audience, without the coordinators' notes."""
+    return Source(meeting_kind=meeting.kind)
+
+
+def minutes_source(meeting: Meeting, minutes: Minutes) -> Source:
+    """Minutes: the meeting's audience once adopted; until then the coordinators' draft."""
+    return Source(meeting_kind=meeting.kind, draft=minutes.status != MinutesStatus.ADOPTED.value)
+
+
+def report_source(report) -> Source:
+    """A progress report: every partner reads it on its initiative's page."""
+    return Source()
 
 
 def records_for(source_refs: list[str]) -> dict[str, Record]:
@@ -60,7 +79,7 @@ def on_meeting_status(meeting, *, status: str, version, actor, **_):
                 "description_source": f"Frozen agenda version v{version.number}, {version.kind} "
                 f"on {version.frozen_at:%d %B %Y}. Filed automatically.",
                 "tags": "agenda",
-                "confidentiality": "restricted",
+                "confidentiality": audience(agenda_version_source(meeting, version)).value,
                 "partners": [],
             },
             _agenda_text(meeting, items),
@@ -92,7 +111,7 @@ def on_minutes_adopted(meeting, *, minutes, actor, **_):
             "language": "en",
             "description_source": f"Adopted minutes (fingerprint {minutes.adopted_sha256[:16]}). Filed automatically.",
             "tags": "minutes",
-            "confidentiality": "restricted",
+            "confidentiality": audience(minutes_source(meeting, minutes)).value,
             "partners": [],
         },
         "\n".join(lines) + "\n",
@@ -114,7 +133,7 @@ def on_report_submitted(initiative, *, report, actor, attachments=(), **_):
                 f"Progress report on {initiative.code} by {report.partner.name}. Filed automatically."
             ),
             "tags": f"progress report, {initiative.code.lower()}",
-            "confidentiality": "restricted",
+            "confidentiality": audience(report_source(report)).value,
             "partners": [report.partner.code],
         },
         f"{initiative.code} {initiative.title}\n{report.partner.name}\n\n{report.text_source}\n",
@@ -124,6 +143,12 @@ def on_report_submitted(initiative, *, report, actor, attachments=(), **_):
     )
 
 
+def on_meeting_changed(meeting, *, changes: dict, actor, **_):
+    """A meeting that became a coordinators' meeting takes its filed papers with it."""
+    if "kind" in changes:
+        raise_filed_levels(actor=actor, meeting_id=meeting.id)
+
+
 def on_initiative_changed(initiative, **_):
     db.session.add(SearchOutbox(kind="initiative", record_id=initiative.id))
 
@@ -131,5 +156,86 @@ def on_initiative_changed(initiative, **_):
 def connect() -> None:
     events.meeting_status_changed.connect(on_meeting_status)
     events.minutes_adopted.connect(on_minutes_adopted)
+    events.meeting_changed.connect(on_meeting_changed)
     events.report_submitted.connect(on_report_submitted)
     events.initiative_changed.connect(on_initiative_changed)
+
+
+# --- records filed before the rule ------------------------------------------------------------------
+
+
+def source_of(source_ref: str) -> Source | None:
+    """The source a filed record names, as audience() reads it (None: not filed by these receivers,
+    or its source is gone)."""
+    kind, _, number = source_ref.partition(":")
+    if not number.isdigit():
+        return None
+    if kind == "agenda-version":
+        version = db.session.get(AgendaVersion, int(number))
+        meeting = db.session.get(Meeting, version.meeting_id) if version is not None else None
+        return agenda_version_source(meeting, version) if meeting is not None else None
+    if kind == "minutes":
+        minutes = db.session.get(Minutes, int(number))
+        meeting = db.session.get(Meeting, minutes.meeting_id) if minutes is not None else None
+        return minutes_source(meeting, minutes) if meeting is not None else None
+    if kind == "progress-report":
+        return report_source(None)
+    return None
+
+
+def _record_data(record: Record, level: Confidentiality) -> dict:
+    """The record's fields as revise_record takes them, with another level."""
+    return {
+        "title": record.title,
+        "record_type": record.record_type,
+        "record_date": record.record_date,
+        "meeting_id": record.meeting_id,
+        "language": record.language,
+        "description_source": record.description_source,
+        "tags": record.tags,
+        "confidentiality": level.value,
+        "embargo_until": record.embargo_until,
+        "embargo_meeting_id": record.embargo_meeting_id,
+        "partners": [p.code for p in record.partners],
+    }
+
+
+class Raised(NamedTuple):
+    record_id: int
+    before: Confidentiality
+    after: Confidentiality
+
+
+def raise_filed_levels(*, actor, dry_run: bool = False, meeting_id: int | None = None) -> list[Raised]:
+    """Raise every record filed by the application whose level reaches further than its source's
+    audience, as a new version (sealed and audited like any revision); never lowers a level.
+
+    Returns the records raised (or, with ``dry_run``, those that would be), with both levels.
+    ``meeting_id``: only the records of that meeting.
+    """
+    raised = []
+    query = sa.select(Record).where(Record.source_ref.is_not(None)).order_by(Record.id)
+    if meeting_id is not None:
+        query = query.where(Record.meeting_id == meeting_id)
+    filed = db.session.scalars(query)
+    for record in list(filed):
+        source = source_of(record.source_ref)
+        if source is None:
+            continue
+        level, before = audience(source), Confidentiality(record.confidentiality)
+        if ORDER.index(level) <= ORDER.index(before):
+            continue
+        raised.append(Raised(record.id, before, level))
+        if dry_run:
+            continue
+        current = services.current_version(record)
+        services.revise_record(
+            record,
+            _record_data(record, level),
+            [],
+            keep_file_ids={f.id for f in current.files},
+            change_note=f"Level raised to “{level.label}”: the audience of its source (filed automatically).",
+            expected_version=record.version,
+            actor=actor,
+        )
+    return raised

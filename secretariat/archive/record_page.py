@@ -17,6 +17,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from secretariat.agenda.models import Meeting
+from secretariat.agenda.visibility import can_see_meeting_kind
 from secretariat.archive import access
 from secretariat.archive.models import Confidentiality, Record, RecordFile, RecordType, RecordVersion, record_partners
 from secretariat.auth.models import Partner
@@ -50,6 +51,7 @@ class RecordRow(NamedTuple):
     meeting_title: str | None
     embargo_meeting_title: str | None
     embargo_meeting_closed_at: datetime | None
+    meeting_kind: str | None
 
     @property
     def type_label(self) -> str:
@@ -88,6 +90,7 @@ _RECORD = (
         _MEETING.c.title,
         _EMBARGO_MEETING.c.title,
         _EMBARGO_MEETING.c.closed_at,
+        _MEETING.c.kind,
     )
     .outerjoin(_MEETING, _MEETING.c.id == _RECORDS.c.meeting_id)
     .outerjoin(_EMBARGO_MEETING, _EMBARGO_MEETING.c.id == _RECORDS.c.embargo_meeting_id)
@@ -117,7 +120,12 @@ def visible_record(user, record_id: int) -> RecordRow | None:
     if row is None:
         return None
     record = RecordRow._make(row)
-    if access.cleared(user) or access.partner_may_see(record.confidentiality, record.withdrawn_at, record.embargo_end):
+    if access.cleared(user):
+        return record
+    if access.partner_may_see(record.confidentiality, record.withdrawn_at, record.embargo_end):
+        if record.meeting_kind is not None and not can_see_meeting_kind(user, record.meeting_kind):
+            # a meeting the reader may not see is neither named nor linked (issue 25, item 3)
+            record = record._replace(meeting_id=None, meeting_title=None)
         return record
     return None
 

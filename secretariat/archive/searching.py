@@ -65,6 +65,7 @@ HIT_ROWS = {
         Meeting.title,
         Record.confidentiality,
         Record.withdrawn_at,
+        Meeting.kind,
     )
     .outerjoin(Meeting, Meeting.id == Record.meeting_id)
     .where(Record.id.in_(sa.bindparam("ids", expanding=True))),
@@ -76,14 +77,16 @@ HIT_ROWS = {
 }
 
 
-def _record_hit(row) -> RecordHit:
-    record_id, title, record_type, record_date, meeting_title, confidentiality, withdrawn_at = row
+def _record_hit(row, cleared: bool) -> RecordHit:
+    record_id, title, record_type, record_date, meeting_title, confidentiality, withdrawn_at, meeting_kind = row
+    if not cleared and meeting_kind == MeetingKind.COORDINATORS.value:
+        meeting_title = None  # a meeting the reader may not see is not named (visibility.can_see_meeting)
     return RecordHit(
         record_id, title, RecordType(record_type).label, record_date, meeting_title, confidentiality, withdrawn_at
     )
 
 
-def _initiative_hit(row) -> InitiativeHit:
+def _initiative_hit(row, cleared: bool) -> InitiativeHit:
     initiative_id, code, title, pillar, status, lead_name = row
     return InitiativeHit(initiative_id, code, title, Pillar(pillar).label, InitiativeStatus(status).label, lead_name)
 
@@ -104,6 +107,8 @@ class SearchPage:
     rebuilding: bool = False
     #: the engine's results, whose facet counts may still be being taken on the second thread
     found: engine.Results | None = field(default=None, repr=False)
+    #: the reader sees every level and every meeting (access.cleared)
+    cleared: bool = False
 
     @property
     def facets(self) -> dict[str, list[tuple[str, int]]]:
@@ -112,7 +117,8 @@ class SearchPage:
         The page asks for it last: the filters come after the hits in the template (and in reading
         order), so the header and the twenty hits are rendered while the second thread counts.
         """
-        return self.found.facets if self.found is not None else {}
+        facets = self.found.facets if self.found is not None else {}
+        return facets if self.cleared else partner_facets(facets)
 
     @property
     def pages(self) -> int:
@@ -135,7 +141,38 @@ def _is_year(value: str) -> bool:
     return value.isdigit() and len(value) <= 4
 
 
-def _filters(plan: Plan, chosen: dict[str, list[str]]) -> dict[str, list]:
+#: the meeting kinds a partner's user may know a record by; a coordinators' meeting is as no meeting to them
+PARTNER_MEETING_KINDS = [k.value for k in MeetingKind if k is not MeetingKind.COORDINATORS]
+_HIDDEN_KIND = MeetingKind.COORDINATORS.value
+
+
+def partner_facets(facets: dict[str, list[tuple[str, int]]]) -> dict[str, list[tuple[str, int]]]:
+    """The counts as a partner's user may read them: a record or initiative of a coordinators'
+    meeting (public or restricted itself) is counted under "No meeting", as its page shows it."""
+    kinds = dict(facets.get("meeting_kind", []))
+    hidden = kinds.pop(_HIDDEN_KIND, 0)
+    if not hidden:
+        return facets
+    kinds["none"] = kinds.get("none", 0) + hidden
+    return {**facets, "meeting_kind": list(kinds.items())}
+
+
+def _partner_meeting_filters(filters: dict[str, list]) -> None:
+    """The meeting filters as a partner's user may use them: "No meeting" takes in coordinators'
+    meetings, whose kind and code they may not name (no answer tells them a record is of one)."""
+    kinds = filters.get("meeting_kind")
+    if kinds is not None:
+        kinds = [k for k in kinds if k != _HIDDEN_KIND]
+        if "none" in kinds:
+            kinds.append(_HIDDEN_KIND)
+        filters["meeting_kind"] = kinds or ["-none-"]
+    if filters.get("meeting_code"):
+        # a code names a meeting: only one of a kind they may see
+        allowed = [k for k in filters.get("meeting_kind", PARTNER_MEETING_KINDS) if k != _HIDDEN_KIND]
+        filters["meeting_kind"] = allowed or ["-none-"]
+
+
+def _filters(plan: Plan, chosen: dict[str, list[str]], cleared: bool) -> dict[str, list]:
     filters: dict[str, list] = {}
     typed = plan.filters
     types = chosen.get("type", []) + (_type_values(typed["type"]) if "type" in typed else [])
@@ -165,6 +202,8 @@ def _filters(plan: Plan, chosen: dict[str, list[str]]) -> dict[str, list]:
         filters["meeting_code"] = typed["meeting"]
     if typed.get("tag"):
         filters["tags"] = [t.lower() for t in typed["tag"]]
+    if not cleared:
+        _partner_meeting_filters(filters)
     return filters
 
 
@@ -174,7 +213,8 @@ def run(args, user) -> SearchPage:
     sort = "date" if args.get("sort") == "date" else "relevance"
     page = max(1, min(MAX_PAGE, args.get("page", 1, type=int) or 1))
     chosen = {name: [v[:40] for v in args.getlist(name)][:20] for name in FACET_PARAMS if args.getlist(name)}
-    result = SearchPage(q=q, plan=parse(q), sort=sort, page=page, chosen=chosen)
+    access = search_access(user)
+    result = SearchPage(q=q, plan=parse(q), sort=sort, page=page, chosen=chosen, cleared=access.cleared)
     if services.pending():
         try:
             services.sync()
@@ -183,8 +223,8 @@ def run(args, user) -> SearchPage:
             current_app.logger.exception("search index sync failed")
     found = engine.search(
         result.plan,
-        search_access(user),
-        _filters(result.plan, chosen),
+        access,
+        _filters(result.plan, chosen, access.cleared),
         sort=sort,
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
@@ -197,7 +237,7 @@ def run(args, user) -> SearchPage:
         if wanted[kind]:
             # Core rows on the session's connection: no ORM step, no autoflush (a search changes nothing)
             rows = db.session.connection().execute(statement, {"ids": wanted[kind]})
-            objects |= {(kind, row[0]): _MAKE_HIT[kind](row) for row in rows}
+            objects |= {(kind, row[0]): _MAKE_HIT[kind](row, access.cleared) for row in rows}
     result.total = found.total
     result.hits = [
         (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects

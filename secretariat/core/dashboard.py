@@ -18,8 +18,8 @@ from flask_login import current_user
 
 from secretariat.agenda import services as agenda_services
 from secretariat.agenda.links import UrlPattern
+from secretariat.agenda.minutes import visible_action_points
 from secretariat.agenda.models import ActionPoint, Meeting
-from secretariat.agenda.visibility import visible_meetings
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, role_has
 from secretariat.core.filters import in_zone
@@ -240,17 +240,18 @@ _action_points_by_role: dict[str, sa.Select] = {}
 
 
 def _action_points_statement(role: str) -> sa.Select:
-    # Only those of meetings the role may see: an official neither opens a coordinators' meeting
-    # nor may mark its action points done (agenda.views.action_point_done), nor learns its title here.
+    # Only those the role may read: an official neither opens a coordinators' meeting nor may mark
+    # its action points done (agenda.views.action_point_done), nor learns its title here; nor reads
+    # the action points of minutes not yet adopted (the coordinators' draft).
     statement = _action_points_by_role.get(role)
     if statement is None:
-        statement = _action_points_by_role[role] = visible_meetings(_ACTION_POINTS, _RoleOnly(role))
+        statement = _action_points_by_role[role] = visible_action_points(_ACTION_POINTS, _RoleOnly(role))
     return statement
 
 
 def action_points(partner_id: int, role: str) -> list[OpenActionPoint]:
     """The partner's open action points, earliest due first, those without a date last (at most 20),
-    of the meetings the user's role may see."""
+    that the user's role may read (minutes.visible_action_points)."""
     rows = _rows(_action_points_statement(role), {"partner_id": partner_id}).all()
     meeting = _links("agenda.meeting", "meeting_id", rows)
     done = _links("agenda.action_point_done", "point_id", rows)

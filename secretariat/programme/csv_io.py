@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from secretariat import csv_safe
 from secretariat.agenda.models import Meeting
+from secretariat.agenda.visibility import HIDDEN_MEETING, can_see_meeting
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
 from secretariat.programme import services
@@ -33,7 +34,16 @@ REQUIRED = {"code", "title", "pillar", "lead_partner"}
 MAX_ROWS = 5000
 
 
-def export(initiatives: list[Initiative]) -> str:
+def _mandate(initiative: Initiative, user) -> str:
+    """The mandating meeting's code (or title), unnamed for a reader who may not see it."""
+    meeting = initiative.mandate_meeting
+    if meeting is None:
+        return ""
+    return (meeting.code or meeting.title) if can_see_meeting(user, meeting) else HIDDEN_MEETING
+
+
+def export(initiatives: list[Initiative], user) -> str:
+    """The initiatives as CSV, as ``user`` may read them."""
     out = io.StringIO()
     writer = csv_safe.writer(out)
     writer.writerow(COLUMNS)
@@ -48,7 +58,7 @@ def export(initiatives: list[Initiative]) -> str:
                 i.status,
                 i.start_date.isoformat() if i.start_date else "",
                 i.end_date.isoformat() if i.end_date else "",
-                i.mandate_meeting.code or i.mandate_meeting.title if i.mandate_meeting else "",
+                _mandate(i, user),
                 i.mandate_reference,
                 i.summary_source,
             )

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from secretariat.agenda.models import Meeting
+from secretariat.agenda.visibility import HIDDEN_MEETING
 from secretariat.archive.models import Record
 from secretariat.auth.models import Partner, User
 from secretariat.extensions import db
@@ -97,7 +98,9 @@ class Facts(NamedTuple):
     lead_code: str
     lead_name: str
     programme_title: str | None
+    #: None: no mandating meeting, or one the reader may not see (see hide_meetings)
     mandate_meeting_title: str | None
+    mandate_meeting_kind: str | None
     co_sponsors: list[CoSponsor]  # by name, as Initiative.co_sponsors
     contacts: list[Contact]
 
@@ -114,6 +117,7 @@ _FACTS = (
         Partner.name.label("lead_name"),
         WorkProgramme.title.label("programme_title"),
         Meeting.title.label("mandate_meeting_title"),
+        Meeting.kind.label("mandate_meeting_kind"),
     )
     .outerjoin(Partner, Partner.id == Initiative.lead_partner_id)
     .outerjoin(WorkProgramme, WorkProgramme.id == Initiative.programme_id)
@@ -138,16 +142,27 @@ _CONTACTS = (
 )
 
 
-def facts(initiative_id: int) -> Facts:
-    """The initiative with its lead, work programme, mandating meeting, co-sponsors and contacts; 404 if none."""
+def facts(initiative_id: int, may_see_kind: Callable[[str], bool]) -> Facts:
+    """The initiative with its lead, work programme, mandating meeting, co-sponsors and contacts; 404 if none.
+
+    A mandating meeting of a kind ``may_see_kind`` refuses (visibility.can_see_meeting_kind) has no
+    title here: the page names it without a link (HIDDEN_MEETING).
+    """
     params = {"initiative_id": initiative_id}
     row = db.session.connection().execute(_FACTS, params).one_or_none()
     if row is None:
         abort(404)
     width = len(InitiativeRow._fields)
+    lead_code, lead_name, programme_title, meeting_title, meeting_kind = row[width:]
+    if meeting_kind is not None and not may_see_kind(meeting_kind):
+        meeting_title = None
     return Facts(
         InitiativeRow._make(row[:width]),
-        *row[width:],
+        lead_code,
+        lead_name,
+        programme_title,
+        meeting_title,
+        meeting_kind,
         co_sponsors=_rows(_CO_SPONSORS, params, CoSponsor),
         contacts=_rows(_CONTACTS, params, Contact),
     )
@@ -200,6 +215,7 @@ class Step(NamedTuple):
     note: str
     meeting_id: int | None
     meeting_title: str | None
+    meeting_kind: str | None
 
 
 _HISTORY = (
@@ -210,6 +226,7 @@ _HISTORY = (
         StatusChange.note,
         StatusChange.meeting_id,
         Meeting.title.label("meeting_title"),
+        Meeting.kind.label("meeting_kind"),
     )
     .outerjoin(Meeting, Meeting.id == StatusChange.meeting_id)
     .where(StatusChange.initiative_id == _INITIATIVE)
@@ -229,22 +246,21 @@ class StepLine(NamedTuple):
     from_status: str | None
     to_status: str
     note: str | None
-    meeting_href: str | None  # None: no meeting, or none of that id any more
-    meeting_title: str | None
+    meeting_href: str | None  # None: no meeting, none of that id any more, or one the reader may not see
+    meeting_title: str | None  # HIDDEN_MEETING for a meeting the reader may not see
 
 
-def step_lines(rows: list[Step], meeting_url: Callable[[int], str]) -> list[StepLine]:
-    return [
-        StepLine(
-            effective_date.isoformat(),
-            from_status,
-            to_status,
-            note,
-            meeting_url(meeting_id) if meeting_id is not None and meeting_title is not None else None,
-            meeting_title,
-        )
-        for effective_date, from_status, to_status, note, meeting_id, meeting_title in rows
-    ]
+def step_lines(
+    rows: list[Step], meeting_url: Callable[[int], str], may_see_kind: Callable[[str], bool]
+) -> list[StepLine]:
+    """The steps' lines; a meeting of a kind ``may_see_kind`` refuses is named HIDDEN_MEETING, unlinked."""
+    lines = []
+    for effective_date, from_status, to_status, note, meeting_id, meeting_title, meeting_kind in rows:
+        href = meeting_url(meeting_id) if meeting_id is not None and meeting_title is not None else None
+        if meeting_kind is not None and not may_see_kind(meeting_kind):
+            href, meeting_title = None, HIDDEN_MEETING
+        lines.append(StepLine(effective_date.isoformat(), from_status, to_status, note, href, meeting_title))
+    return lines
 
 
 class Report(NamedTuple):

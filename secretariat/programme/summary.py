@@ -4,12 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from secretariat.agenda.models import Meeting, MeetingKind
+from secretariat.agenda.visibility import HIDDEN_MEETING, can_see_meeting
 from secretariat.extensions import db
 from secretariat.programme.models import Initiative, Milestone, ProgressReport, StatusChange
+
+
+class StatusLine(NamedTuple):
+    """A status change as the summary prints it."""
+
+    effective_date: date
+    initiative_id: int
+    from_status: str | None
+    to_status: str
+    #: the meeting where it was decided: None for none, HIDDEN_MEETING for one the reader may not see
+    meeting_title: str | None
+    note: str
+
+
+def _status_line(change: StatusChange, user) -> StatusLine:
+    meeting = change.meeting
+    title = None if meeting is None else meeting.title if can_see_meeting(user, meeting) else HIDDEN_MEETING
+    return StatusLine(
+        change.effective_date, change.initiative_id, change.from_status, change.to_status, title, change.note
+    )
 
 
 @dataclass
@@ -19,7 +42,7 @@ class SomSummary:
     since: date | None
     until: date
     new_initiatives: list[Initiative]
-    status_changes: list[StatusChange]
+    status_changes: list[StatusLine]
     reports: list[ProgressReport]
     overdue: list[Milestone]
 
@@ -45,8 +68,9 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def build(meeting: Meeting) -> SomSummary:
-    """Everything from the day the previous SOM opened up to (not including) the day this one opens."""
+def build(meeting: Meeting, user) -> SomSummary:
+    """Everything from the day the previous SOM opened up to (not including) the day this one opens,
+    as ``user`` may read it (the meetings where statuses changed: can_see_meeting)."""
     previous = previous_som(meeting)
     since = previous.start_date if previous else None
     until = meeting.start_date
@@ -71,13 +95,15 @@ def build(meeting: Meeting) -> SomSummary:
         new_initiatives=list(
             db.session.scalars(sa.select(Initiative).where(*window(Initiative.created_at)).order_by(Initiative.code))
         ),
-        status_changes=list(
-            db.session.scalars(
+        status_changes=[
+            _status_line(change, user)
+            for change in db.session.scalars(
                 sa.select(StatusChange)
                 .where(*day_window(StatusChange.effective_date), StatusChange.from_status.is_not(None))
                 .order_by(StatusChange.effective_date, StatusChange.id)
+                .options(selectinload(StatusChange.meeting))
             )
-        ),
+        ],
         reports=list(
             db.session.scalars(
                 sa.select(ProgressReport)

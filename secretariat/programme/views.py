@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from secretariat.agenda.forms import ConfirmForm
 from secretariat.agenda.links import UrlPattern, kept_options
 from secretariat.agenda.models import Meeting
-from secretariat.agenda.visibility import is_coordinator, visible_meetings
+from secretariat.agenda.visibility import HIDDEN_MEETING, can_see_meeting_kind, is_coordinator, visible_meetings
 from secretariat.archive import files as archive_files
 from secretariat.archive import services as archive
 from secretariat.auth.choices import partner_choices, partner_names
@@ -171,7 +173,7 @@ def export_csv():
     filters = services.InitiativeFilter.from_args(request.args)
     rows = db.session.scalars(services.initiative_query(filters), filters.values(utcnow().date())).all()
     return Response(
-        csv_io.export(list(rows)),
+        csv_io.export(list(rows), current_user),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="asem-initiatives.csv"'},
     )
@@ -273,7 +275,9 @@ def create_initiative():
 @requires(Permission.READ)
 def initiative(initiative_id: int):
     # The initiative without its relationships, and what the page prints of them as rows.
-    facts = initiative_page.facts(initiative_id)
+    user = current_user._get_current_object()
+    may_see_kind = functools.partial(can_see_meeting_kind, user)  # meetings named on the page
+    facts = initiative_page.facts(initiative_id, may_see_kind)
     item = facts.initiative
     coordinator = is_coordinator(current_user)
     # The status and milestone forms are shown to coordinators only, written out in the template (the
@@ -297,12 +301,13 @@ def initiative(initiative_id: int):
         "programme/initiative.html",
         initiative=item,
         facts=facts,
+        hidden_meeting=HIDDEN_MEETING,
         coordinator=coordinator,
         may_report=reports.may_report(current_user, item, sponsor_ids=facts.sponsor_ids()),
         milestones=initiative_page.milestone_lines(
             initiative_page.milestones(item.id), UrlPattern("programme.toggle_milestone", "milestone_id")
         ),
-        history=initiative_page.step_lines(initiative_page.history(item.id), meeting_url),
+        history=initiative_page.step_lines(initiative_page.history(item.id), meeting_url, may_see_kind),
         reports=report_lines,
         comments=initiative_page.comment_lines(initiative_page.comments(item.id)),
         status_choices=status_choices,
@@ -528,7 +533,7 @@ def som_summary():
     return render_template(
         "programme/som_summary.html",
         meetings=meetings,
-        result=summary.build(meeting) if meeting else None,
+        result=summary.build(meeting, current_user) if meeting else None,
     )
 
 

@@ -374,14 +374,17 @@ def test_minutes_outcomes_and_action_points(app, client, drafted, coordinator):
     )
     vietnam = app.test_client()
     vietnam.login(make_user("official", partner_code="VN").email)
-    assert "Circulate a concept note" in page_text(vietnam.get("/"))
-    assert "The SOM met in Brussels" not in page_text(vietnam.get(f"/meetings/{drafted.id}"))  # draft minutes
+    # Draft minutes, and their action points, are the coordinators' until adopted.
+    assert "Circulate a concept note" not in page_text(vietnam.get("/"))
+    body = page_text(vietnam.get(f"/meetings/{drafted.id}"))
+    assert "The SOM met in Brussels" not in body and "Circulate a concept note" not in body
     assert (
         client.submit(f"/meetings/{drafted.id}/minutes/adopt", page=f"/meetings/{drafted.id}/minutes").status_code
         == 302
     )
     body = page_text(vietnam.get(f"/meetings/{drafted.id}"))
     assert "The SOM met in Brussels" in body and "<strong>proceed</strong>" in body
+    assert "Circulate a concept note" in body and "Circulate a concept note" in page_text(vietnam.get("/"))
     point = db.session.scalar(sa.select(ActionPoint))
     assert vietnam.submit(f"/meetings/action-points/{point.id}/done", {"back": "home"}).status_code == 302
     assert "Nothing is open for your partner" in page_text(vietnam.get("/"))
@@ -397,6 +400,8 @@ def test_other_partner_cannot_close_an_action_point(app, client, drafted, coordi
     point = minutes.add_action_point(
         drafted, text="Host a workshop", partner_code="VN", due=None, item_id=None, actor=coordinator
     )
+    minutes.save_minutes(drafted, summary="Met.", decisions={}, expected_version=0, actor=coordinator)
+    minutes.adopt(drafted, actor=coordinator)
     db.session.commit()
     client.login(make_user("official", partner_code="LA").email)
     assert client.submit(f"/meetings/action-points/{point.id}/done", page="/").status_code == 403

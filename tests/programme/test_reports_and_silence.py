@@ -134,7 +134,7 @@ def test_changes_since_the_last_som(client, login_as, coordinator):
     services.add_milestone(old, title="Overdue study", kind="deliverable", due=date(2026, 9, 1), actor=coordinator)
     services.add_milestone(old, title="Future study", kind="deliverable", due=date(2026, 12, 1), actor=coordinator)
     db.session.commit()
-    result = summary.build(current)
+    result = summary.build(current, coordinator)
     assert result.previous.id == earlier.id
     assert [i.code for i in result.new_initiatives] == ["ASEM-NEW-1"]
     assert [(c.from_status, c.to_status) for c in result.status_changes] == [("endorsed", "ongoing")]

@@ -176,4 +176,4 @@ def test_the_facts_row_is_the_initiative_then_the_facts():
     width = len(initiative_page.InitiativeRow._fields)
     columns = tuple(initiative_page._FACTS.selected_columns.keys())
     assert columns[:width] == initiative_page.InitiativeRow._fields
-    assert columns[width:] == initiative_page.Facts._fields[1:5]
+    assert columns[width:] == initiative_page.Facts._fields[1:6]
