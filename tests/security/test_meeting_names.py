@@ -92,7 +92,7 @@ def test_partners_still_read_the_rest_unnamed(client, login_as, hidden, role):
     assert "endorsed → <strong>ongoing</strong> at a coordinators&#39; meeting" in page
     summary = page_text(client.get(f"/programme/som-summary?meeting={hidden['som']}"))
     assert "endorsed → ongoing at a coordinators&#39; meeting" in summary
-    assert ",a coordinators' meeting,para 4," in page_text(client.get("/programme/export.csv"))
+    assert '"a coordinators\' meeting","para 4"' in page_text(client.get("/programme/export.csv"))
     record = page_text(client.get(f"/archive/records/{hidden['record']}"))
     assert "Press line zqmeetingrecord" in record and "<dt>Meeting</dt>" not in record
 
