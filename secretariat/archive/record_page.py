@@ -6,7 +6,9 @@ relationship loader building its statement at every view) cost more than the pag
 These statements are built once, with the record or version as a bound parameter, run on the
 session's connection, and give named tuples: read-only, made afresh at every request (no caching).
 Whether the viewer may see the record is decided by the same rule as for the ORM record
-(archive/access.py: ``partner_may_see`` on the record's values, the embargo by ``embargo_end_of``).
+(archive/access.py: ``partner_may_see`` on the record's values, the embargo by ``embargo_end_of``),
+and which of its versions by the rule for versions (``partner_may_see_version`` on each one's
+sealed metadata): a version the viewer may not open is not listed at all.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class VersionRow(NamedTuple):
     created_at: datetime
     change_note: str
     seal_sha256: str
+    #: the sealed metadata: the version's own level and embargo (not printed)
+    metadata_json: str
 
 
 class FileRow(NamedTuple):
@@ -131,6 +135,13 @@ def versions(record: RecordRow) -> list[VersionRow]:
     """Its versions, the latest first."""
     rows = db.session.connection().execute(_RECORD_VERSIONS, {"record_id": record.id}).all()
     return list(map(VersionRow._make, rows))
+
+
+def visible_versions(user, record: RecordRow) -> list[VersionRow]:
+    """Its versions ``user`` may open (``record`` is one they may see), the latest first."""
+    if access.cleared(user):
+        return versions(record)
+    return [v for v in versions(record) if access.partner_may_see_version(v.metadata_json)]
 
 
 def files(version: VersionRow) -> list[FileRow]:
