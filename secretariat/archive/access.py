@@ -115,6 +115,30 @@ def sealed_embargo_end(sealed: SealedAccess, session=None) -> datetime | None:
     return embargo_end_of(sealed.embargo_until, sealed.embargo_meeting_id, closed_at)
 
 
+def later(*ends: datetime | None) -> datetime | None:
+    """The latest of embargo ends (None: no embargo)."""
+    return max((end for end in ends if end is not None), default=None)
+
+
+def strictest_with_seal(
+    level: str,
+    end: datetime | None,
+    metadata_json: str | None,
+    *,
+    embargo_meeting_id: int | None,
+    embargo_meeting_closed_at: datetime | None,
+    session=None,
+) -> tuple[str, datetime | None]:
+    """A record's level and embargo end (embargo_end's) joined with those its current version was
+    sealed with, the strictest of each: what the search index files the record's text under."""
+    sealed = sealed_access(metadata_json) if metadata_json is not None else _UNREADABLE
+    if sealed.embargo_meeting_id is not None and sealed.embargo_meeting_id == embargo_meeting_id:
+        sealed_end = embargo_end_of(sealed.embargo_until, sealed.embargo_meeting_id, embargo_meeting_closed_at)
+    else:
+        sealed_end = sealed_embargo_end(sealed, session)
+    return strictest(level, sealed.confidentiality), later(end, sealed_end)
+
+
 def partner_may_see_version(metadata_json: str, now: datetime | None = None) -> bool:
     """The version's own part of the rule: its sealed level is a partner's, its sealed embargo is over."""
     sealed = sealed_access(metadata_json)

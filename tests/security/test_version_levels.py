@@ -226,3 +226,27 @@ def test_a_current_version_sealed_above_the_record_row_hides_the_record(client, 
     login_as(role)
     assert client.get(f"/archive/records/{record.id}").status_code == 404
     assert client.get(f"/archive/records/{record.id}/versions/1").status_code == 404
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES)
+def test_search_files_the_current_text_under_the_strictest_of_row_and_seal(client, login_as, coordinator, role):
+    """The index holds the current version's text: it obeys that version's sealed level and embargo too."""
+    sealed_high = file_record(
+        coordinator, "Sealed high", confidentiality="coordinators", description_source="quokkaword positions"
+    )
+    sealed_embargo = file_record(
+        coordinator,
+        "Sealed embargo",
+        embargo_until=utcnow() + timedelta(days=5),
+        description_source="wombatword wording",
+    )
+    db.session.execute(
+        sa.text("UPDATE records SET confidentiality = 'restricted' WHERE id = :id"), {"id": sealed_high.id}
+    )
+    db.session.execute(sa.text("UPDATE records SET embargo_until = NULL WHERE id = :id"), {"id": sealed_embargo.id})
+    db.session.commit()
+    services.rebuild()
+    login_as(role)
+    for word in ("quokkaword", "wombatword", "sealed"):
+        assert search_total(client, word)[0] == 0, word
+    assert client.get(f"/archive/records/{sealed_embargo.id}").status_code == 404
