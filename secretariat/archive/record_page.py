@@ -144,6 +144,11 @@ def visible_versions(user, record: RecordRow) -> list[VersionRow]:
     return [v for v in versions(record) if access.partner_may_see_version(v.metadata_json)]
 
 
+def hidden_from_partners(rows: list[VersionRow]) -> set[int]:
+    """The numbers of the versions partners may not open by their own sealed level or embargo."""
+    return {v.number for v in rows if not access.partner_may_see_version(v.metadata_json)}
+
+
 def files(version: VersionRow) -> list[FileRow]:
     """A version's files, in the order they were filed (as RecordVersion.files)."""
     return list(map(FileRow._make, db.session.connection().execute(_VERSION_FILES, {"version_id": version.id}).all()))

@@ -87,6 +87,8 @@ def record(record_id: int):
         current=current,
         files=record_page.files(current),
         versions=versions,
+        # Coordinators see every version; they are told which ones partners cannot open.
+        hidden_from_partners=record_page.hidden_from_partners(versions) if access.cleared(current_user) else set(),
         cleared=access.cleared(current_user),
         embargoed=access.under_embargo(embargo_end),
         embargo_end=embargo_end,

@@ -133,6 +133,7 @@ def test_coordinators_see_every_version_of_a_lowered_record(client, login_as, lo
     base = f"/archive/records/{lowered.id}"
     body = page_text(client.get(base))
     assert f"{base}/versions/1" in body and f"{base}/versions/2" in body
+    assert body.count("not shown to partners") == 1  # v1, filed for coordinators
     assert "zebraquartz" in page_text(client.get(f"{base}/versions/1"))
     assert client.get(f"{base}/versions/1/files/{v1_file.id}").status_code == 200
 
@@ -250,3 +251,18 @@ def test_search_files_the_current_text_under_the_strictest_of_row_and_seal(clien
     for word in ("quokkaword", "wombatword", "sealed"):
         assert search_total(client, word)[0] == 0, word
     assert client.get(f"/archive/records/{sealed_embargo.id}").status_code == 404
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES)
+def test_a_file_of_another_record_is_not_served_under_a_visible_version(client, login_as, lowered, coordinator, role):
+    secret = file_record(
+        coordinator, "Other secret", confidentiality="coordinators", files=[("other.pdf", pdf("other secret"))]
+    )
+    secret_file = version_files(secret, 1)[0]
+    v1_file = version_files(lowered, 1)[0]
+    login_as(role)
+    for number in (1, 2):
+        for file_id in (secret_file.id, v1_file.id):
+            url = f"/archive/records/{lowered.id}/versions/{number}/files/{file_id}"
+            assert client.get(url).status_code == 404, url
+    assert client.get(f"/archive/records/{secret.id}/versions/1/files/{secret_file.id}").status_code == 404
