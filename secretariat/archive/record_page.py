@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from secretariat.agenda.models import Meeting
+from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.archive import access
 from secretariat.archive.models import Confidentiality, Record, RecordFile, RecordType, RecordVersion, record_partners
 from secretariat.auth.models import Partner
@@ -52,6 +52,7 @@ class RecordRow(NamedTuple):
     meeting_title: str | None
     embargo_meeting_title: str | None
     embargo_meeting_closed_at: datetime | None
+    meeting_kind: str | None
 
     @property
     def type_label(self) -> str:
@@ -92,6 +93,7 @@ _RECORD = (
         _MEETING.c.title,
         _EMBARGO_MEETING.c.title,
         _EMBARGO_MEETING.c.closed_at,
+        _MEETING.c.kind,
     )
     .outerjoin(_MEETING, _MEETING.c.id == _RECORDS.c.meeting_id)
     .outerjoin(_EMBARGO_MEETING, _EMBARGO_MEETING.c.id == _RECORDS.c.embargo_meeting_id)
@@ -124,6 +126,13 @@ def visible_record(user, record_id: int) -> RecordRow | None:
     if access.cleared(user) or access.partner_may_see(record.confidentiality, record.withdrawn_at, record.embargo_end):
         return record
     return None
+
+
+def names_its_meeting(user, record: RecordRow) -> bool:
+    """Whether the page may name and link the record's meeting: not a coordinators' meeting to a partner."""
+    return record.meeting_id is not None and (
+        access.cleared(user) or record.meeting_kind != MeetingKind.COORDINATORS.value
+    )
 
 
 def partner_names(record: RecordRow) -> list[str]:

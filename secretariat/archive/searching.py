@@ -12,7 +12,7 @@ from flask import current_app
 
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.archive import services
-from secretariat.archive.access import search_access
+from secretariat.archive.access import cleared, search_access
 from secretariat.archive.models import Record, RecordType
 from secretariat.archive.search import engine
 from secretariat.archive.search.query import Plan, parse
@@ -65,6 +65,7 @@ HIT_ROWS = {
         Meeting.title,
         Record.confidentiality,
         Record.withdrawn_at,
+        Meeting.kind,
     )
     .outerjoin(Meeting, Meeting.id == Record.meeting_id)
     .where(Record.id.in_(sa.bindparam("ids", expanding=True))),
@@ -76,14 +77,16 @@ HIT_ROWS = {
 }
 
 
-def _record_hit(row) -> RecordHit:
-    record_id, title, record_type, record_date, meeting_title, confidentiality, withdrawn_at = row
+def _record_hit(row, names_coordinators_meetings: bool) -> RecordHit:
+    record_id, title, record_type, record_date, meeting_title, confidentiality, withdrawn_at, meeting_kind = row
+    if meeting_kind == MeetingKind.COORDINATORS.value and not names_coordinators_meetings:
+        meeting_title = None  # a record a partner may open does not tell them of a coordinators' meeting
     return RecordHit(
         record_id, title, RecordType(record_type).label, record_date, meeting_title, confidentiality, withdrawn_at
     )
 
 
-def _initiative_hit(row) -> InitiativeHit:
+def _initiative_hit(row, names_coordinators_meetings: bool) -> InitiativeHit:
     initiative_id, code, title, pillar, status, lead_name = row
     return InitiativeHit(initiative_id, code, title, Pillar(pillar).label, InitiativeStatus(status).label, lead_name)
 
@@ -135,7 +138,7 @@ def _is_year(value: str) -> bool:
     return value.isdigit() and len(value) <= 4
 
 
-def _filters(plan: Plan, chosen: dict[str, list[str]]) -> dict[str, list]:
+def _filters(plan: Plan, chosen: dict[str, list[str]], names_coordinators_meetings: bool) -> dict[str, list]:
     filters: dict[str, list] = {}
     typed = plan.filters
     types = chosen.get("type", []) + (_type_values(typed["type"]) if "type" in typed else [])
@@ -153,6 +156,9 @@ def _filters(plan: Plan, chosen: dict[str, list[str]]) -> dict[str, list]:
     if years:
         filters["year"] = [int(y) for y in years][:50]
     kinds = [k for k in chosen.get("meeting_kind", []) if k in {m.value for m in MeetingKind} | {"none"}]
+    if kinds and not names_coordinators_meetings:
+        # A partner asking for coordinators' meetings gets nothing: not which records have one.
+        kinds = [k if k != MeetingKind.COORDINATORS.value else "-none-" for k in kinds]
     if kinds:
         filters["meeting_kind"] = kinds
     partners = [p.upper() for p in chosen.get("partner", []) + typed.get("partner", [])]
@@ -184,7 +190,7 @@ def run(args, user) -> SearchPage:
     found = engine.search(
         result.plan,
         search_access(user),
-        _filters(result.plan, chosen),
+        _filters(result.plan, chosen, cleared(user)),
         sort=sort,
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
@@ -197,7 +203,7 @@ def run(args, user) -> SearchPage:
         if wanted[kind]:
             # Core rows on the session's connection: no ORM step, no autoflush (a search changes nothing)
             rows = db.session.connection().execute(statement, {"ids": wanted[kind]})
-            objects |= {(kind, row[0]): _MAKE_HIT[kind](row) for row in rows}
+            objects |= {(kind, row[0]): _MAKE_HIT[kind](row, cleared(user)) for row in rows}
     result.total = found.total
     result.hits = [
         (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects

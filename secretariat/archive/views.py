@@ -47,6 +47,14 @@ _TYPE_LABELS = {t.value: t.label for t in RecordType} | {"initiative": "Initiati
 _KIND_LABELS = {k.value: k.label for k in MeetingKind} | {"none": "No meeting"}
 
 
+def _buckets(result: searching.SearchPage, name: str) -> list[tuple[str, int]]:
+    """A facet's counts; a partner is not told how many records they may open belong to coordinators' meetings."""
+    buckets = result.facets.get(name, [])
+    if name == "meeting_kind" and not access.cleared(current_user):
+        buckets = [bucket for bucket in buckets if bucket[0] != MeetingKind.COORDINATORS.value]
+    return buckets
+
+
 @bp.get("/")
 @requires(Permission.READ)
 def search():
@@ -62,7 +70,7 @@ def search():
         record_url=UrlPattern("archive.record", "record_id"),
         initiative_url=UrlPattern("programme.initiative", "initiative_id"),
         facet=lambda name, param, labels: facets.render(
-            name, param, result.facets.get(name, []), result.chosen.get(param, []), labels
+            name, param, _buckets(result, name), result.chosen.get(param, []), labels
         ),
     )
 
@@ -84,6 +92,7 @@ def record(record_id: int):
         "archive/record.html",
         record=rec,
         partners=record_page.partner_names(rec),
+        names_meeting=record_page.names_its_meeting(current_user, rec),
         current=current,
         files=record_page.files(current),
         versions=versions,
