@@ -138,6 +138,19 @@ def _is_year(value: str) -> bool:
     return value.isdigit() and len(value) <= 4
 
 
+def _without_coordinators_meetings(codes: list[str]) -> list[str]:
+    """``meeting:`` values, each naming a coordinators' meeting (by code, or by id when it has none)
+    replaced by one that matches nothing: a partner cannot probe which records belong to one."""
+    ids = [int(code) for code in codes if code.isdigit() and len(code) < 10]
+    hidden = db.session.execute(
+        sa.select(Meeting.id, Meeting.code).where(
+            Meeting.kind == MeetingKind.COORDINATORS.value, sa.or_(Meeting.code.in_(codes), Meeting.id.in_(ids))
+        )
+    ).all()
+    names = {code for _, code in hidden if code} | {str(meeting_id) for meeting_id, _ in hidden}
+    return [code if code not in names else "-none-" for code in codes]
+
+
 def _filters(plan: Plan, chosen: dict[str, list[str]], names_coordinators_meetings: bool) -> dict[str, list]:
     filters: dict[str, list] = {}
     typed = plan.filters
@@ -168,7 +181,8 @@ def _filters(plan: Plan, chosen: dict[str, list[str]], names_coordinators_meetin
     if languages:
         filters["language"] = languages
     if typed.get("meeting"):
-        filters["meeting_code"] = typed["meeting"]
+        codes = typed["meeting"]
+        filters["meeting_code"] = codes if names_coordinators_meetings else _without_coordinators_meetings(codes)
     if typed.get("tag"):
         filters["tags"] = [t.lower() for t in typed["tag"]]
     return filters

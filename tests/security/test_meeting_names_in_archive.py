@@ -33,8 +33,19 @@ def test_partners_see_the_record_but_not_its_coordinators_meeting(client, login_
     assert "Shared outcome" in results
     assert "capybaraname" not in results
     assert "Coordinators&#39; Meeting" not in results
-    filtered = page_text(client.get("/archive/", query_string={"q": "outcome", "meeting_kind": "coordinators"}))
-    assert "Shared outcome" not in filtered.split('id="results-title"')[1]
+    for query in ({"q": "outcome", "meeting_kind": "coordinators"}, {"q": "meeting:CM-CAPY"}):
+        filtered = page_text(client.get("/archive/", query_string=query))
+        assert "Shared outcome" not in filtered.split('id="results-title"')[1], query
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES)
+def test_a_coordinators_meeting_without_code_cannot_be_probed_by_id(client, login_as, role):
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator, kind="coordinators", title="Uncoded", code=None)
+    file_record(coordinator, "Uncoded outcome", meeting_id=meeting.id)
+    login_as(role)
+    body = page_text(client.get("/archive/", query_string={"q": f"meeting:{meeting.id}"}))
+    assert "Uncoded outcome" not in body.split('id="results-title"')[1]
 
 
 def test_coordinators_see_the_meeting_named(client, login_as, shared):
@@ -43,3 +54,4 @@ def test_coordinators_see_the_meeting_named(client, login_as, shared):
     assert "capybaraname" in page_text(client.get(f"/archive/records/{record.id}"))
     results = page_text(client.get("/archive/", query_string={"q": "outcome"}))
     assert "capybaraname" in results and "Coordinators&#39; Meeting" in results
+    assert "Shared outcome" in page_text(client.get("/archive/", query_string={"q": "meeting:CM-CAPY"}))
