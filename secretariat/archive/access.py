@@ -1,19 +1,26 @@
-"""Who may see which record: confidentiality level, embargo and withdrawal, for pages, files and search."""
+"""Who may see which record and which of its versions: confidentiality level, embargo and
+withdrawal, for pages, files and search."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 from flask import abort
 
-from secretariat.archive.models import Confidentiality, Record
+from secretariat.agenda.models import Meeting
+from secretariat.archive.models import Confidentiality, Record, RecordVersion
 from secretariat.archive.search.engine import Access
 from secretariat.auth.models import Role
+from secretariat.extensions import db
 from secretariat.timeutil import utcnow
 
 #: coordinators and administrators see every level, embargoed and withdrawn records
 CLEARED_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
 PARTNER_LEVELS = (Confidentiality.PUBLIC.value, Confidentiality.RESTRICTED.value)
+#: from the most open to the strictest
+LEVELS = (Confidentiality.PUBLIC.value, Confidentiality.RESTRICTED.value, Confidentiality.COORDINATORS.value)
 
 
 def cleared(user) -> bool:
@@ -59,6 +66,104 @@ def require(user, record: Record | None) -> Record:
     if record is None or not can_see(user, record):
         abort(404)
     return record
+
+
+class SealedAccess(NamedTuple):
+    """The fields deciding who sees a version, as its sealed metadata recorded them when it was filed."""
+
+    confidentiality: str
+    embargo_until: datetime | None
+    embargo_meeting_id: int | None
+
+
+#: what metadata that cannot be read stands for: coordinators only, no embargo (they see it anyway)
+_UNREADABLE = SealedAccess(Confidentiality.COORDINATORS.value, None, None)
+
+
+def sealed_access(metadata_json: str) -> SealedAccess:
+    """A version's own level and embargo, from its sealed metadata; anything unreadable fails closed."""
+    try:
+        metadata = json.loads(metadata_json)
+        level = metadata["confidentiality"]
+        until = metadata.get("embargo_until")
+        meeting_id = metadata.get("embargo_meeting_id")
+        sealed = SealedAccess(
+            level,
+            datetime.fromisoformat(until) if until else None,
+            int(meeting_id) if meeting_id is not None else None,
+        )
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return _UNREADABLE
+    if sealed.confidentiality not in LEVELS:
+        return _UNREADABLE
+    if sealed.embargo_until is not None and sealed.embargo_until.tzinfo is None:
+        return sealed._replace(embargo_until=sealed.embargo_until.replace(tzinfo=UTC))  # times are UTC throughout
+    return sealed
+
+
+def strictest(*levels: str) -> str:
+    """The strictest of confidentiality levels (an unknown one counts as coordinators only)."""
+    return max(levels, key=lambda level: LEVELS.index(level) if level in LEVELS else len(LEVELS))
+
+
+def sealed_embargo_end(sealed: SealedAccess, session=None) -> datetime | None:
+    """When a version's own embargo lifts (embargo_end's rule, its meeting read from ``session``)."""
+    closed_at = None
+    if sealed.embargo_meeting_id is not None:
+        meeting = (session or db.session).get(Meeting, sealed.embargo_meeting_id)
+        closed_at = meeting.closed_at if meeting else None
+    return embargo_end_of(sealed.embargo_until, sealed.embargo_meeting_id, closed_at)
+
+
+def later(*ends: datetime | None) -> datetime | None:
+    """The latest of embargo ends (None: no embargo)."""
+    return max((end for end in ends if end is not None), default=None)
+
+
+def strictest_with_seal(
+    level: str,
+    end: datetime | None,
+    metadata_json: str | None,
+    *,
+    embargo_meeting_id: int | None,
+    embargo_meeting_closed_at: datetime | None,
+    session=None,
+) -> tuple[str, datetime | None]:
+    """A record's level and embargo end (embargo_end's) joined with those its current version was
+    sealed with, the strictest of each: what the search index files the record's text under."""
+    sealed = sealed_access(metadata_json) if metadata_json is not None else _UNREADABLE
+    if sealed.embargo_meeting_id is not None and sealed.embargo_meeting_id == embargo_meeting_id:
+        sealed_end = embargo_end_of(sealed.embargo_until, sealed.embargo_meeting_id, embargo_meeting_closed_at)
+    else:
+        sealed_end = sealed_embargo_end(sealed, session)
+    return strictest(level, sealed.confidentiality), later(end, sealed_end)
+
+
+def partner_may_see_version(metadata_json: str, now: datetime | None = None) -> bool:
+    """The version's own part of the rule: its sealed level is a partner's, its sealed embargo is over."""
+    sealed = sealed_access(metadata_json)
+    return sealed.confidentiality in PARTNER_LEVELS and not under_embargo(sealed_embargo_end(sealed), now)
+
+
+def can_see_version(user, record: Record, version: RecordVersion, now: datetime | None = None) -> bool:
+    """Whether ``user`` may see this version of ``record``: the record's current level, embargo and
+    withdrawal, and the version's own sealed level and embargo, the strictest of both.
+
+    A version filed for coordinators stays theirs when a later version lowers the record: the
+    text and files it was filed with were never released.
+    """
+    if version.record_id != record.id:
+        return False
+    if cleared(user):
+        return True
+    return can_see(user, record, now) and partner_may_see_version(version.metadata_json, now)
+
+
+def require_version(user, record: Record, version: RecordVersion | None) -> RecordVersion:
+    """404 for a version the user may not see, as ``require`` for records."""
+    if version is None or not can_see_version(user, record, version):
+        abort(404)
+    return version
 
 
 def search_access(user) -> Access:

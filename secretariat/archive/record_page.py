@@ -6,7 +6,9 @@ relationship loader building its statement at every view) cost more than the pag
 These statements are built once, with the record or version as a bound parameter, run on the
 session's connection, and give named tuples: read-only, made afresh at every request (no caching).
 Whether the viewer may see the record is decided by the same rule as for the ORM record
-(archive/access.py: ``partner_may_see`` on the record's values, the embargo by ``embargo_end_of``).
+(archive/access.py: ``partner_may_see`` on the record's values, the embargo by ``embargo_end_of``),
+and which of its versions by the rule for versions (``partner_may_see_version`` on each one's
+sealed metadata): a version the viewer may not open is not listed at all.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from secretariat.agenda.models import Meeting
+from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import can_see_meeting_kind
 from secretariat.archive import access
 from secretariat.archive.models import Confidentiality, Record, RecordFile, RecordType, RecordVersion, record_partners
@@ -73,6 +75,8 @@ class VersionRow(NamedTuple):
     created_at: datetime
     change_note: str
     seal_sha256: str
+    #: the sealed metadata: the version's own level and embargo (not printed)
+    metadata_json: str
 
 
 class FileRow(NamedTuple):
@@ -130,6 +134,13 @@ def visible_record(user, record_id: int) -> RecordRow | None:
     return None
 
 
+def names_its_meeting(user, record: RecordRow) -> bool:
+    """Whether the page may name and link the record's meeting: not a coordinators' meeting to a partner."""
+    return record.meeting_id is not None and (
+        access.cleared(user) or record.meeting_kind != MeetingKind.COORDINATORS.value
+    )
+
+
 def partner_names(record: RecordRow) -> list[str]:
     """The record's partners' names, by name (as Record.partners)."""
     return list(db.session.connection().execute(_PARTNER_NAMES, {"record_id": record.id}).scalars())
@@ -139,6 +150,18 @@ def versions(record: RecordRow) -> list[VersionRow]:
     """Its versions, the latest first."""
     rows = db.session.connection().execute(_RECORD_VERSIONS, {"record_id": record.id}).all()
     return list(map(VersionRow._make, rows))
+
+
+def visible_versions(user, record: RecordRow) -> list[VersionRow]:
+    """Its versions ``user`` may open (``record`` is one they may see), the latest first."""
+    if access.cleared(user):
+        return versions(record)
+    return [v for v in versions(record) if access.partner_may_see_version(v.metadata_json)]
+
+
+def hidden_from_partners(rows: list[VersionRow]) -> set[int]:
+    """The numbers of the versions partners may not open by their own sealed level or embargo."""
+    return {v.number for v in rows if not access.partner_may_see_version(v.metadata_json)}
 
 
 def files(version: VersionRow) -> list[FileRow]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from secretariat import audit
 from secretariat.agenda.models import Meeting
 from secretariat.archive import files
-from secretariat.archive.access import PARTNER_LEVELS, can_see, cleared, embargo_end_of
+from secretariat.archive.access import PARTNER_LEVELS, can_see, cleared, embargo_end_of, strictest_with_seal
 from secretariat.archive.models import (
     Blob,
     Confidentiality,
@@ -367,9 +367,14 @@ def record_fields(ids: list[int], session=None, *, every_id_between: bool = Fals
             meeting.kind.label("meeting_kind"),
             meeting.code.label("meeting_code"),
             embargo_meeting.closed_at.label("embargo_meeting_closed_at"),
+            RecordVersion.metadata_json,
         )
         .outerjoin(meeting, meeting.id == Record.meeting_id)
         .outerjoin(embargo_meeting, embargo_meeting.id == Record.embargo_meeting_id)
+        .outerjoin(
+            RecordVersion,
+            (RecordVersion.record_id == Record.id) & (RecordVersion.number == Record.current_version),
+        )
         .where(among(Record.id))
         .order_by(Record.id)
     ).all()
@@ -392,7 +397,16 @@ def record_fields(ids: list[int], session=None, *, every_id_between: bool = Fals
         texts.setdefault(record_id, []).append(text)
     documents = []
     for row in rows:
-        end = embargo_end_of(row.embargo_until, row.embargo_meeting_id, row.embargo_meeting_closed_at)
+        # The text indexed is the current version's: it is filed under the strictest of the record's
+        # level and embargo and those that version was sealed with (as its page, access.can_see_version).
+        level, end = strictest_with_seal(
+            row.confidentiality,
+            embargo_end_of(row.embargo_until, row.embargo_meeting_id, row.embargo_meeting_closed_at),
+            row.metadata_json,
+            embargo_meeting_id=row.embargo_meeting_id,
+            embargo_meeting_closed_at=row.embargo_meeting_closed_at,
+            session=session,
+        )
         file_text = "\n".join(texts.get(row.id, ()))
         documents.append(
             {
@@ -406,7 +420,7 @@ def record_fields(ids: list[int], session=None, *, every_id_between: bool = Fals
                 "partners": partners.get(row.id) or ["none"],
                 "language": row.language,
                 "tags": [t.strip() for t in row.tags.split(",") if t.strip()] or ["none"],
-                "confidentiality": row.confidentiality,
+                "confidentiality": level,
                 "year": row.record_date.year,
                 "withdrawn": 1 if row.withdrawn_at else 0,
                 "date": _as_datetime(row.record_date),

@@ -37,8 +37,22 @@ def _record(record_id: int):
     return access.require(current_user, services.get_record(record_id))
 
 
+def _version(record_id: int, number: int):
+    """The record and one of its versions, if the user may see that version (404 otherwise, as for records)."""
+    rec = _record(record_id)
+    return rec, access.require_version(current_user, rec, services.get_version(rec, number))
+
+
 _TYPE_LABELS = {t.value: t.label for t in RecordType} | {"initiative": "Initiative (work programme)"}
 _KIND_LABELS = {k.value: k.label for k in MeetingKind} | {"none": "No meeting"}
+
+
+def _buckets(result: searching.SearchPage, name: str) -> list[tuple[str, int]]:
+    """A facet's counts; a partner is not told how many records they may open belong to coordinators' meetings."""
+    buckets = result.facets.get(name, [])
+    if name == "meeting_kind" and not access.cleared(current_user):
+        buckets = [bucket for bucket in buckets if bucket[0] != MeetingKind.COORDINATORS.value]
+    return buckets
 
 
 @bp.get("/")
@@ -56,7 +70,7 @@ def search():
         record_url=UrlPattern("archive.record", "record_id"),
         initiative_url=UrlPattern("programme.initiative", "initiative_id"),
         facet=lambda name, param, labels: facets.render(
-            name, param, result.facets.get(name, []), result.chosen.get(param, []), labels
+            name, param, _buckets(result, name), result.chosen.get(param, []), labels
         ),
     )
 
@@ -67,17 +81,23 @@ def record(record_id: int):
     rec = record_page.visible_record(current_user, record_id)  # rows, not ORM objects: see record_page.py
     if rec is None:
         abort(404)  # not 403: a record the user may not see is not revealed
-    versions = record_page.versions(rec)
-    # Taken from the list the page shows anyway: one query fewer.
-    current = next(v for v in versions if v.number == rec.current_version)
+    versions = record_page.visible_versions(current_user, rec)
+    # Taken from the list the page shows anyway: one query fewer. A current version the user may
+    # not see (sealed stricter than the record's row says) hides the record, as a missing one.
+    current = next((v for v in versions if v.number == rec.current_version), None)
+    if current is None:
+        abort(404)
     embargo_end = rec.embargo_end
     return render_template(
         "archive/record.html",
         record=rec,
         partners=record_page.partner_names(rec),
+        names_meeting=record_page.names_its_meeting(current_user, rec),
         current=current,
         files=record_page.files(current),
         versions=versions,
+        # Coordinators see every version; they are told which ones partners cannot open.
+        hidden_from_partners=record_page.hidden_from_partners(versions) if access.cleared(current_user) else set(),
         cleared=access.cleared(current_user),
         embargoed=access.under_embargo(embargo_end),
         embargo_end=embargo_end,
@@ -88,8 +108,7 @@ def record(record_id: int):
 @bp.get("/records/<int:record_id>/versions/<int:number>")
 @requires(Permission.READ)
 def version(record_id: int, number: int):
-    rec = _record(record_id)
-    ver = services.get_version(rec, number)
+    rec, ver = _version(record_id, number)
     return render_template("archive/version.html", record=rec, version=ver, metadata=json.loads(ver.metadata_json))
 
 
@@ -102,8 +121,8 @@ def _content_disposition(filename: str) -> str:
 @bp.get("/records/<int:record_id>/versions/<int:number>/files/<int:file_id>")
 @requires(Permission.READ)
 def download(record_id: int, number: int, file_id: int):
-    rec = _record(record_id)
-    row = services.get_file(services.get_version(rec, number), file_id)
+    _, ver = _version(record_id, number)
+    row = services.get_file(ver, file_id)
     try:
         data = files.read(row.blob_sha256)
     except FileNotFoundError:

@@ -1,5 +1,6 @@
 """Search and access: levels, embargoes and withdrawal in pages, downloads, results, counts and snippets."""
 
+import json
 import re
 import time
 from datetime import date, timedelta
@@ -8,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from secretariat.archive import services
-from secretariat.archive.models import Record, SearchOutbox
+from secretariat.archive.models import Record, RecordVersion, SearchOutbox
 from secretariat.archive.search.query import parse
+from secretariat.audit.services import canonical_json
 from secretariat.extensions import db
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import make_meeting, set_status
@@ -116,11 +118,12 @@ def test_snippets_do_not_leak_hidden_text(client, login_as, corpus):
 def test_embargo_is_released_at_its_date_without_any_step(client, login_as, corpus):
     login_as("official")
     assert "Embargoed statement" not in found(client, "embargoed")[1]
-    db.session.execute(
-        sa.update(Record)
-        .where(Record.id == corpus["embargoed"].id)
-        .values(embargo_until=utcnow() - timedelta(seconds=1))
-    )
+    # As if the clock had moved past the embargo: the row's date and the one its version was sealed
+    # with (the stricter of the two applies to the version's page and files).
+    passed = utcnow() - timedelta(seconds=1)
+    db.session.execute(sa.update(Record).where(Record.id == corpus["embargoed"].id).values(embargo_until=passed))
+    version = db.session.scalar(sa.select(RecordVersion).where(RecordVersion.record_id == corpus["embargoed"].id))
+    version.metadata_json = canonical_json(json.loads(version.metadata_json) | {"embargo_until": passed.isoformat()})
     db.session.commit()
     services.rebuild()  # the index keeps the embargo date; only the clock moved (the rebuild re-reads the row)
     assert client.get(f"/archive/records/{corpus['embargoed'].id}").status_code == 200
