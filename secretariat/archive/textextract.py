@@ -121,16 +121,20 @@ OFFICE_PARTS = {
 
 
 def _office_text(data: bytes, mime: str) -> str:
-    parts, length = [], 0
     budget = Budget()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         check_zip(archive, len(data))
-        for name in sorted(archive.namelist()):
-            if OFFICE_PARTS[mime].fullmatch(name):
-                parts.append(_xml_text(budget.read(archive, name)))
-                length += len(parts[-1])
-                if length > TEXT_LIMIT:
-                    break
+        # Every text part is read (and counted) before any is parsed: a document over the file's
+        # limit is refused before the costly part, whatever the number of its parts.
+        xml_parts = [
+            budget.read(archive, name) for name in sorted(archive.namelist()) if OFFICE_PARTS[mime].fullmatch(name)
+        ]
+    parts, length = [], 0
+    for xml in xml_parts:
+        parts.append(_xml_text(xml))
+        length += len(parts[-1])
+        if length > TEXT_LIMIT:
+            break
     return "\n".join(parts)
 
 
@@ -175,6 +179,9 @@ def _pdf_text(data: bytes) -> str:
         with pypdf.apply_configuration(**limits):
             reader = pypdf.PdfReader(io.BytesIO(data))
             for page in reader.pages[:PDF_MAX_PAGES]:
+                # extract_text() passes over a stream past the limit in silence (an empty page): read
+                # the page's contents first, so that the limit is reported as the reason.
+                page.get_contents()
                 parts.append(page.extract_text() or "")
                 length += len(parts[-1])
                 if length > TEXT_LIMIT:
