@@ -53,7 +53,12 @@ def extract_in_child(path: str, mime: str, limits: Limits) -> textextract.Extrac
     try:
         # Fixed command, no shell: our own script and the file's storage path (nosec B603).
         done = subprocess.run(  # noqa: S603  # nosec B603
-            command, capture_output=True, timeout=limits.wall_seconds, stdin=subprocess.DEVNULL, check=False
+            command,
+            capture_output=True,
+            timeout=limits.wall_seconds,
+            stdin=subprocess.DEVNULL,
+            env={},  # the reader of hostile bytes gets none of our secrets (database URL, keys)
+            check=False,
         )
     except subprocess.TimeoutExpired:  # run() has killed the child
         return _failed(f"it took longer than {limits.wall_seconds:g} seconds")
@@ -172,7 +177,7 @@ def extract_one(file_id: int, attempt: int, limits: Limits) -> textextract.Extra
 
 
 def run_pending(limit: int | None = None) -> int:
-    """Extract every file waiting (or ``limit`` of them), then bring the search index up to date; returns how many."""
+    """Extract every file waiting (or ``limit`` of them), each then brought to the search index; returns how many."""
     limits = Limits.from_config()
     done = 0
     while limit is None or done < limit:
@@ -185,13 +190,16 @@ def run_pending(limit: int | None = None) -> int:
             release(*job)
             raise
         done += 1
-    if done:
-        try:
-            services.sync(wait=True)
-        except Exception:  # the outbox keeps the work for the next sync
-            db.session.rollback()
-            current_app.logger.exception("search index sync failed after extraction; it will be retried")
+        _sync()
     return done
+
+
+def _sync() -> None:
+    try:
+        services.sync(wait=True)
+    except Exception:  # the outbox keeps the work for the next sync
+        db.session.rollback()
+        current_app.logger.exception("search index sync failed after extraction; it will be retried")
 
 
 def run_forever(poll_seconds: float = 2.0) -> None:
