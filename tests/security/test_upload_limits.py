@@ -433,3 +433,50 @@ def test_an_upload_of_html_behind_a_bom_is_refused_with_the_reason(client, login
     response = upload(client, "notes.txt", b"\xef\xbb\xbf\r\n  <HTML><script>alert(1)</script>")
     assert response.status_code == 400
     assert "HTML and SVG files cannot be archived" in page_text(response)
+
+
+def test_the_worker_loop_extracts_as_files_arrive_and_stops_on_sigterm(app, client, login_as):
+    """`flask worker` as `make run` starts it: a loop in its own process, on the same database and storage."""
+    import signal
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from secretariat import create_app\n"
+        "from secretariat.archive import extraction\n"
+        "app = create_app('testing', {'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'ARCHIVE_STORAGE': sys.argv[2],"
+        " 'ARCHIVE_INDEX': sys.argv[3]})\n"
+        "with app.app_context():\n"
+        "    print('ready', flush=True)\n"
+        "    extraction.run_forever(poll_seconds=0.2)\n"
+        "print('stopped', flush=True)\n"
+    )
+    config = app.config
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            program,
+            str(db.engine.url.render_as_string(hide_password=False)),
+            config["ARCHIVE_STORAGE"],
+            config["ARCHIVE_INDEX"],
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout.readline() == "ready\n"
+        login_as("coordinator")
+        assert upload(client, "loop.docx", docx("Samarkand")).status_code == 302
+        deadline = time.monotonic() + QUICK
+        while filed_file().text_status != "extracted" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert filed_file().extracted_text == "Samarkand"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=QUICK) == 0
+        assert worker.stdout.read() == "stopped\n"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
