@@ -170,7 +170,7 @@ def extract_one(file_id: int, attempt: int, limits: Limits) -> textextract.Extra
     else:
         result = extract_in_child(str(path), row.mime_type, limits)
     if result.status == "failed":
-        current_app.logger.info("text of file %s not extracted: %s", file_id, result.problem)
+        current_app.logger.warning("text of file %s not extracted: %s", file_id, result.problem)
     _finish(file_id, attempt, result)
     db.session.commit()
     return result

@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import zipfile
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 from defusedxml.ElementTree import fromstring as parse_xml
@@ -176,7 +177,9 @@ def _pdf_text(data: bytes) -> str:
     }
     parts, length = [], 0
     try:
-        with pypdf.apply_configuration(**limits):
+        # pypdf before 7 has no configuration, only its own fixed limits (75 MB a stream).
+        configured = pypdf.apply_configuration(**limits) if hasattr(pypdf, "apply_configuration") else nullcontext()
+        with configured:
             reader = pypdf.PdfReader(io.BytesIO(data))
             for page in reader.pages[:PDF_MAX_PAGES]:
                 # extract_text() passes over a stream past the limit in silence (an empty page): read
