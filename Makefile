@@ -23,6 +23,7 @@ node_modules/.installed: package.json package-lock.json
 setup: $(VENV)/.installed node_modules/.installed
 
 ## make run: install, migrate, seed demo data on an empty database, serve on http://127.0.0.1:5000
+## with the extraction worker (`flask worker`) beside the web server
 run: setup
 	$(FLASK) db upgrade
 	@if $(FLASK) db-is-empty; then $(FLASK) seed-demo; \
@@ -30,6 +31,10 @@ run: setup
 	@echo ""
 	@echo "  ASEM Virtual Secretariat: sign in at http://$(HOST):$(PORT)/login"
 	@echo ""
+	@# The extraction worker reads uploads' text beside the web server, in the same process group:
+	@# Ctrl-C reaches both, and the trap stops the worker whichever way gunicorn ends.
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 demo-passwords: setup

@@ -119,6 +119,12 @@ class Config:
     ARCHIVE_STORAGE = os.environ.get("ARCHIVE_STORAGE", str(INSTANCE_DIR / "archive-files"))
     ARCHIVE_INDEX = os.environ.get("ARCHIVE_INDEX", str(INSTANCE_DIR / "search-index"))
 
+    # Text extraction of uploads (`flask worker`, archive/extraction.py): each file is read in a child
+    # process stopped past these limits, its text then "could not be extracted" with the reason.
+    EXTRACTION_MEMORY_MB = _env_int("EXTRACTION_MEMORY_MB", 512)
+    EXTRACTION_CPU_SECONDS = _env_int("EXTRACTION_CPU_SECONDS", 30)
+    EXTRACTION_WALL_SECONDS = _env_int("EXTRACTION_WALL_SECONDS", 60)
+
     HSTS = False
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # number of reverse proxies in front
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()  # JSON lines on stderr (secretariat/ops/logs.py)

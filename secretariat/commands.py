@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from secretariat import audit as audit_trail
 from secretariat import seed
+from secretariat.archive import extraction
 from secretariat.auth import services, throttle
 from secretariat.auth.models import Role, User
 from secretariat.extensions import db
@@ -283,5 +284,6 @@ def register(app: Flask) -> None:
         db_is_empty_command,
         ops_cli.backup_command,
         ops_cli.restore_command,
+        extraction.worker_command,
     ):
         app.cli.add_command(command)

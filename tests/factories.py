@@ -113,3 +113,13 @@ def page_without_tokens(response) -> str:
 
 def path_of(response) -> str:
     return response.headers.get("Location", "")
+
+
+def run_worker() -> int:
+    """Run the extraction worker once, as `flask worker --once` does: uploads get their text, then the index.
+
+    Uploads are filed with their text "pending"; a test that searches for a file's words runs this first.
+    """
+    from secretariat.archive import extraction
+
+    return extraction.run_pending()

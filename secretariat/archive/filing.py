@@ -27,7 +27,7 @@ def _file(source_ref: str, data: dict, text: str, filename: str, actor, extra=()
         return None
     # A fixed first line: generated text never starts like markup, whatever the titles in it say.
     text = "ASEM Virtual Secretariat: filed automatically\n\n" + text
-    prepared = services.prepare_upload(filename, text.encode("utf-8"))
+    prepared = services.prepare_generated_text(filename, text)
     return services.create_record(data, [prepared, *extra], actor=actor, source_ref=source_ref)
 
 

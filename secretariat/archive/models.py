@@ -156,8 +156,14 @@ class RecordFile(db.Model):
     #: decided by content sniffing, never by the name
     mime_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column(sa.BigInteger)
-    #: "extracted", "empty" (no text in it) or "failed" (archived all the same)
-    text_status: Mapped[str] = mapped_column(sa.String(20))
+    #: "pending" (the extraction worker has not read it yet; "extracting" while it does),
+    #: "extracted", "empty" (no text in it) or "failed" (archived all the same, see text_problem)
+    text_status: Mapped[str] = mapped_column(sa.String(20), index=True)
+    #: why the text could not be extracted (a limit reached, a damaged file), shown on the record page
+    text_problem: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    #: when the worker claimed the file, and how many claims so far (the number identifies a claim)
+    text_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    text_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     #: read only when asked for: a page listing a record's files and versions must not carry the
     #: megabytes of text of every file it names (the index reads it with its own query)
     extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)

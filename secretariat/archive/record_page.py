@@ -85,6 +85,7 @@ class FileRow(NamedTuple):
     size: int
     mime_type: str
     text_status: str
+    text_problem: str
     blob_sha256: str
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from secretariat import audit
 from secretariat.agenda.models import Meeting
-from secretariat.archive import files
+from secretariat.archive import files, textextract
 from secretariat.archive.access import PARTNER_LEVELS, can_see, cleared, embargo_end_of, strictest_with_seal
 from secretariat.archive.models import (
     Blob,
@@ -63,17 +64,37 @@ class PreparedFile:
 
 
 def prepare_upload(filename: str, data: bytes) -> PreparedFile:
-    """Check an upload (size, type from content, zip bombs), store its bytes, extract its text."""
+    """Check an upload (size, type from content, zip bombs) and store its bytes.
+
+    Its text is not read here: a hostile document could hold a web worker for minutes. The file is
+    filed with its text "pending" and the extraction worker reads it (archive/extraction.py).
+    """
     if not data:
         raise files.FileRefused(f"“{filename or 'The file'}” is empty.")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if len(data) > limit:
         raise files.FileRefused(f"“{filename}” is larger than {limit // (1024 * 1024)} MB.")
     mime = files.sniff(data)
-    extraction = files.extract_text(data, mime)
     # Bytes first, row later: a crash in between leaves an orphan the sweep removes, never a row without bytes.
     sha = files.store(data)
-    return PreparedFile(sha, len(data), mime, files.clean_filename(filename, mime), extraction.status, extraction.text)
+    status = "pending" if mime in textextract.WITH_TEXT else "empty"
+    return PreparedFile(sha, len(data), mime, files.clean_filename(filename, mime), status, "")
+
+
+def prepare_generated_text(filename: str, text: str) -> PreparedFile:
+    """A plain-text file the application wrote itself (a frozen agenda, adopted minutes): filed with its text.
+
+    Nothing to extract: the text is ours, already in hand, and as short as the forms it came from,
+    so it is searchable as soon as it is filed. Uploads always go through prepare_upload.
+    """
+    data = text.encode("utf-8")
+    mime = files.sniff(data)
+    if mime != files.TXT:
+        raise ValueError("generated text must be plain text")
+    sha = files.store(data)
+    kept = re.sub(r"[ \t]+", " ", text).strip()[: files.TEXT_LIMIT]
+    status = "extracted" if kept else "empty"
+    return PreparedFile(sha, len(data), mime, files.clean_filename(filename, mime), status, kept)
 
 
 def _file_row(version: RecordVersion, prepared: PreparedFile) -> RecordFile:
@@ -156,7 +177,9 @@ def _new_version(
                 filename=old.filename,
                 mime_type=old.mime_type,
                 size=old.size,
-                text_status=old.text_status,
+                # A copy still waiting for the worker is a job of its own.
+                text_status="pending" if old.text_status in ("pending", "extracting") else old.text_status,
+                text_problem=old.text_problem,
                 extracted_text=old.extracted_text,
             )
         )

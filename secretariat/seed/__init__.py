@@ -326,7 +326,7 @@ def seed_records(coordinator) -> int:
         text = (
             f"{row['title']}\n\n{row['text']}\n\nSource: {row['source']}\n(Paraphrased sample, demonstration data.)\n"
         )
-        prepared = archive.prepare_upload(f"{row['title'][:80]}.txt", text.encode("utf-8"))
+        prepared = archive.prepare_generated_text(f"{row['title'][:80]}.txt", text)
         archive.create_record(
             {
                 "title": row["title"],

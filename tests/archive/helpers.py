@@ -8,6 +8,7 @@ from datetime import date
 
 from secretariat.archive import services
 from secretariat.extensions import db
+from tests.factories import run_worker
 
 
 def docx(text: str) -> bytes:
@@ -89,4 +90,6 @@ def file_record(actor, title="Chair's Statement of ASEM13", files=(), **override
     record = services.create_record(data, prepared, actor=actor)
     db.session.commit()
     services.sync()
+    if prepared:
+        run_worker()  # the files' text, as the worker reads it after an upload
     return record

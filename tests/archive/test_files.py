@@ -153,7 +153,10 @@ def test_downloads_are_attachments_that_never_render(client, login_as):
     coordinator = make_user("coordinator")
     record = file_record(
         coordinator,
-        files=[("page.txt", b"<b>not html</b> <script>alert(1)</script>"), ('Déclaration "finale".pdf', pdf("x"))],
+        files=[
+            ("page.txt", b"not html: <b>bold</b> <script>alert(1)</script>"),
+            ('Déclaration "finale".pdf', pdf("x")),
+        ],
     )
     login_as("official")
     page = page_text(client.get(f"/archive/records/{record.id}"))

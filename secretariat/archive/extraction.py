@@ -1,0 +1,235 @@
+"""The extraction worker: reads the text of uploaded files outside any web request.
+
+An upload is filed at once with its text "pending" (services.prepare_upload). `flask worker`
+claims pending files one at a time, reads each one's text in a child process limited in memory,
+CPU time and wall-clock time (textextract.py), writes the text or the reason it could not be
+read on the file's row, and queues the record for the search index. A hostile file can only
+make its own child fail: never a web worker, never the worker.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess  # nosec B404
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from secretariat.archive import files, services, textextract
+from secretariat.archive.models import RecordFile, RecordVersion, SearchOutbox
+from secretariat.extensions import db
+from secretariat.timeutil import utcnow
+
+#: states of RecordFile.text_status the worker has still to finish
+PENDING, CLAIMED = "pending", "extracting"
+#: a claim older than the wall-clock limit plus this was left by a worker that died: taken again
+CLAIM_MARGIN = timedelta(seconds=60)
+#: after so many claims that never finished, the file is given up
+MAX_ATTEMPTS = 3
+CHILD = textextract.__file__
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int
+    cpu_seconds: int
+    wall_seconds: float
+
+    @classmethod
+    def from_config(cls) -> Limits:
+        config = current_app.config
+        return cls(config["EXTRACTION_MEMORY_MB"], config["EXTRACTION_CPU_SECONDS"], config["EXTRACTION_WALL_SECONDS"])
+
+
+def extract_in_child(path: str, mime: str, limits: Limits) -> textextract.Extraction:
+    """The file's text, read by a child process under the limits; a limit reached is a failure with its reason."""
+    command = [sys.executable, "-I", CHILD, path, mime, str(limits.memory_mb), str(limits.cpu_seconds)]
+    try:
+        # Fixed command, no shell: our own script and the file's storage path (nosec B603).
+        done = subprocess.run(  # noqa: S603  # nosec B603
+            command,
+            capture_output=True,
+            timeout=limits.wall_seconds,
+            stdin=subprocess.DEVNULL,
+            env={},  # the reader of hostile bytes gets none of our secrets (database URL, keys)
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        return _failed(f"it took longer than {limits.wall_seconds:g} seconds")
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return _failed(f"it needed more than {limits.cpu_seconds} seconds of processing")
+    if done.returncode == textextract.OUT_OF_MEMORY or b"MemoryError" in done.stderr:
+        return _failed(f"it needed more than {limits.memory_mb} MB of memory")
+    if done.returncode != 0:
+        error = done.stderr[-2000:].decode("utf-8", "replace")
+        current_app.logger.warning("text extraction child ended with status %s: %s", done.returncode, error)
+        return _failed("the reader stopped unexpectedly")
+    result = json.loads(done.stdout)
+    return textextract.Extraction(result["status"], result["text"], result["problem"])
+
+
+def _failed(reason: str) -> textextract.Extraction:
+    return textextract.Extraction("failed", "", reason)
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+
+def _claimable(stale_before):
+    return sa.or_(
+        RecordFile.text_status == PENDING,
+        sa.and_(RecordFile.text_status == CLAIMED, RecordFile.text_claimed_at < stale_before),
+    )
+
+
+def claim(limits: Limits) -> tuple[int, int] | None:
+    """Take one file to extract (its id and the claim's number), committed, or None when none waits.
+
+    Safe with several workers: on PostgreSQL rows another worker is claiming are skipped (SKIP
+    LOCKED), and the claim is an UPDATE that only succeeds if the file is still claimable.
+    """
+    stale_before = utcnow() - timedelta(seconds=limits.wall_seconds) - CLAIM_MARGIN
+    while True:
+        row = db.session.execute(
+            sa.select(RecordFile.id, RecordFile.text_attempts)
+            .where(_claimable(stale_before))
+            .order_by(RecordFile.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
+            db.session.rollback()
+            return None
+        if row.text_attempts >= MAX_ATTEMPTS:
+            # Claimed that often and never finished: its worker died each time (killed from outside).
+            _finish(row.id, row.text_attempts, _failed(f"its reading was interrupted {row.text_attempts} times"))
+            db.session.commit()
+            continue
+        attempt = row.text_attempts + 1
+        claimed = db.session.execute(
+            sa.update(RecordFile)
+            .where(RecordFile.id == row.id, _claimable(stale_before))
+            .values(text_status=CLAIMED, text_claimed_at=utcnow(), text_attempts=attempt)
+        ).rowcount
+        db.session.commit()
+        if claimed == 1:
+            return row.id, attempt
+
+
+def _finish(file_id: int, attempt: int, result: textextract.Extraction) -> bool:
+    """Write the result if the claim is still ours, and queue the record for the index."""
+    written = db.session.execute(
+        sa.update(RecordFile)
+        .where(RecordFile.id == file_id, RecordFile.text_attempts == attempt)
+        .values(
+            text_status=result.status,
+            extracted_text=result.text,
+            text_problem=result.problem[:300],
+            text_claimed_at=None,
+        )
+    ).rowcount
+    if written:
+        record_id = db.session.scalar(
+            sa.select(RecordVersion.record_id)
+            .join(RecordFile, RecordFile.version_id == RecordVersion.id)
+            .where(RecordFile.id == file_id)
+        )
+        db.session.add(SearchOutbox(record_id=record_id))
+        db.session.flush()
+    return bool(written)
+
+
+def release(file_id: int, attempt: int) -> None:
+    """Give a claimed file back (the worker is stopping): another worker takes it at once."""
+    db.session.rollback()
+    db.session.execute(
+        sa.update(RecordFile)
+        .where(RecordFile.id == file_id, RecordFile.text_attempts == attempt, RecordFile.text_status == CLAIMED)
+        .values(text_status=PENDING, text_claimed_at=None, text_attempts=attempt - 1)
+    )
+    db.session.commit()
+
+
+def extract_one(file_id: int, attempt: int, limits: Limits) -> textextract.Extraction:
+    """Read one claimed file's text in a child and record the outcome (committed)."""
+    row = db.session.execute(
+        sa.select(RecordFile.blob_sha256, RecordFile.mime_type).where(RecordFile.id == file_id)
+    ).one()
+    db.session.commit()  # no transaction stays open while the child runs
+    path = files.blob_path(row.blob_sha256)
+    if not path.exists():
+        result = _failed("the stored file is missing")
+    elif row.mime_type not in textextract.WITH_TEXT:
+        result = textextract.Extraction("empty", "")
+    else:
+        result = extract_in_child(str(path), row.mime_type, limits)
+    if result.status == "failed":
+        current_app.logger.warning("text of file %s not extracted: %s", file_id, result.problem)
+    _finish(file_id, attempt, result)
+    db.session.commit()
+    return result
+
+
+def run_pending(limit: int | None = None) -> int:
+    """Extract every file waiting (or ``limit`` of them), each then brought to the search index; returns how many."""
+    limits = Limits.from_config()
+    done = 0
+    while limit is None or done < limit:
+        job = claim(limits)
+        if job is None:
+            break
+        try:
+            extract_one(*job, limits)
+        except BaseException:
+            release(*job)
+            raise
+        done += 1
+        _sync()
+    return done
+
+
+def _sync() -> None:
+    try:
+        services.sync(wait=True)
+    except Exception:  # the outbox keeps the work for the next sync
+        db.session.rollback()
+        current_app.logger.exception("search index sync failed after extraction; it will be retried")
+
+
+def run_forever(poll_seconds: float = 2.0) -> None:
+    """Extract as files arrive, until SIGTERM or Ctrl-C (a file being read is given back)."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # also when started in the background, where SIGINT was ignored
+    try:
+        while True:
+            if not run_pending():
+                db.session.remove()
+                time.sleep(poll_seconds)
+    except KeyboardInterrupt:
+        db.session.rollback()
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Extract what waits now, then exit (for cron and tests)")
+@click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between looks")
+def worker_command(once: bool, poll: float) -> None:
+    """Read the text of uploaded files in limited child processes and index it (runs until stopped)."""
+    if once:
+        click.echo(f"{run_pending()} file(s) extracted.")
+        return
+    limits = Limits.from_config()
+    click.echo(
+        f"Extraction worker started: each file in a child limited to {limits.memory_mb} MB, "
+        f"{limits.cpu_seconds} s of CPU and {limits.wall_seconds:g} s. Ctrl-C stops it."
+    )
+    run_forever(poll)
