@@ -6,7 +6,7 @@ or in text_problem the reason it could not be read (a limit reached, a damaged f
 on text_status finds the pending files among all.
 
 Revision ID: 3f8e1a6c2d94
-Revises: 7c3d9a41e2b6
+Revises: a4a5dcdcbf5a
 Create Date: 2026-12-06 07:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "3f8e1a6c2d94"
-down_revision = "7c3d9a41e2b6"
+down_revision = "a4a5dcdcbf5a"
 branch_labels = None
 depends_on = None
 
