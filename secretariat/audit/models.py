@@ -32,8 +32,10 @@ class AuditEntry(db.Model):
     details: Mapped[str] = mapped_column(sa.Text, default="{}")
     ip_address: Mapped[str | None] = mapped_column(sa.String(64))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
-    #: SHA-256 over this entry's content and prev_hash
+    #: SHA-256 (or HMAC-SHA256 under AUDIT_HMAC_KEY, see hash_scheme) over the content and prev_hash
     entry_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: "sha256" or "hmac-sha256": entries written before a key was configured stay verifiable
+    hash_scheme: Mapped[str] = mapped_column(sa.String(16), default="sha256", server_default="sha256")
 
     __table_args__ = (sa.Index("ix_audit_entries_object", "object_type", "object_id"),)
 
