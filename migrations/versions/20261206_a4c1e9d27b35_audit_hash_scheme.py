@@ -1,7 +1,8 @@
 """Audit entries: the scheme each entry's hash was made with (plain SHA-256 or keyed HMAC-SHA256)
 
 Entries written before AUDIT_HMAC_KEY was configured keep their plain hashes and stay verifiable;
-entries written with the key say so, so that verify knows which to check under the key.
+entries written with the key say so, so that verify knows which to check under the key. The head row gets
+a MAC under the key, so that the keyed chain cannot be cut short by moving the head back.
 
 Revision ID: a4c1e9d27b35
 Revises: 7c3d9a41e2b6
@@ -21,8 +22,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("audit_entries") as batch:
         batch.add_column(sa.Column("hash_scheme", sa.String(length=16), server_default="sha256", nullable=False))
+    with op.batch_alter_table("audit_head") as batch:
+        batch.add_column(sa.Column("mac", sa.String(length=64), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("audit_head") as batch:
+        batch.drop_column("mac")
     with op.batch_alter_table("audit_entries") as batch:
         batch.drop_column("hash_scheme")

@@ -48,3 +48,6 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: HMAC-SHA256 of (seq, last_hash) under AUDIT_HMAC_KEY: without the key, the head cannot be
+    #: moved back to an earlier entry, so the keyed chain cannot be cut short unnoticed
+    mac: Mapped[str | None] = mapped_column(sa.String(64))

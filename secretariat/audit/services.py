@@ -72,6 +72,14 @@ def compute_hash(entry, key: bytes | None = None) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def head_mac(seq: int, last_hash: str, key: bytes | None = None) -> str | None:
+    """The head's MAC under the key (None without one)."""
+    key = key or hmac_key()
+    if key is None:
+        return None
+    return hmac.new(key, f"audit-head|{seq}|{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
 def _client_address() -> str | None:
     return request.remote_addr if has_request_context() else None
 
@@ -132,7 +140,11 @@ def record(
     )
     entry.entry_hash = compute_hash(entry)
     db.session.add(entry)
-    db.session.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.entry_hash))
+    db.session.execute(
+        sa.update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_hash=entry.entry_hash, mac=head_mac(seq, entry.entry_hash))
+    )
     db.session.flush()
     return entry
 
@@ -209,26 +221,32 @@ def verify(batch_size: int = 5000, *, checkpoint=None) -> VerifyResult:
             checked += 1
             last_seq = entry.seq
             last_scheme = entry.hash_scheme or PLAIN
-    head = db.session.get(AuditHead, 1)
-    if head is not None and (head.seq != checked or head.last_hash != expected_prev):
-        return VerifyResult(False, checked, checked + 1, None, "entries missing at the end of the chain", keyed)
-    if checkpoint is not None and checked < checkpoint.seq:
-        return VerifyResult(
-            False,
-            checked,
-            checked + 1,
-            None,
-            f"the chain ends at entry {checked}, before the checkpoint's entry {checkpoint.seq}: entries were removed",
-            keyed,
-        )
-    if key is not None and last_scheme == PLAIN:
-        return VerifyResult(
-            False,
-            checked,
-            last_seq,
-            None,
-            "the newest entry is not keyed although AUDIT_HMAC_KEY is set: the keyed entries were rewritten "
-            "or removed (or nothing was recorded since the key was set: sign in once and verify again)",
-            keyed,
-        )
+    reason = _end_problem(checked, expected_prev, last_scheme, key, checkpoint)
+    if reason:
+        return VerifyResult(False, checked, checked + 1, None, reason, keyed)
     return VerifyResult(True, checked, keyed=keyed)
+
+
+def _end_problem(checked: int, last_hash: str, last_scheme: str | None, key: bytes | None, checkpoint) -> str:
+    """Why the chain's end is wrong ("" when it is not): the head, the checkpoint's reach, the key's."""
+    head = db.session.get(AuditHead, 1)
+    if checked and head is None:
+        return "the chain's head row is missing"
+    if head is not None and (head.seq != checked or head.last_hash != last_hash):
+        return "entries missing at the end of the chain"
+    if checkpoint is not None and checked < checkpoint.seq:
+        return (
+            f"the chain ends at entry {checked}, before the checkpoint's entry {checkpoint.seq}: entries were removed"
+        )
+    if (
+        key is not None
+        and last_scheme == KEYED
+        and not hmac.compare_digest(head_mac(checked, last_hash, key) or "", head.mac or "")
+    ):
+        return "the chain's head was moved without the key: entries were cut off"
+    if key is not None and last_scheme == PLAIN:
+        return (
+            "the newest entry is not keyed although AUDIT_HMAC_KEY is set: the keyed entries were rewritten "
+            "or removed (or nothing was recorded since the key was set: sign in once and verify again)"
+        )
+    return ""
