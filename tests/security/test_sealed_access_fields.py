@@ -9,8 +9,8 @@ import pytest
 
 from secretariat.archive import integrity, services
 from secretariat.extensions import db
-from tests.archive.helpers import pdf
 from tests.archive.helpers import file_record as _file_record
+from tests.archive.helpers import pdf
 from tests.factories import make_user
 from tests.security.tampering import rechain, tamper
 
