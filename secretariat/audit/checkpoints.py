@@ -23,7 +23,8 @@ from secretariat.timeutil import as_utc
 
 FORMAT = "asem-audit-checkpoint/1"
 _HASH = re.compile(r"\b[0-9a-f]{64}\b")
-_SEQ = re.compile(r"\b(?:entry|seq)\D{0,3}(\d{1,12})\b", re.IGNORECASE)
+#: the printed line, "Audit checkpoint: entry N, hash H", also inside a saved page's markup
+_LINE = re.compile(r"audit checkpoint:\s*entry\s+(\d{1,12})\W.{0,40}?\b([0-9a-f]{64})\b", re.IGNORECASE | re.DOTALL)
 
 
 class CheckpointUnreadable(Exception):
@@ -116,7 +117,7 @@ def parse(text: str) -> Checkpoint:
             raise CheckpointUnreadable(f"not a checkpoint file: expected format {FORMAT}, seq and a SHA-256 hash")
         scheme = data.get("scheme") if data.get("scheme") in (PLAIN, KEYED) else PLAIN
         return Checkpoint(seq, entry_hash, as_utc(created) if created else None, scheme, data.get("mac"))
-    seq, found = _SEQ.search(text), _HASH.search(text.lower())
-    if seq is None or found is None:
-        raise CheckpointUnreadable("no checkpoint found: expected 'entry N' and a 64-character hash")
-    return Checkpoint(int(seq.group(1)), found.group(0))
+    found = _LINE.search(text)
+    if found is None:
+        raise CheckpointUnreadable("no checkpoint found: expected 'Audit checkpoint: entry N, hash H' or a JSON file")
+    return Checkpoint(int(found.group(1)), found.group(2).lower())
