@@ -174,8 +174,8 @@ def archive_verify_command(checkpoint_path: Path | None) -> None:
 
     report = integrity.verify(checkpoint=_read_checkpoint(checkpoint_path))
     click.echo(
-        f"Checked {report.files_checked} files, {report.versions_checked} record versions "
-        f"and {report.records_checked} records."
+        f"Checked {report.files_checked} files, {report.versions_checked} record versions, "
+        f"{report.records_checked} records and {report.meetings_checked} meetings and minutes."
     )
     for problem in report.problems:
         click.echo(f"PROBLEM: {problem}", err=True)

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from secretariat import audit
-from secretariat.archive import files
+from secretariat.archive import files, meeting_integrity
 from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion
 from secretariat.audit.models import AuditEntry
 from secretariat.audit.services import canonical_json
@@ -186,6 +186,8 @@ class VerifyReport:
     files_checked: int = 0
     versions_checked: int = 0
     records_checked: int = 0
+    #: meetings and minutes
+    meetings_checked: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -221,6 +223,7 @@ def verify(checkpoint=None) -> VerifyReport:
     for record in db.session.scalars(sa.select(Record).order_by(Record.id)):
         report.records_checked += 1
         _check_record(report, record, chained.get(str(record.id)), metadata.get(str(record.id), {}))
+    report.meetings_checked = meeting_integrity.check(report.problems.append)
     chain = audit.verify(checkpoint=checkpoint)
     if not chain.ok:
         report.problems.append(f"audit chain broken at entry {chain.broken_seq}: {chain.reason}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from secretariat.archive import integrity, services
 from secretariat.extensions import db
@@ -207,3 +208,80 @@ def test_versions_sealed_before_types_and_sizes_were_still_pass_and_their_types_
     tamper("UPDATE record_files SET mime_type = 'text/html'")
     result = verify(runner)
     assert result.exit_code == 1 and "type text/html is not its content's (application/pdf)" in result.output
+
+
+# --- the meeting and minutes rows that decide access ---------------------------------------------
+
+
+def test_closing_the_embargo_meeting_by_sql_is_reported(coordinator, runner):
+    from tests.agenda.helpers import make_meeting
+
+    summit = make_meeting(coordinator, title="Summit ahead", code="S-1")
+    file_record(coordinator, "Minutes until the summit", embargo_meeting_id=summit.id)
+    assert verify(runner).exit_code == 0
+    tamper(
+        "UPDATE meetings SET status = 'closed', closed_at = :now WHERE id = :id", now=datetime.now(UTC), id=summit.id
+    )
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert f"meeting {summit.id}: status is 'closed', recorded as 'planned'" in result.output
+    assert "closed_at is set but the meeting was never closed" in result.output
+
+
+def test_a_coordinators_meeting_turned_into_a_som_by_sql_is_reported(coordinator, runner):
+    from tests.agenda.helpers import make_meeting
+
+    meeting = make_meeting(coordinator, title="Coordinators' retreat", kind="coordinators", code="C-1")
+    assert verify(runner).exit_code == 0
+    tamper("UPDATE meetings SET kind = 'som' WHERE id = :id", id=meeting.id)
+    result = verify(runner)
+    assert result.exit_code == 1 and f"meeting {meeting.id}: kind is 'som', recorded as 'coordinators'" in result.output
+
+
+def test_draft_minutes_marked_adopted_by_sql_are_reported(coordinator, runner):
+    from secretariat.agenda import minutes
+    from tests.agenda.helpers import add, make_meeting, set_status
+
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting", "circulated", "adopted", "held")
+    draft = minutes.save_minutes(meeting, summary="Draft.", decisions={}, expected_version=0, actor=coordinator)
+    db.session.commit()
+    assert verify(runner).exit_code == 0
+    tamper("UPDATE minutes SET status = 'adopted' WHERE id = :id", id=draft.id)
+    result = verify(runner)
+    assert result.exit_code == 1 and f"minutes {draft.id} (meeting {meeting.id}): status is 'adopted'" in result.output
+
+
+def test_a_meeting_run_to_its_end_through_the_application_passes(coordinator, runner):
+    from secretariat.agenda import minutes
+    from secretariat.agenda import services as agenda
+    from tests.agenda.helpers import add, make_meeting, set_status
+
+    meeting = make_meeting(coordinator, kind="coordinators", code="C-2")
+    data = {**agenda.meeting_state(meeting), "kind": "som", "host": None}
+    for key in ("start_date", "end_date", "start_time", "end_time"):
+        data[key] = getattr(meeting, key)
+    agenda.update_meeting(meeting, data, expected_version=meeting.version, actor=coordinator)
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting", "circulated", "adopted", "held")
+    minutes.save_minutes(meeting, summary="Met.", decisions={}, expected_version=0, actor=coordinator)
+    minutes.adopt(meeting, actor=coordinator)
+    db.session.commit()
+    set_status(meeting, coordinator, "closed")
+    result = verify(runner)
+    assert result.exit_code == 0 and "Archive intact." in result.output, result.output
+
+
+def test_closing_a_seeded_meeting_by_sql_is_reported(coordinator, runner):
+    from secretariat import seed
+    from secretariat.agenda.models import Meeting
+
+    seed.seed_meetings()
+    db.session.commit()
+    upcoming = db.session.scalar(sa.select(Meeting).where(Meeting.closed_at.is_(None)).limit(1))
+    file_record(coordinator, "Until the next summit", embargo_meeting_id=upcoming.id)
+    assert verify(runner).exit_code == 0
+    tamper("UPDATE meetings SET closed_at = :now WHERE id = :id", now=datetime.now(UTC), id=upcoming.id)
+    result = verify(runner)
+    assert result.exit_code == 1 and f"meeting {upcoming.id}: closed_at is set but" in result.output
