@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from secretariat import audit
 from secretariat.archive import files, meeting_integrity
@@ -191,43 +192,68 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
 
 
-def verify(checkpoint=None) -> VerifyReport:
+def verify(checkpoint=None, batch_size: int = 500) -> VerifyReport:
     """Every stored file's bytes, every version's seal against the chain, every record row against
     the state the chain seals, and the chain itself (against ``checkpoint`` when given)."""
     report = VerifyReport()
     actual_sizes = _check_blobs(report)
     chained = _read_chain()
-    metadata: dict[str, dict[int, dict]] = {}
-    for version in db.session.scalars(sa.select(RecordVersion).order_by(RecordVersion.id)):
-        report.versions_checked += 1
-        meta = json.loads(version.metadata_json)
-        label = f"record {version.record_id} version {version.number}"
-        sealed = chained.get(str(version.record_id), _Chained()).seals.get(version.number)
-        if not seal_matches(meta, version.files, version.seal_sha256):
-            report.problems.append(f"{label} was edited after filing (its seal no longer matches)")
-        elif sealed != version.seal_sha256:
-            report.problems.append(f"{label} does not match the seal in the audit trail")
-        else:
-            metadata.setdefault(str(version.record_id), {})[version.number] = meta
-            if is_legacy_seal(meta, version.files, version.seal_sha256):
-                _check_legacy_files(report, label, version.files, actual_sizes)
-    stored_versions = {
-        (str(r), n) for r, n in db.session.execute(sa.select(RecordVersion.record_id, RecordVersion.number))
-    }
+    stored_versions: set[tuple[str, int]] = set()
+    # A private session, emptied after each batch of records: an archive of a million records
+    # would otherwise keep every record, version and file row in memory until the end.
+    with Session(db.engine) as session:
+        for records in _batches(session, batch_size):
+            metadata: dict[str, dict[int, dict]] = {}
+            versions = session.scalars(
+                sa.select(RecordVersion)
+                .where(RecordVersion.record_id.in_([r.id for r in records]))
+                .order_by(RecordVersion.id)
+            )
+            for version in versions:
+                stored_versions.add((str(version.record_id), version.number))
+                _check_version(report, version, chained, metadata, actual_sizes)
+            for record in records:
+                report.records_checked += 1
+                _check_record(report, record, chained.get(str(record.id)), metadata.get(str(record.id), {}))
+            session.expunge_all()
     for record_id, of_record in chained.items():
         for number in of_record.seals:
             if (record_id, number) not in stored_versions:
                 report.problems.append(
                     f"record {record_id} version {number} is sealed in the audit trail but missing from the database"
                 )
-    for record in db.session.scalars(sa.select(Record).order_by(Record.id)):
-        report.records_checked += 1
-        _check_record(report, record, chained.get(str(record.id)), metadata.get(str(record.id), {}))
     report.meetings_checked = meeting_integrity.check(report.problems.append)
     chain = audit.verify(checkpoint=checkpoint)
     if not chain.ok:
         report.problems.append(f"audit chain broken at entry {chain.broken_seq}: {chain.reason}")
     return report
+
+
+def _batches(session: Session, size: int):
+    """Every record, in batches of ``size`` by id."""
+    last = 0
+    while True:
+        rows = session.scalars(sa.select(Record).where(Record.id > last).order_by(Record.id).limit(size)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def _check_version(report: VerifyReport, version: RecordVersion, chained, metadata, actual_sizes) -> None:
+    """The version's seal against its rows and against the chain; keeps its metadata when both hold."""
+    report.versions_checked += 1
+    meta = json.loads(version.metadata_json)
+    label = f"record {version.record_id} version {version.number}"
+    sealed = chained.get(str(version.record_id), _Chained()).seals.get(version.number)
+    if not seal_matches(meta, version.files, version.seal_sha256):
+        report.problems.append(f"{label} was edited after filing (its seal no longer matches)")
+    elif sealed != version.seal_sha256:
+        report.problems.append(f"{label} does not match the seal in the audit trail")
+    else:
+        metadata.setdefault(str(version.record_id), {})[version.number] = meta
+        if is_legacy_seal(meta, version.files, version.seal_sha256):
+            _check_legacy_files(report, label, version.files, actual_sizes)
 
 
 def _check_blobs(report: VerifyReport) -> dict[str, int]:

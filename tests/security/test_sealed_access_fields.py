@@ -285,3 +285,13 @@ def test_closing_a_seeded_meeting_by_sql_is_reported(coordinator, runner):
     tamper("UPDATE meetings SET closed_at = :now WHERE id = :id", now=datetime.now(UTC), id=upcoming.id)
     result = verify(runner)
     assert result.exit_code == 1 and f"meeting {upcoming.id}: closed_at is set but" in result.output
+
+
+def test_records_are_checked_in_batches_without_missing_one(coordinator):
+    records = [file_record(coordinator, f"Statement {n}") for n in range(5)]
+    tamper("UPDATE records SET confidentiality = 'public' WHERE id = :id", id=records[3].id)
+    report = integrity.verify(batch_size=2)
+    assert report.records_checked == 5 and report.versions_checked == 5
+    assert [p for p in report.problems if "confidentiality" in p] == [
+        f"record {records[3].id}: confidentiality is 'public', sealed as 'restricted' (field confidentiality)"
+    ]
