@@ -1,4 +1,4 @@
-"""Seals and the archive's integrity check: stored bytes, version seals, and the record rows that decide access.
+"""Seals and the archive's integrity check: stored bytes, version seals, and the rows that decide access.
 
 What decides who sees a record is sealed: its metadata (confidentiality, embargo, partners,
 meeting ...) and its files (bytes' hash, name, type, size) in each version's seal, written into the
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from secretariat import audit
 from secretariat.archive import files, meeting_integrity
 from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion
+from secretariat.audit import accounts
 from secretariat.audit.models import AuditEntry
 from secretariat.audit.services import canonical_json
 from secretariat.extensions import db
@@ -189,6 +190,8 @@ class VerifyReport:
     records_checked: int = 0
     #: meetings and minutes
     meetings_checked: int = 0
+    #: users whose creation the chain recorded
+    accounts_checked: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -223,6 +226,7 @@ def verify(checkpoint=None, batch_size: int = 500) -> VerifyReport:
                     f"record {record_id} version {number} is sealed in the audit trail but missing from the database"
                 )
     report.meetings_checked = meeting_integrity.check(report.problems.append)
+    report.accounts_checked = accounts.check(report.problems.append)
     chain = audit.verify(checkpoint=checkpoint)
     if not chain.ok:
         report.problems.append(f"audit chain broken at entry {chain.broken_seq}: {chain.reason}")

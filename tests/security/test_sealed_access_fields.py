@@ -295,3 +295,37 @@ def test_records_are_checked_in_batches_without_missing_one(coordinator):
     assert [p for p in report.problems if "confidentiality" in p] == [
         f"record {records[3].id}: confidentiality is 'public', sealed as 'restricted' (field confidentiality)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("sql", "field"),
+    [("role = 'coordinator'", "role"), ("is_active = :no", "active"), ("partner_id = :other", "partner")],
+)
+def test_an_account_changed_by_sql_is_reported(client, runner, sql, field):
+    from secretariat.auth.models import Partner
+
+    admin = make_user("admin")
+    client.login(admin.email)
+    client.submit(
+        "/admin/users/new",
+        {"email": "official@example.org", "display_name": "Official", "partner": "VN", "role": "official"},
+    )
+    user_id = db.session.scalar(sa.text("SELECT id FROM users WHERE email = 'official@example.org'"))
+    assert verify(runner).exit_code == 0
+    other = db.session.scalar(sa.select(Partner.id).where(Partner.code == "JP"))
+    tamper(f"UPDATE users SET {sql} WHERE id = :id", id=user_id, no=False, other=other)
+    result = verify(runner)
+    assert result.exit_code == 1 and f"user {user_id}: {field} is" in result.output, result.output
+
+
+def test_an_account_changed_through_the_application_passes(client, runner):
+    admin = make_user("admin")
+    client.login(admin.email)
+    client.submit(
+        "/admin/users/new",
+        {"email": "official@example.org", "display_name": "Official", "partner": "VN", "role": "official"},
+    )
+    user_id = db.session.scalar(sa.text("SELECT id FROM users WHERE email = 'official@example.org'"))
+    client.submit(f"/admin/users/{user_id}", {"display_name": "Official", "partner": "JP", "role": "coordinator"})
+    result = verify(runner)
+    assert result.exit_code == 0 and "1 accounts" in result.output, result.output
