@@ -30,6 +30,10 @@ from secretariat.timeutil import as_utc
 #: audit actions that fix a record's state: a version (its sealed metadata), a withdrawal, and any
 #: other audited change of an access field (e.g. an import mapping the meetings to this instance's)
 VERSION, WITHDRAW, ACCESS = "archive.version", "archive.withdraw", "archive.access"
+#: a record re-filed from a bundle; imports before December 2026 chained no access state after it
+IMPORT = "archive.import"
+#: what such an import took from the bundle unsealed: meetings by this instance's ids, withdrawal
+UNSEALED_ON_OLD_IMPORTS = ("meeting_id", "embargo_meeting_id", "withdrawn_at")
 
 #: the record's fields a version seals (record_metadata's keys), plus those changed by chained entries
 SEALED_FIELDS = (
@@ -152,7 +156,7 @@ def _read_chain() -> dict[str, _Chained]:
     chained: dict[str, _Chained] = {}
     query = (
         sa.select(AuditEntry.action, AuditEntry.object_id, AuditEntry.details)
-        .where(AuditEntry.object_type == "records", AuditEntry.action.in_((VERSION, WITHDRAW, ACCESS)))
+        .where(AuditEntry.object_type == "records", AuditEntry.action.in_((VERSION, WITHDRAW, ACCESS, IMPORT)))
         .order_by(AuditEntry.seq)
     )
     for action, object_id, details in db.session.execute(query):
@@ -167,8 +171,11 @@ def _read_chain() -> dict[str, _Chained]:
 def expected_state(chained: _Chained, metadata_of: Mapping[int, dict]) -> dict[str, Any]:
     """Replay a record's chained events: each version's sealed metadata, then withdrawals and changes."""
     state: dict[str, Any] = {"withdrawn_at": None}
+    unsealed_import = False
     for action, facts in chained.events:
-        if action == VERSION:
+        if action == IMPORT:
+            unsealed_import = True
+        elif action == VERSION:
             sealed = metadata_of.get(facts.get("version")) or {}
             state.update({k: v for k, v in sealed.items() if k in SEALED_FIELDS})
         elif action == WITHDRAW:
@@ -177,6 +184,10 @@ def expected_state(chained: _Chained, metadata_of: Mapping[int, dict]) -> dict[s
         else:
             known = SEALED_FIELDS + CHAINED_FIELDS
             state.update({k: v for k, v in (facts.get("state") or {}).items() if k in known})
+            unsealed_import = False
+    if unsealed_import:
+        for name in UNSEALED_ON_OLD_IMPORTS:
+            state.pop(name, None)
     return state
 
 

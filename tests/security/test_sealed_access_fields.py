@@ -329,3 +329,21 @@ def test_an_account_changed_through_the_application_passes(client, runner):
     client.submit(f"/admin/users/{user_id}", {"display_name": "Official", "partner": "JP", "role": "coordinator"})
     result = verify(runner)
     assert result.exit_code == 0 and "1 accounts" in result.output, result.output
+
+
+def test_records_imported_before_access_states_were_chained_are_judged_on_what_was_sealed(coordinator, runner):
+    """An import of the old kind chained no state after the versions: the meetings' ids and the
+    withdrawal it took from the bundle are not judged, everything sealed still is."""
+    from secretariat import audit
+
+    record = file_record(coordinator, "Imported letter")
+    tamper("DELETE FROM audit_entries")
+    tamper("UPDATE audit_head SET seq = 0, last_hash = :h, mac = NULL", h="0" * 64)
+    version = services.current_version(record)
+    audit.record(None, "archive.import", record, source_id=7, title=record.title)
+    audit.record(None, "archive.version", record, version=1, seal=version.seal_sha256, files=[], note="imported")
+    db.session.commit()
+    tamper("UPDATE records SET withdrawn_at = :now WHERE id = :id", now=datetime.now(UTC), id=record.id)
+    assert verify(runner).exit_code == 0
+    tamper("UPDATE records SET confidentiality = 'public' WHERE id = :id", id=record.id)
+    assert_reported(verify(runner), record.id, "confidentiality")
