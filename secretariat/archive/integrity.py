@@ -9,7 +9,6 @@ chain and reports every row that differs from the state it seals.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,7 @@ from secretariat.archive import files, meeting_integrity
 from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion
 from secretariat.audit import accounts
 from secretariat.audit.models import AuditEntry
-from secretariat.audit.services import canonical_json
+from secretariat.audit.services import canonical_json, details_of
 from secretariat.extensions import db
 from secretariat.timeutil import as_utc
 
@@ -99,7 +98,10 @@ def _instant(value) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value  # not a time: it differs from any row, and is reported as it is
     return as_utc(value).isoformat(timespec="seconds")
 
 
@@ -161,7 +163,7 @@ def _read_chain() -> dict[str, _Chained]:
     )
     for action, object_id, details in db.session.execute(query):
         of_record = chained.setdefault(object_id, _Chained())
-        facts = json.loads(details or "{}")
+        facts = details_of(details)
         of_record.events.append((action, facts))
         if action == VERSION:
             of_record.seals[facts.get("version")] = facts.get("seal")
@@ -258,8 +260,11 @@ def _batches(session: Session, size: int):
 def _check_version(report: VerifyReport, version: RecordVersion, chained, metadata, actual_sizes) -> None:
     """The version's seal against its rows and against the chain; keeps its metadata when both hold."""
     report.versions_checked += 1
-    meta = json.loads(version.metadata_json)
     label = f"record {version.record_id} version {version.number}"
+    meta = details_of(version.metadata_json)
+    if not meta:
+        report.problems.append(f"{label} was edited after filing (its metadata is not readable)")
+        return
     sealed = chained.get(str(version.record_id), _Chained()).seals.get(version.number)
     if not seal_matches(meta, version.files, version.seal_sha256):
         report.problems.append(f"{label} was edited after filing (its seal no longer matches)")

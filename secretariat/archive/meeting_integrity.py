@@ -9,7 +9,6 @@ are adopted (draft minutes are for coordinators) are changed only through audite
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 
 from secretariat.agenda.models import Meeting, Minutes
 from secretariat.audit.models import AuditEntry
+from secretariat.audit.services import details_of
 from secretariat.extensions import db
 
 #: a closing and its audit entry are one transaction: their times differ by far less than this
@@ -45,7 +45,7 @@ def _meeting_chains() -> dict[str, _MeetingChain]:
     )
     for action, object_id, details, created_at in db.session.execute(query):
         chain = chains.setdefault(object_id, _MeetingChain())
-        facts = json.loads(details or "{}")
+        facts = details_of(details)
         if action == "meeting.create":
             chain.created, chain.kind, chain.status = True, facts.get("kind"), "planned"
         elif "kind" in (facts.get("diff") or {}):
@@ -83,7 +83,7 @@ def check(problem: Callable[[str], None]) -> int:
         .where(AuditEntry.object_type == "minutes", AuditEntry.action == "minutes.adopt")
         .order_by(AuditEntry.seq)
     ):
-        adoptions[object_id] = json.loads(details or "{}").get("sha256")
+        adoptions[object_id] = details_of(details).get("sha256")
     for minutes in db.session.scalars(sa.select(Minutes).order_by(Minutes.id)):
         checked += 1
         _check_minutes(problem, minutes, adoptions.get(str(minutes.id)))

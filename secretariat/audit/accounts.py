@@ -7,12 +7,12 @@ entries gives each account's state; a row that differs was changed outside the a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from secretariat.audit.models import AuditEntry
+from secretariat.audit.services import details_of
 from secretariat.auth.models import User
 from secretariat.extensions import db
 
@@ -30,7 +30,7 @@ def _recorded_states() -> dict[str, dict]:
         .order_by(AuditEntry.seq)
     )
     for action, object_id, details in db.session.execute(query):
-        facts = json.loads(details or "{}")
+        facts = details_of(details)
         if action == "user.create":
             states[object_id] = {"active": True} | {k: facts[k] for k in FIELDS if k in facts}
         elif object_id in states:

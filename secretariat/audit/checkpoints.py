@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from secretariat.audit.models import AuditEntry
-from secretariat.audit.services import KEYED, PLAIN, hmac_key
+from secretariat.audit.services import KEYED, PLAIN, details_of, hmac_key
 from secretariat.extensions import db
 from secretariat.timeutil import as_utc
 
@@ -97,7 +97,7 @@ def recorded(action: str, object_type: str, object_id, **facts) -> Checkpoint | 
         .order_by(AuditEntry.seq)
     )
     for entry in entries:
-        details = json.loads(entry.details or "{}")
+        details = details_of(entry.details)
         if all(details.get(name) == value for name, value in facts.items()):
             return of_entry(entry)
     return None

@@ -40,6 +40,16 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def details_of(text: str | None) -> dict:
+    """An entry's details as a dict; {} for text that is not a JSON object (an altered row must
+    be reported by verify, not crash it)."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _entry_content(entry) -> str:
     created = as_utc(entry.created_at)
     return canonical_json(

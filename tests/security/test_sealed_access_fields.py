@@ -347,3 +347,12 @@ def test_records_imported_before_access_states_were_chained_are_judged_on_what_w
     assert verify(runner).exit_code == 0
     tamper("UPDATE records SET confidentiality = 'public' WHERE id = :id", id=record.id)
     assert_reported(verify(runner), record.id, "confidentiality")
+
+
+def test_unreadable_rows_are_reported_not_a_crash(coordinator, runner):
+    record = file_record(coordinator, "Statement")
+    tamper("UPDATE record_versions SET metadata_json = 'not json'")
+    tamper("UPDATE audit_entries SET details = '[1' WHERE action = 'archive.withdraw' OR action = 'archive.create'")
+    result = verify(runner)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # a report, not a crash
+    assert f"record {record.id} version 1 was edited after filing (its metadata is not readable)" in result.output
