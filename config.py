@@ -125,6 +125,14 @@ class Config:
     EXTRACTION_CPU_SECONDS = _env_int("EXTRACTION_CPU_SECONDS", 30)
     EXTRACTION_WALL_SECONDS = _env_int("EXTRACTION_WALL_SECONDS", 60)
 
+    # The audit chain's key, held outside the database (secretariat/audit/keys.py): the value, or a
+    # file holding it. Without it the chain is plain SHA-256, which anyone who can write the database
+    # can recompute.
+    AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY")
+    AUDIT_HMAC_KEY_FILE = os.environ.get("AUDIT_HMAC_KEY_FILE")
+    #: log a warning at start-up when no key is configured (production)
+    AUDIT_HMAC_KEY_EXPECTED = False
+
     HSTS = False
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # number of reverse proxies in front
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()  # JSON lines on stderr (secretariat/ops/logs.py)
@@ -219,6 +227,7 @@ class ProductionConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     HSTS = True
+    AUDIT_HMAC_KEY_EXPECTED = True
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_pre_ping": True,
         "hide_parameters": True,

@@ -34,6 +34,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from secretariat import trusted_hosts
 
     trusted_hosts.init_app(app)  # inside ProxyFix: the host it checks is the one a trusted proxy forwards
+    from secretariat.audit import keys as audit_keys
+
+    audit_keys.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -100,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from secretariat.agenda.views import bp as agenda_bp
     from secretariat.archive import filing
     from secretariat.archive.views import bp as archive_bp
+    from secretariat.audit import views as audit_views
     from secretariat.auth.views import bp as auth_bp
     from secretariat.core.views import bp as core_bp
     from secretariat.programme.views import bp as programme_bp
@@ -110,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agenda_bp, url_prefix="/meetings")
     app.register_blueprint(programme_bp, url_prefix="/programme")
     app.register_blueprint(archive_bp, url_prefix="/archive")
+    audit_views.init_app(app)
     filing.connect()
 
 

@@ -91,12 +91,38 @@ def _print_credentials(credentials: list[tuple[str, str, str]]) -> None:
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+def _read_checkpoint(path: Path | None):
+    """The checkpoint in FILE (JSON, or any text with its printed line), or None; a clear error otherwise."""
+    if path is None:
+        return None
+    from secretariat.audit import checkpoints
+
+    try:
+        return checkpoints.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except checkpoints.CheckpointUnreadable as error:
+        raise click.ClickException(f"{path}: {error}") from error
+
+
+_CHECKPOINT_OPTION = click.option(
+    "--checkpoint",
+    "checkpoint_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint kept outside the database (downloaded from /audit/checkpoint or printed on "
+    "adopted minutes and agenda versions): fail if the chain was rewritten or cut before it",
+)
+
+
 @audit_cli.command("verify")
-def audit_verify_command() -> None:
+@_CHECKPOINT_OPTION
+def audit_verify_command(checkpoint_path: Path | None) -> None:
     """Check the whole hash chain; name the first broken entry."""
-    result = audit_trail.verify()
+    checkpoint = _read_checkpoint(checkpoint_path)
+    result = audit_trail.verify(checkpoint=checkpoint)
     if result.ok:
-        click.echo(f"Audit chain intact: {result.checked} entries verified.")
+        keyed = f", {result.keyed} of them under the key" if result.keyed else ""
+        click.echo(f"Audit chain intact: {result.checked} entries verified{keyed}.")
+        if checkpoint is not None:
+            click.echo(f"Checkpoint at entry {checkpoint.seq} matches: nothing up to it was rewritten or removed.")
         return
     click.echo(
         f"Audit chain BROKEN at entry seq={result.broken_seq} id={result.broken_id}: {result.reason} "
@@ -104,6 +130,22 @@ def audit_verify_command() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the file here (else print)")
+def audit_checkpoint_command(output: Path | None) -> None:
+    """The chain's newest entry as a checkpoint file, to keep outside the database (e.g. from cron)."""
+    from secretariat.audit import checkpoints
+
+    point = checkpoints.latest()
+    if point is None:
+        raise click.ClickException("The audit chain is empty: there is nothing to checkpoint yet.")
+    if output is None:
+        click.echo(point.to_json(), nl=False)
+        return
+    output.write_text(point.to_json(), encoding="utf-8")
+    click.echo(f"{point.line()} written to {output}.")
 
 
 programme_cli = AppGroup("programme", help="The work programme.")
@@ -125,12 +167,18 @@ archive_cli = AppGroup("archive", help="The archive and its search index.")
 
 
 @archive_cli.command("verify")
-def archive_verify_command() -> None:
-    """Re-hash every stored file, check every version's seal and the audit chain; name what is wrong."""
-    from secretariat.archive import services as archive
+@_CHECKPOINT_OPTION
+def archive_verify_command(checkpoint_path: Path | None) -> None:
+    """Re-hash every stored file, check every version's seal, every record's access fields against
+    what the audit chain seals, and the chain; name what is wrong."""
+    from secretariat.archive import integrity
 
-    report = archive.verify()
-    click.echo(f"Checked {report.files_checked} files and {report.versions_checked} record versions.")
+    report = integrity.verify(checkpoint=_read_checkpoint(checkpoint_path))
+    click.echo(
+        f"Checked {report.files_checked} files, {report.versions_checked} record versions, "
+        f"{report.records_checked} records, {report.meetings_checked} meetings and minutes "
+        f"and {report.accounts_checked} accounts."
+    )
     for problem in report.problems:
         click.echo(f"PROBLEM: {problem}", err=True)
     if report.problems:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from secretariat import audit
 from secretariat.agenda.models import Meeting
-from secretariat.archive import files, services
+from secretariat.archive import files, integrity, services
 from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchOutbox
 from secretariat.audit.models import AuditEntry
 from secretariat.audit.services import GENESIS_HASH, compute_hash
@@ -175,9 +175,10 @@ def check(source: Path) -> dict:
             seals.add(json.loads(entry["details"]).get("seal"))
     for record in json.loads((source / "records.json").read_text(encoding="utf-8")):
         for version in record["versions"]:
-            hashes = [(f["sha256"], f["filename"]) for f in version["files"]]
-            recomputed = services.seal(json.loads(version["metadata_json"]), hashes)
-            if recomputed != version["seal_sha256"] or recomputed not in seals:
+            metadata = json.loads(version["metadata_json"])
+            if not integrity.seal_matches(metadata, version["files"], version["seal_sha256"]) or (
+                version["seal_sha256"] not in seals
+            ):
                 raise BundleError(f"Record {record['id']} version {version['number']} does not match its seal.")
     return manifest
 
@@ -265,6 +266,8 @@ def import_bundle(source: Path, *, actor) -> ImportResult:
                 note=f"imported: {v['change_note']}",
             )
             counts.versions += 1
+        # The sealed metadata names the exporting instance's meetings; chain this instance's state.
+        integrity.access_change(record, actor, reason="imported")
         db.session.add(SearchOutbox(record_id=record.id))
         counts.records += 1
     db.session.flush()

@@ -18,6 +18,7 @@ from secretariat.agenda.models import AgendaVersion, Meeting, Minutes, MinutesSt
 from secretariat.archive import services
 from secretariat.archive.audience import ORDER, Source, audience
 from secretariat.archive.models import Confidentiality, Record, SearchOutbox
+from secretariat.audit import checkpoints
 from secretariat.extensions import db
 from secretariat.sanitize import plain_text
 
@@ -27,6 +28,11 @@ def _file(source_ref: str, data: dict, text: str, filename: str, actor, extra=()
         return None
     # A fixed first line: generated text never starts like markup, whatever the titles in it say.
     text = "ASEM Virtual Secretariat: filed automatically\n\n" + text
+    # The chain as it stood when the document was frozen (for minutes: their adoption's entry), so
+    # that whoever keeps the file holds an anchor for `audit verify --checkpoint`.
+    point = checkpoints.latest()
+    if point is not None:
+        text += "\n" + point.line() + "\n"
     prepared = services.prepare_generated_text(filename, text)
     return services.create_record(data, [prepared, *extra], actor=actor, source_ref=source_ref)
 

@@ -32,8 +32,10 @@ class AuditEntry(db.Model):
     details: Mapped[str] = mapped_column(sa.Text, default="{}")
     ip_address: Mapped[str | None] = mapped_column(sa.String(64))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
-    #: SHA-256 over this entry's content and prev_hash
+    #: SHA-256 (or HMAC-SHA256 under AUDIT_HMAC_KEY, see hash_scheme) over the content and prev_hash
     entry_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: "sha256" or "hmac-sha256": entries written before a key was configured stay verifiable
+    hash_scheme: Mapped[str] = mapped_column(sa.String(16), default="sha256", server_default="sha256")
 
     __table_args__ = (sa.Index("ix_audit_entries_object", "object_type", "object_id"),)
 
@@ -46,3 +48,6 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: HMAC-SHA256 of (seq, last_hash) under AUDIT_HMAC_KEY: without the key, the head cannot be
+    #: moved back to an earlier entry, so the keyed chain cannot be cut short unnoticed
+    mac: Mapped[str | None] = mapped_column(sa.String(64))

@@ -41,6 +41,9 @@ def wipe_archive():
     """Make this instance's archive empty, as a fresh instance's would be."""
     for table in ("record_files", "record_versions", "record_partners", "search_outbox", "records", "blobs"):
         db.session.execute(sa.text(f"DELETE FROM {table}"))
+    # A fresh instance has its own audit chain: the wiped records' seals are not in it.
+    db.session.execute(sa.text("DELETE FROM audit_entries"))
+    db.session.execute(sa.text("UPDATE audit_head SET seq = 0, last_hash = :h"), {"h": "0" * 64})
     db.session.commit()
     shutil.rmtree(files.storage_root(), ignore_errors=True)
 
