@@ -251,9 +251,15 @@ def test_agenda_versions_and_adopted_minutes_print_a_checkpoint_that_verifies(cl
 # --- configuration --------------------------------------------------------------------------------
 
 
+BASE = "https://secretariat.example"  # production refuses to start without it
+
+
 def test_production_without_a_key_warns_and_still_starts(database_url, caplog):
     with caplog.at_level(logging.WARNING):
-        app = create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40})
+        app = create_app(
+            "production",
+            {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40, "EXTERNAL_BASE_URL": BASE},
+        )
     assert app.config["AUDIT_HMAC_KEY"] is None
     assert any("AUDIT_HMAC_KEY is not set" in r.getMessage() for r in caplog.records)
 
@@ -261,7 +267,7 @@ def test_production_without_a_key_warns_and_still_starts(database_url, caplog):
 def test_the_key_comes_from_a_file_and_a_short_key_is_refused(database_url, tmp_path):
     path = tmp_path / "audit.key"
     path.write_text(KEY + "\n")
-    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40}
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40, "EXTERNAL_BASE_URL": BASE}
     app = create_app("production", settings | {"AUDIT_HMAC_KEY_FILE": str(path)})
     assert app.config["AUDIT_HMAC_KEY"] == KEY
     with pytest.raises(RuntimeError, match="at least 32"):

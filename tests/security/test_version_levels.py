@@ -18,7 +18,7 @@ from secretariat.extensions import db
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import make_meeting
 from tests.archive.helpers import file_record, pdf
-from tests.factories import make_user, page_text
+from tests.factories import make_user, page_text, run_worker
 
 PARTNER_ROLES = ["official", "observer"]
 
@@ -79,6 +79,7 @@ def lowered(coordinator):
         files=[("statement.pdf", pdf("public wording"))],
         note="Cleaned for partners okapinote",
     )
+    run_worker()  # the new file's text is read outside the request
     return record
 
 
