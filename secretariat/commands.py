@@ -187,7 +187,7 @@ def archive_sweep_command(remove: bool, grace_minutes: int) -> None:
 @archive_cli.command("export")
 @click.argument("path", type=click.Path(path_type=Path))
 def archive_export_command(path: Path) -> None:
-    """Write a self-contained bundle (records, versions, files, audit trail, manifest, HTML index)."""
+    """Write a self-contained bundle (every archive row, files, audit trail, manifest, HTML index); PATH.zip zips it."""
     from secretariat.archive import bundle
 
     try:
@@ -198,9 +198,9 @@ def archive_export_command(path: Path) -> None:
 
 
 @archive_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
 def archive_import_command(path: Path) -> None:
-    """Import a bundle into this (empty) archive, after checking every hash, seal and access field in it."""
+    """Import a bundle (folder or .zip) into this empty archive, after checking every hash, seal and access field."""
     from secretariat.archive import bundle
     from secretariat.archive import services as archive
 

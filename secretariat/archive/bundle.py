@@ -20,9 +20,12 @@ import hashlib
 import html
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,7 +34,7 @@ from flask import current_app
 
 from secretariat import audit
 from secretariat.agenda.models import Meeting
-from secretariat.archive import files, services
+from secretariat.archive import bundle_zip, files, services
 from secretariat.archive.bundle_folder import AUDIT, INDEX, MANIFEST, SHA256, BundleError, Folder, table_name
 from secretariat.archive.models import (
     Blob,
@@ -67,6 +70,8 @@ TABLES: dict[str, tuple[sa.Column, ...]] = {
 }
 #: the archive's own tables: an import inserts their rows as they are, ids included
 ARCHIVE_TABLES = ("blobs", "records", "record_partners", "record_versions", "record_files")
+#: the record's fields that decide who sees it: always compared with its current version's seal
+ACCESS_FIELDS = frozenset({"confidentiality", "embargo_until", "embargo_meeting_id"})
 #: where an archive's ids come from on PostgreSQL: moved past the imported ids
 SEQUENCED = (Meeting.__table__, Record.__table__, RecordVersion.__table__, RecordFile.__table__)
 
@@ -160,11 +165,19 @@ def _write_table(target: Path, table: str, rows) -> list[dict]:
 
 
 def export(target: Path) -> dict:
-    """Write the bundle to ``target`` (which must not exist or be empty); returns the manifest."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    """Write the bundle to ``target``: a new or empty folder, or a new .zip file; returns the manifest."""
+    zipped = target.suffix.lower() == ".zip"
+    if zipped and target.exists():
+        raise BundleError(f"{target} already exists.")
+    if not zipped and target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BundleError(f"{target} is not an empty folder.")
     try:
-        return _export(target)
+        if not zipped:
+            return _export(target)
+        with TemporaryDirectory(prefix=".bundle-", dir=target.parent) as temporary:
+            manifest = _export(Path(temporary) / "bundle")
+            bundle_zip.pack(Path(temporary) / "bundle", target)
+        return manifest
     except OSError as error:
         raise BundleError(f"The bundle cannot be written to {target}: {error.strerror or error}.") from error
 
@@ -302,12 +315,12 @@ def _read_audit(contents: Contents) -> None:
             row = SimpleNamespace(**{**entry, "created_at": datetime.fromisoformat(entry["created_at"])})
             intact = entry["prev_hash"] == previous and compute_hash(row) == entry["entry_hash"]
             details = json.loads(entry["details"])
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError, RecursionError):
             intact = False
         if not intact:
             raise BundleError(f"The audit trail in the bundle is broken at line {number}.")
         previous = entry["entry_hash"]
-        if entry["object_type"] != "records" or not isinstance(details, dict):
+        if entry.get("object_type") != "records" or not isinstance(details, dict):
             continue
         if entry["action"] == "archive.version":
             contents.sealed[(entry["object_id"], details.get("version"))] = details.get("seal")
@@ -441,14 +454,20 @@ def _check_file_row(contents: Contents, f: dict, blobs: dict[str, dict], intact:
     return problems
 
 
+def _metadata(version: dict) -> dict | None:
+    """The version's sealed metadata as a dictionary (None if it is not one)."""
+    try:
+        metadata = json.loads(version["metadata_json"])
+    except (ValueError, RecursionError):
+        return None
+    return metadata if isinstance(metadata, dict) else None
+
+
 def _check_seal(contents: Contents, version: dict, its_files: list[dict]) -> Problems:
     problems = Problems()
     name = f"record {version['record_id']} version {version['number']}"
-    try:
-        metadata = json.loads(version["metadata_json"])
-    except ValueError:
-        metadata = None
-    if not isinstance(metadata, dict):
+    metadata = _metadata(version)
+    if metadata is None:
         problems.append(f"{name}: metadata_json is not a JSON object")
         return problems
     hashes = [(f["blob_sha256"], f["filename"]) for f in sorted(its_files, key=lambda f: f["id"])]
@@ -485,9 +504,13 @@ def _check_record(
     for column in ("meeting_id", "embargo_meeting_id"):
         if record[column] is not None and record[column] not in meetings:
             problems.append(f"{name}: {column} {record[column]} names a meeting that is not in the bundle")
-    sealed = json.loads(current["metadata_json"])
+    sealed = _metadata(current)
+    if sealed is None:
+        return problems  # _check_seal names it
     row = services.record_metadata(_as_record(record, partner_codes, meetings))
-    for key in sorted(set(row) | {"confidentiality", "embargo_until", "embargo_meeting_id"}):
+    # Every field both carry (a field the seal did not yet cover when the version was filed is not
+    # compared), and always the fields that decide who sees the record.
+    for key in sorted((set(row) & set(sealed)) | ACCESS_FIELDS):
         if not _same(row.get(key), sealed.get(key)):
             problems.append(
                 f"{name}: {key} is {row.get(key)!r} in the row but {sealed.get(key)!r} in its sealed "
@@ -540,11 +563,20 @@ def _meeting_plan(contents: Contents) -> tuple[list[dict], Problems]:
     return missing, problems
 
 
-def check(source: Path) -> Contents:
+@contextmanager
+def _opened(source: Path) -> Iterator[Path]:
+    """The bundle's folder: the one given, or a .zip bundle unpacked (checked) into a temporary one."""
+    if source.is_file() and not source.is_symlink():
+        with bundle_zip.unpacked(source, tuple(TABLES), current_app.config["MAX_CONTENT_LENGTH"]) as folder:
+            yield folder
+    else:
+        yield source
+
+
+def check(source: Path) -> None:
     """Read and check a bundle against itself: hashes, audit chain, seals, rows against their seals."""
-    contents = _read(source)
-    _check(contents).raise_any()
-    return contents
+    with _opened(source) as folder:
+        _check(_read(folder)).raise_any()
 
 
 # --- import ---------------------------------------------------------------------------------------
@@ -567,7 +599,12 @@ def import_bundle(source: Path, *, actor) -> ImportResult:
     """
     if db.session.scalar(sa.select(sa.func.count(Record.id))):
         raise BundleError("This archive is not empty: import into an empty instance (was this bundle imported before?)")
-    contents = _read(source)
+    with _opened(source) as folder:
+        return _import(_read(folder), actor)
+
+
+def _import(contents: Contents, actor) -> ImportResult:
+    """Check the rows against themselves and this instance, then insert them, then copy the files."""
     problems = _check(contents)
     partner_ids = _partner_ids(contents, problems)
     missing_meetings, meeting_problems = _meeting_plan(contents)
@@ -585,9 +622,24 @@ def import_bundle(source: Path, *, actor) -> ImportResult:
         _insert(contents, missing_meetings, partner_ids, user_ids, actor)
     except sa.exc.SQLAlchemyError as error:
         raise BundleError(f"The database refused the bundle's rows: {getattr(error, 'orig', error)}") from error
-    for blob in contents.tables["blobs"]:
-        files.store(contents.folder.read_stored(blob["sha256"]))
+    _store_files(contents)
     return result
+
+
+def _store_files(contents: Contents) -> None:
+    """Copy the checked bytes into the store; on failure remove what this import wrote (the caller rolls back)."""
+    written = []
+    try:
+        for blob in contents.tables["blobs"]:
+            if not files.blob_path(blob["sha256"]).exists():
+                written.append(blob["sha256"])
+            files.store(contents.folder.read_stored(blob["sha256"]))
+    except (OSError, BundleError) as error:
+        for sha in written:
+            files.blob_path(sha).unlink(missing_ok=True)
+        if isinstance(error, BundleError):
+            raise
+        raise BundleError(f"The files cannot be stored: {error.strerror or error}; nothing was imported.") from error
 
 
 def _partner_ids(contents: Contents, problems: Problems) -> dict[int, int]:

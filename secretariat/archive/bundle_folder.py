@@ -116,7 +116,7 @@ class Folder:
         with self.open(MANIFEST) as fh:
             try:
                 manifest = json.loads(fh.read())
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:
                 raise BundleError("manifest.json is not valid JSON.") from error
         if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
             raise BundleError("manifest.json does not list the bundle's files.")
@@ -143,7 +143,7 @@ class Folder:
                     raise BundleError(f"{relative} line {number} is too long.")
                 try:
                     value = json.loads(line)
-                except ValueError as error:
+                except (ValueError, RecursionError) as error:
                     raise BundleError(f"{relative} line {number} is not valid JSON.") from error
                 if not isinstance(value, dict):
                     raise BundleError(f"{relative} line {number} is not an object.")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,7 +134,7 @@ def refused(runner, folder: Path):
     """Run the import as an operator would; it must fail cleanly and leave the archive empty."""
     result = runner.invoke(args=["archive", "import", str(folder)])
     assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output  # a message, not a crash
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Record.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Blob.sha256))) == 0
@@ -329,7 +331,7 @@ def test_export_into_a_file_or_a_full_folder_is_a_clear_error(exported, runner, 
     for target in (tmp_path / "a-file", exported):
         result = runner.invoke(args=["archive", "export", str(target)])
         assert result.exit_code == 1 and "is not an empty folder" in result.output
-        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert isinstance(result.exception, SystemExit)
 
 
 def test_an_edited_audit_trail_is_refused(archive, exported, runner):
@@ -346,3 +348,104 @@ def test_an_edited_audit_trail_is_refused(archive, exported, runner):
 def test_embargo_dates_of_other_zones_are_the_same_instant():
     assert bundle._same("2030-01-01T10:00:00+01:00", "2030-01-01T09:00:00+00:00")
     assert not bundle._same("2030-01-01T10:00:00+00:00", None)
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "reason"),
+    [
+        ("record_versions", "not json", "tables/record_versions.jsonl line 1 is not valid JSON"),
+        ("records", "[" * 100_000, "tables/records.jsonl line 1 is not valid JSON"),
+        ("records", "[1, 2]", "tables/records.jsonl line 1 is not an object"),
+        ("records", '{"id": 1}', "tables/records.jsonl line 1: column confidentiality is missing"),
+        ("audit", '{"seq": 1}', "audit trail in the bundle is broken at line 1"),
+    ],
+)
+def test_garbage_in_a_bundle_is_a_clear_refusal(archive, exported, runner, table, line, reason):
+    path = exported / "audit.jsonl" if table == "audit" else exported / "tables" / f"{table}.jsonl"
+    path.write_text(line + "\n")
+    fix_manifest(exported)
+    empty_database()
+    assert reason in refused(runner, exported)
+
+
+def test_a_sealed_metadata_nested_too_deep_is_refused(archive, exported, runner):
+    edit_rows(exported, "record_versions", lambda v: {**v, "metadata_json": "[" * 100_000})
+    empty_database()
+    assert "metadata_json is not a JSON object" in refused(runner, exported)
+
+
+def test_a_partner_this_instance_lacks_is_refused(archive, exported, runner):
+    edit_rows(exported, "partners", lambda p: {**p, "code": "XX"} if p["code"] == "HU" else p)
+    empty_database()
+    assert "partner XX is not in this instance" in refused(runner, exported)
+
+
+# --- a bundle as one .zip file -------------------------------------------------------------------------
+
+
+def zipped_bundle(folder: Path, target: Path, extra=(), compression=zipfile.ZIP_DEFLATED) -> Path:
+    """The bundle folder as a .zip, with extra members (name, bytes, ZipInfo changes) an attacker adds."""
+    with zipfile.ZipFile(target, "w", compression) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+        for name, data, change in extra:
+            info = zipfile.ZipInfo(name)
+            change(info)
+            archive.writestr(info, data)
+    return target
+
+
+def test_a_zip_bundle_round_trips(archive, runner, tmp_path):
+    target = tmp_path / "archive.zip"
+    assert runner.invoke(args=["archive", "export", str(target)]).exit_code == 0
+    assert zipfile.is_zipfile(target)
+    empty_database()
+    result = runner.invoke(args=["archive", "import", str(target)])
+    assert result.exit_code == 0, result.output
+    assert db.session.get(Record, archive["embargoed"]).embargo_meeting_id == archive["som"]
+    assert runner.invoke(args=["archive", "verify"]).exit_code == 0
+
+
+def _no_change(info):
+    pass
+
+
+def _symlink(info):
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.parametrize(
+    ("name", "change", "reason"),
+    [
+        ("../../../../../../zip-slip.txt", _no_change, "'../../../../../../zip-slip.txt' does not belong in a bundle"),
+        ("/var/lib/zip-slip.txt", _no_change, "'/var/lib/zip-slip.txt' does not belong in a bundle"),
+        ("files/..\\..\\evil", _no_change, "does not belong in a bundle"),
+        ("manifest.json", _no_change, "manifest.json appears twice"),
+        ("files/" + "a" * 64, _symlink, "is a symbolic link"),
+    ],
+)
+def test_a_zip_bundle_with_a_hostile_member_is_refused(exported, runner, tmp_path, name, change, reason):
+    target = zipped_bundle(exported, tmp_path / "hostile.zip", extra=[(name, b"/etc/hostname", change)])
+    empty_database()
+    assert reason in refused(runner, target)
+    assert not Path("/zip-slip.txt").exists() and not Path("/var/lib/zip-slip.txt").exists()
+
+
+def test_a_zip_bundle_with_an_oversized_member_is_refused(app, archive, exported, runner, tmp_path, monkeypatch):
+    target = zipped_bundle(exported, tmp_path / "big.zip")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4)
+    empty_database()
+    assert "is larger than a bundle's member may be" in refused(runner, target)
+
+
+def test_a_zip_bundle_compressed_otherwise_is_refused(archive, exported, runner, tmp_path):
+    target = zipped_bundle(exported, tmp_path / "bz.zip", compression=zipfile.ZIP_BZIP2)
+    empty_database()
+    assert "compressed with a method a bundle does not use" in refused(runner, target)
+
+
+def test_a_file_that_is_not_a_zip_is_refused(runner, tmp_path, app):
+    (tmp_path / "not.zip").write_bytes(b"hello")
+    assert "is not a readable .zip bundle" in refused(runner, tmp_path / "not.zip")
