@@ -20,7 +20,7 @@ import hashlib
 import html
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,7 +283,7 @@ def _insert(contents: Contents, meetings: list[dict], partner_ids, user_ids, act
         RecordVersion.__table__,
         [{**v, "created_by_id": user_ids.get(v["created_by_id"])} for v in t["record_versions"]],
     )
-    _insert_rows(RecordFile.__table__, t["record_files"])
+    _insert_rows(RecordFile.__table__, bundle_checks.with_long_text(contents, "record_files"))
     files_of: dict[int, list[dict]] = {}
     for f in sorted(t["record_files"], key=lambda f: f["id"]):
         files_of.setdefault(f["version_id"], []).append(f)
@@ -330,6 +330,18 @@ def _insert(contents: Contents, meetings: list[dict], partner_ids, user_ids, act
             db.session.execute(sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, "id"), highest)))
 
 
-def _insert_rows(table: sa.Table, rows: list[dict]) -> None:
-    for start in range(0, len(rows), 1000):
-        db.session.execute(sa.insert(table), rows[start : start + 1000])
+def _insert_rows(table: sa.Table, rows: Iterable[dict], batch: int = 500) -> None:
+    """INSERT the rows as they are, ids included, a batch at a time."""
+    for chunk in _batches(rows, batch):
+        db.session.execute(sa.insert(table), chunk)
+
+
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -8,6 +8,7 @@ so the operator sees them all at once and the whole bundle is refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ from secretariat.audit.services import GENESIS_HASH, compute_hash
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
 
+#: columns of long text not kept in memory between the checks and the insert (a file's extracted text)
+LONG_TEXT = {"record_files": ("extracted_text",)}
 #: the record's fields that decide who sees it: always compared with its current version's seal
 ACCESS_FIELDS = frozenset({"confidentiality", "embargo_until", "embargo_meeting_id"})
 
@@ -68,6 +71,8 @@ def read(source: Path) -> Contents:
         rows, seen = [], set()
         for number, raw in folder.lines(table_name(table)):
             row = decode_row(table, raw, f"{table_name(table)} line {number}")
+            for column in LONG_TEXT.get(table, ()):
+                row[column] = None  # megabytes a file: read again, row by row, when inserting (text_of)
             key = tuple(row[c.name] for c in TABLES[table][0].table.primary_key.columns if c.name in row)
             if key in seen:
                 raise BundleError(f"{table_name(table)} line {number}: {table} {key} appears twice.")
@@ -75,6 +80,19 @@ def read(source: Path) -> Contents:
             rows.append(row)
         contents.tables[table] = rows
     return contents
+
+
+def with_long_text(contents: Contents, table: str) -> Iterator[dict]:
+    """The table's checked rows again with their long text, read anew; refused if anything else changed."""
+    checked = iter(contents.tables[table])
+    for number, raw in contents.folder.lines(table_name(table)):
+        row = decode_row(table, raw, f"{table_name(table)} line {number}")
+        short = {k: (None if k in LONG_TEXT.get(table, ()) else v) for k, v in row.items()}
+        if short != next(checked, None):
+            raise BundleError(f"{table_name(table)} changed while the bundle was being imported.")
+        yield row
+    if next(checked, None) is not None:
+        raise BundleError(f"{table_name(table)} changed while the bundle was being imported.")
 
 
 def _read_audit(contents: Contents) -> None:
