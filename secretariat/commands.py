@@ -194,7 +194,8 @@ def archive_export_command(path: Path) -> None:
         manifest = bundle.export(path)
     except bundle.BundleError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Exported {manifest['records']} records and {len(manifest['files'])} files to {path}.")
+    stored = sum(1 for name in manifest["files"] if name.startswith("files/"))
+    click.echo(f"Exported {manifest['records']} records and {stored} files to {path}.")
 
 
 @archive_cli.command("import")

@@ -78,6 +78,9 @@ def export(target: Path) -> dict:
         raise BundleError(f"{target} already exists.")
     if not zipped and target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BundleError(f"{target} is not an empty folder.")
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session().in_transaction():
+        # One snapshot for every table: a record filed meanwhile is either wholly in the bundle or not at all.
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
         if not zipped:
             return _export(target)
@@ -118,7 +121,8 @@ def _export(target: Path) -> dict:
         if _sha256_file(target / "files" / blob["sha256"]) != blob["sha256"]:
             raise BundleError(f"stored file {blob['sha256']} was altered; run `archive verify` first.")
     with (target / AUDIT).open("w", encoding="utf-8") as out:
-        for row in db.session.execute(sa.select(AuditEntry.__table__).order_by(AuditEntry.seq)):
+        trail = sa.select(AuditEntry.__table__).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+        for row in db.session.execute(trail):
             entry = dict(row._mapping)
             entry["created_at"] = entry["created_at"].isoformat()
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
