@@ -314,6 +314,12 @@ def _insert(contents: Contents, meetings: list[dict], partner_ids, user_ids, act
                 files=[{"sha256": f["blob_sha256"], "name": f["filename"]} for f in files_of.get(v["id"], [])],
                 note=f"imported: {v['change_note']}",
             )
+        changed = contents.changed.get(str(record["id"]))
+        if changed:
+            # The bundle's trail changed access fields after the last version: chain that state here too.
+            audit.record(
+                actor, "archive.access", object_type="records", object_id=record["id"], state=changed, reason="imported"
+            )
         if record["withdrawn_at"] is not None:
             # The withdrawal is chained here too: this instance's trail must account for every access field.
             audit.record(

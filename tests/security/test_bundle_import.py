@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from secretariat.agenda.models import Meeting
-from secretariat.archive import bundle_checks, files, services
+from secretariat.archive import bundle, bundle_checks, files, services
 from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, record_partners
 from secretariat.audit.models import AuditEntry
 from secretariat.audit.services import GENESIS_HASH
@@ -466,3 +466,28 @@ def test_a_zip_bundle_compressed_otherwise_is_refused(archive, exported, runner,
 def test_a_file_that_is_not_a_zip_is_refused(runner, tmp_path, app):
     (tmp_path / "not.zip").write_bytes(b"hello")
     assert "is not a readable .zip bundle" in refused(runner, tmp_path / "not.zip")
+
+
+def test_an_access_change_chained_after_the_version_is_the_state_to_hold(archive, runner, tmp_path):
+    """A change of an access field outside a new version ("archive.access", with the state it sets)."""
+    from secretariat import audit
+
+    dated = db.session.get(Record, archive["dated"])
+    dated.confidentiality = "coordinators"
+    audit.record("cli:test", "archive.access", dated, state={"confidentiality": "coordinators"}, reason="tightened")
+    db.session.commit()
+    folder = tmp_path / "bundle"
+    assert runner.invoke(args=["archive", "export", str(folder)]).exit_code == 0
+    empty_database()
+    assert runner.invoke(args=["archive", "import", str(folder)]).exit_code == 0
+    assert db.session.get(Record, archive["dated"]).confidentiality == "coordinators"
+    again = tmp_path / "again"
+    assert runner.invoke(args=["archive", "export", str(again)]).exit_code == 0
+    bundle.check(again)  # the import chained the change here too
+
+    empty_database()
+    edit_rows(folder, "records", lambda r: {**r, "confidentiality": "restricted"} if r["id"] == archive["dated"] else r)
+    output = refused(runner, folder)
+    assert "confidentiality is 'restricted' in the row but 'coordinators' in the audit trail's last access change" in (
+        output
+    )
