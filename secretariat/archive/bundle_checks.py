@@ -47,6 +47,8 @@ class Contents:
     #: record id -> the state chained by access changes made after its last version (an earlier
     #: import mapping meetings, a release: "archive.access" entries), field by field
     changed: dict[str, dict] = field(default_factory=dict)
+    #: blob -> the type its bytes have (or why they cannot be archived)
+    sniffed: dict[str, str | Exception] = field(default_factory=dict)
 
 
 class Problems(list):
@@ -248,10 +250,14 @@ def _check_file_row(contents: Contents, f: dict, blobs: dict[str, dict], intact:
         problems.append(f"{where}: size is {f['size']} but its bytes are {blob['size']}")
     if reference not in intact:
         return problems  # the blob's own problem is listed
-    try:
-        sniffed = files.sniff(contents.folder.read_stored(reference))
-    except files.FileRefused as refused:
-        problems.append(f"{where}: its bytes cannot be archived: {refused}")
+    if reference not in contents.sniffed:  # the same bytes may serve many versions: read once
+        try:
+            contents.sniffed[reference] = files.sniff(contents.folder.read_stored(reference))
+        except files.FileRefused as refused:
+            contents.sniffed[reference] = refused
+    sniffed = contents.sniffed[reference]
+    if isinstance(sniffed, files.FileRefused):
+        problems.append(f"{where}: its bytes cannot be archived: {sniffed}")
         return problems
     if sniffed != f["mime_type"]:
         problems.append(f"{where}: mime_type is {f['mime_type']!r} but its bytes are {sniffed!r}")
