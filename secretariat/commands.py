@@ -256,20 +256,21 @@ def archive_raise_filed_levels_command(dry_run: bool) -> None:
 @archive_cli.command("export")
 @click.argument("path", type=click.Path(path_type=Path))
 def archive_export_command(path: Path) -> None:
-    """Write a self-contained bundle (records, versions, files, audit trail, manifest, HTML index)."""
+    """Write a self-contained bundle (every archive row, files, audit trail, manifest, HTML index); PATH.zip zips it."""
     from secretariat.archive import bundle
 
     try:
         manifest = bundle.export(path)
     except bundle.BundleError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"Exported {manifest['records']} records and {len(manifest['files'])} files to {path}.")
+        raise click.ClickException(str(error)) from None
+    stored = sum(1 for name in manifest["files"] if name.startswith("files/"))
+    click.echo(f"Exported {manifest['records']} records and {stored} files to {path}.")
 
 
 @archive_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
 def archive_import_command(path: Path) -> None:
-    """Import a bundle into this (empty) archive, after checking every hash and seal in it."""
+    """Import a bundle (folder or .zip) into this empty archive, after checking every hash, seal and access field."""
     from secretariat.archive import bundle
     from secretariat.archive import services as archive
 
@@ -277,10 +278,20 @@ def archive_import_command(path: Path) -> None:
         result = bundle.import_bundle(path, actor="cli:archive-import")
     except bundle.BundleError as error:
         db.session.rollback()
-        raise click.ClickException(str(error)) from error
+        # The refusal is kept: someone may be trying to slip an altered bundle in.
+        audit_trail.record(
+            "cli:archive-import", "archive.import.refused", None, path=str(path), reason=str(error)[:2000]
+        )
+        db.session.commit()
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     archive.sync(wait=True)
-    click.echo(f"Imported {result.records} records, {result.versions} versions, {result.files} files.")
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(
+        f"Imported {result.records} records, {result.versions} versions, {result.files} files"
+        f" and {result.meetings} meetings."
+    )
 
 
 @archive_cli.command("import-folder")
