@@ -1,0 +1,466 @@
+"""No marker reaches a role that may not see it: a crawl of every page, export, feed and download.
+
+A coordinator files coordinators-level, embargoed, withdrawn and re-levelled records, runs a
+coordinators' meeting to the end (its agendas and minutes are filed by the application), leaves
+draft minutes with action points and draft agendas, and records an initiative's status change at
+the coordinators' meeting; officials propose items. Each piece of hidden material carries its own
+marker word (ZPX…) in its title, text, file name and file contents; material every role may see
+carries a control word (CTRL…), which every role must find, so the crawl is proven to reach pages.
+
+Each role then walks the site from the home page: every same-site link and redirect, every GET form
+with its defaults, every GET route with every id in the database, searches for every marker, the
+exports, the personal calendar feed and every file download (zip files read member by member). The
+test fails listing role, URL and marker for every leak.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from secretariat.agenda import minutes, proposals, tree
+from secretariat.agenda.models import AgendaItem, AgendaVersion, ItemProposal, Meeting
+from secretariat.archive import services as archive
+from secretariat.archive.models import Record, RecordFile, RecordVersion
+from secretariat.auth.models import Partner, User
+from secretariat.auth.permissions import access_of, role_has
+from secretariat.extensions import db
+from secretariat.programme import reports, silence
+from secretariat.programme import services as programme
+from secretariat.programme.models import Initiative, SilenceProcedure
+from secretariat.timeutil import utcnow
+from tests.agenda.helpers import add, make_meeting, set_status
+from tests.archive.helpers import docx, file_record
+from tests.factories import make_user
+from tests.programme.helpers import make_initiative
+from tests.security.crawl import Crawler
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+ROLES = ("official_a", "observer", "official_b", "coordinator", "admin")
+EVERYONE = frozenset(ROLES)
+CLEARED = frozenset({"coordinator", "admin"})  # archive/access.py and agenda/visibility.py
+COORDINATOR = frozenset({"coordinator"})  # drafts, notes, other partners' proposals
+
+#: who may see each marker. The administrator reads the audit trail, which records every change
+#: in full (agenda items with their notes, proposals, minutes): see ADMIN_AUDIT below.
+MAY_SEE: dict[str, frozenset[str]] = {
+    # the coordinators' meeting: its name, code and description, agenda, minutes and action points,
+    # and the records the application files from them (issue 25, items 1 and 3)
+    "ZPXCMTITLE": CLEARED,
+    "ZPXCMCODE": CLEARED,
+    "ZPXCMDESC": CLEARED,
+    "ZPXCMITEM": CLEARED,
+    "ZPXCMMINUTES": CLEARED,
+    "ZPXCMDECISION": CLEARED,
+    "ZPXCMACTION": CLEARED,
+    # search facet counting a coordinators' meeting ("Coordinators' Meeting (1)", item 1)
+    "facet meeting_kind=coordinators": CLEARED,
+    # a record filed at the coordinators' level
+    "ZPXCOORDRECTITLE": CLEARED,
+    "ZPXCOORDRECBODY": CLEARED,
+    "ZPXCOORDRECNAME": CLEARED,
+    "ZPXCOORDRECFILE": CLEARED,
+    # version 1 of a record filed at coordinators, then revised to restricted (item 2)
+    "ZPXV1TITLE": CLEARED,
+    "ZPXV1BODY": CLEARED,
+    "ZPXV1NAME": CLEARED,
+    "ZPXV1FILE": CLEARED,
+    # embargoed until a date
+    "ZPXEMBDATETITLE": CLEARED,
+    "ZPXEMBDATEBODY": CLEARED,
+    "ZPXEMBDATENAME": CLEARED,
+    "ZPXEMBDATEFILE": CLEARED,
+    # embargoed until a meeting (not yet closed) closes
+    "ZPXEMBMEETTITLE": CLEARED,
+    "ZPXEMBMEETBODY": CLEARED,
+    "ZPXEMBMEETNAME": CLEARED,
+    "ZPXEMBMEETFILE": CLEARED,
+    # withdrawn, with its reason
+    "ZPXWDTITLE": CLEARED,
+    "ZPXWDBODY": CLEARED,
+    "ZPXWDNAME": CLEARED,
+    "ZPXWDFILE": CLEARED,
+    "ZPXWDREASON": CLEARED,
+    # a draft agenda, an item added after circulation, coordinators' notes
+    "ZPXDRAFTAGENDA": COORDINATOR,
+    "ZPXPOSTCIRC": COORDINATOR,
+    "ZPXNOTE": COORDINATOR,
+    # draft minutes of a SOM, their decisions and action points (item 4)
+    "ZPXDRAFTMINUTES": COORDINATOR,
+    "ZPXDRAFTDECISION": COORDINATOR,
+    "ZPXDRAFTACTION": COORDINATOR,
+    # pending proposals: their own partner's officials and the coordinators
+    "ZPXPROPOSALA": frozenset({"official_a", "coordinator"}),
+    "ZPXPROPOSALB": frozenset({"official_b", "coordinator"}),
+    # controls: every role must find each of these somewhere
+    "CTRLSOMPREV": EVERYONE,
+    "CTRLSOMHELD": EVERYONE,
+    "CTRLSOMNEXT": EVERYONE,
+    "CTRLSOMDRAFT": EVERYONE,
+    "CTRLAGENDAITEM": EVERYONE,
+    "CTRLCIRCITEM": EVERYONE,
+    "CTRLMINUTES": EVERYONE,
+    "CTRLACTION": EVERYONE,
+    "CTRLRECTITLE": EVERYONE,
+    "CTRLRECBODY": EVERYONE,
+    "CTRLRECNAME": EVERYONE,
+    "CTRLRECFILE": EVERYONE,
+    "CTRLV2TITLE": EVERYONE,
+    "CTRLV2FILE": EVERYONE,
+    "CTRLCMLINKED": EVERYONE,
+    "CTRLRELEASED": EVERYONE,
+    "CTRLINITONE": EVERYONE,
+    "CTRLINITTWO": EVERYONE,
+    "CTRLREPORT": EVERYONE,
+    "CTRLSILENCE": EVERYONE,
+}
+
+#: the administrator's audit trail shows every recorded change whole: by design, not a leak
+ADMIN_AUDIT = "/admin/audit"
+
+MARKERS: dict[str, re.Pattern] = {
+    name: re.compile(re.escape(name), re.IGNORECASE) for name in MAY_SEE if not name.startswith("facet ")
+} | {"facet meeting_kind=coordinators": re.compile(r'name="meeting_kind" value="coordinators"')}
+
+#: a bound on each role's crawl (about 400 requests are needed today) and on its time
+MAX_PAGES = 1500
+#: what each argument of a route is filled with: every id of its kind in the database
+ID_QUERIES = {
+    ("meeting_id",): sa.select(Meeting.id.label("meeting_id")),
+    ("item_id", "meeting_id"): sa.select(AgendaItem.id.label("item_id"), AgendaItem.meeting_id),
+    ("meeting_id", "number"): sa.select(AgendaVersion.meeting_id, AgendaVersion.number),
+    ("meeting_id", "proposal_id"): sa.select(ItemProposal.meeting_id, ItemProposal.id.label("proposal_id")),
+    ("record_id",): sa.select(Record.id.label("record_id")),
+    ("number", "record_id"): sa.select(RecordVersion.number, RecordVersion.record_id),
+    ("file_id", "number", "record_id"): sa.select(
+        RecordFile.id.label("file_id"), RecordVersion.number, RecordVersion.record_id
+    ).join(RecordVersion, RecordVersion.id == RecordFile.version_id),
+    ("initiative_id",): sa.select(Initiative.id.label("initiative_id")),
+    ("procedure_id",): sa.select(SilenceProcedure.id.label("procedure_id")),
+    ("user_id",): sa.select(User.id.label("user_id")),
+    ("code",): sa.select(Partner.code).where(Partner.code.in_(["JP", "DE", "KR", "EU", "BE", "SG"])),
+}
+#: GET routes whose argument is a secret handed to one person (crawled from the link they were given)
+SECRET_ARGUMENTS = {("token",)}
+
+
+def _assert_markers_distinct():
+    words = [name for name in MAY_SEE if not name.startswith("facet ")]
+    for word in words:
+        others = [other for other in words if other != word and word.lower() in other.lower()]
+        assert not others, f"marker {word} is part of {others}: a find of one would count for the other"
+
+
+# --- the material ---------------------------------------------------------------------------------
+
+
+def _text_file(stem: str, marker: str) -> tuple[str, bytes]:
+    return f"{stem}.txt", f"Text of the document: {marker}.\n".encode()
+
+
+def _record(actor, marker: str, **fields) -> Record:
+    """A record carrying ``marker`` in its title, description, file name and file contents."""
+    return file_record(
+        actor,
+        f"Note {marker}TITLE",
+        files=[_text_file(f"{marker}NAME", f"{marker}FILE")],
+        description_source=f"About {marker}BODY.",
+        **fields,
+    )
+
+
+def _item(meeting, actor, title, **fields):
+    return add(meeting, actor, title, **fields)
+
+
+def _minutes(meeting, actor, *, summary, decision, action, partner, adopt):
+    nodes = tree.agenda_nodes(meeting.id)
+    minutes.save_minutes(
+        meeting, summary=summary, decisions={nodes[0].item.id: decision}, expected_version=0, actor=actor
+    )
+    minutes.add_action_point(meeting, text=action, partner_code=partner, due=None, item_id=None, actor=actor)
+    if adopt:
+        minutes.adopt(meeting, actor=actor)
+    db.session.commit()
+
+
+def build_material(coordinator, official_a, official_b) -> None:
+    """Everything the crawl looks for, made through the services the views call."""
+    today = utcnow().date()
+
+    # A SOM of two months ago, held and minuted: everything about it is for every partner.
+    som_prev = make_meeting(
+        coordinator, title="Senior Officials' Meeting CTRLSOMPREV", code="SOM-P", start_date=today - timedelta(60),
+        end_date=today - timedelta(59),
+    )  # fmt: skip
+    _item(som_prev, coordinator, "Opening CTRLAGENDAITEM")
+    set_status(som_prev, coordinator, "drafting", "circulated", "adopted", "held")
+    _minutes(
+        som_prev, coordinator, summary="Summary CTRLMINUTES", decision="Agreed.", action="Follow up CTRLACTION",
+        partner="JP", adopt=True,
+    )  # fmt: skip
+
+    # The coordinators' meeting, run to its end: the application files its agendas and minutes.
+    cm = make_meeting(
+        coordinator, title="Coordinators' Meeting ZPXCMTITLE", kind="coordinators", code="ZPXCMCODE",
+        description_source="Preparing the SOM: ZPXCMDESC.", start_date=today - timedelta(10),
+        end_date=today - timedelta(10),
+    )  # fmt: skip
+    _item(cm, coordinator, "Sequencing ZPXCMITEM")
+    set_status(cm, coordinator, "drafting", "circulated", "adopted", "held")
+    _minutes(
+        cm, coordinator, summary="Coordinators agreed ZPXCMMINUTES", decision="Decided ZPXCMDECISION",
+        action="Japan to draft ZPXCMACTION", partner="JP", adopt=True,
+    )  # fmt: skip
+
+    # Records about the coordinators' meeting that partners may read; its name must not come with them.
+    file_record(coordinator, "Letter to partners CTRLCMLINKED", meeting_id=cm.id)
+    file_record(coordinator, "Briefing CTRLRELEASED", embargo_meeting_id=cm.id)
+    set_status(cm, coordinator, "closed")
+
+    # A SOM held last week: circulated and adopted agenda, draft minutes not adopted.
+    som_held = make_meeting(
+        coordinator, title="Senior Officials' Meeting CTRLSOMHELD", code="SOM-H", start_date=today - timedelta(5),
+        end_date=today - timedelta(4),
+    )  # fmt: skip
+    _item(som_held, coordinator, "Connectivity CTRLAGENDAITEM", coordinator_notes="Ask the chair first ZPXNOTE")
+    set_status(som_held, coordinator, "drafting", "circulated", "adopted", "held")
+    _minutes(
+        som_held, coordinator, summary="Draft summary ZPXDRAFTMINUTES", decision="Tentatively ZPXDRAFTDECISION",
+        action="Japan to consider ZPXDRAFTACTION", partner="JP", adopt=False,
+    )  # fmt: skip
+
+    # The next SOM: agenda circulated, then changed in the draft; proposals of two partners pending.
+    som_next = make_meeting(
+        coordinator, title="Senior Officials' Meeting CTRLSOMNEXT", code="SOM-N", start_date=today + timedelta(30),
+        end_date=today + timedelta(31),
+    )  # fmt: skip
+    _item(som_next, coordinator, "Welcome CTRLCIRCITEM")
+    set_status(som_next, coordinator, "drafting", "circulated")
+    _item(som_next, coordinator, "Late addition ZPXPOSTCIRC")
+    for official, marker in ((official_a, "ZPXPROPOSALA"), (official_b, "ZPXPROPOSALB")):
+        proposals.propose(
+            som_next, {"title": f"Proposal {marker}", "item_type": "discussion", "description_source": marker},
+            actor=official,
+        )  # fmt: skip
+        db.session.commit()
+
+    # A SOM whose agenda is still a draft.
+    som_draft = make_meeting(
+        coordinator, title="Senior Officials' Meeting CTRLSOMDRAFT", code="SOM-D", start_date=today + timedelta(90),
+        end_date=today + timedelta(91),
+    )  # fmt: skip
+    set_status(som_draft, coordinator, "drafting")
+    _item(som_draft, coordinator, "Draft item ZPXDRAFTAGENDA")
+
+    # Records: coordinators only, re-levelled, embargoed twice, withdrawn, and a control.
+    file_record(
+        coordinator, "Note ZPXCOORDRECTITLE", files=[("ZPXCOORDRECNAME.docx", docx("Contents ZPXCOORDRECFILE"))],
+        description_source="About ZPXCOORDRECBODY.", confidentiality="coordinators",
+    )  # fmt: skip
+    relevelled = _record(coordinator, "ZPXV1", confidentiality="coordinators")
+    archive.revise_record(
+        relevelled,
+        {
+            **archive.record_metadata(relevelled),
+            "title": "Revised note CTRLV2TITLE",
+            "record_date": relevelled.record_date,
+            "description_source": "Now for partners.",
+            "confidentiality": "restricted",
+        },
+        [archive.prepare_upload(*_text_file("revised-note", "CTRLV2FILE"))],
+        keep_file_ids=set(),
+        change_note="Released to partners in a new version",
+        expected_version=relevelled.version,
+        actor=coordinator,
+    )
+    db.session.commit()
+    _record(coordinator, "ZPXEMBDATE", embargo_until=utcnow() + timedelta(days=30))
+    _record(coordinator, "ZPXEMBMEET", embargo_meeting_id=som_held.id)
+    withdrawn = _record(coordinator, "ZPXWD")
+    archive.withdraw(withdrawn, "Circulated in error ZPXWDREASON", actor=coordinator)
+    db.session.commit()
+    file_record(
+        coordinator, "Chair's statement CTRLRECTITLE", files=[("CTRLRECNAME.docx", docx("Contents CTRLRECFILE"))],
+        description_source="About CTRLRECBODY.", meeting_id=som_prev.id,
+    )  # fmt: skip
+
+    # Initiatives: one whose status changed at the coordinators' meeting, one mandated there.
+    first = make_initiative(coordinator, "ASEM-ECO-801", lead="JP", title="Initiative CTRLINITONE")
+    programme.change_status(first, "endorsed", effective=cm.start_date, meeting_id=cm.id, note="", actor=coordinator)
+    db.session.commit()
+    make_initiative(coordinator, "ASEM-SOC-802", lead="DE", title="Initiative CTRLINITTWO", mandate_meeting_id=cm.id)
+    reports.submit_report(
+        first,
+        period_start=today - timedelta(90),
+        period_end=today - timedelta(1),
+        text="Progress CTRLREPORT",
+        milestones_done=set(),
+        actor=official_a,
+    )
+    db.session.commit()
+    silence.start(
+        subject="Text under silence CTRLSILENCE",
+        text="Proposed text.",
+        deadline_local=datetime.combine(today + timedelta(days=20), datetime.min.time()),
+        zone="Europe/Brussels",
+        initiative=None,
+        proposed_status=None,
+        actor=coordinator,
+    )
+    db.session.commit()
+    archive.sync()
+
+
+# --- the crawl --------------------------------------------------------------------------------------
+
+
+def _fill(rule: str, values: dict) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+def database_urls(app) -> list[str]:
+    """Every GET route with its arguments filled with every id of their kind that exists."""
+    urls = []
+    unknown = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
+            continue
+        arguments = tuple(sorted(rule.arguments))
+        if not arguments:
+            urls.append(rule.rule)
+        elif arguments in ID_QUERIES:
+            for row in db.session.execute(ID_QUERIES[arguments]):
+                urls.append(_fill(rule.rule, dict(row._mapping)))
+        elif arguments not in SECRET_ARGUMENTS:
+            unknown.append(rule.rule)
+    assert not unknown, f"the crawl does not know how to fill these routes' arguments: {unknown}"
+    return urls
+
+
+def query_urls(app) -> list[str]:
+    """Pages with arguments that links do not all show: searches, filters, exports, comparisons, print views."""
+    urls = [f"/archive/?q={name}" for name in MAY_SEE if not name.startswith("facet ")]
+    urls += ["/archive/?q=zpx*", "/archive/?q=ctrl*", "/archive/?q=&sort=date", "/archive/?q=meeting:ZPXCMCODE"]
+    urls += ["/archive/?meeting_kind=coordinators", "/archive/?q=type:minutes", "/archive/?q=type:agenda"]
+    for when in ("all", "past", "upcoming"):
+        urls += [f"/meetings/?when={when}", f"/meetings/export.csv?when={when}"]
+    urls += ["/meetings/?kind=coordinators&when=all", "/meetings/export.csv?kind=coordinators&when=all"]
+    urls += ["/programme/export.csv", "/programme/?status=endorsed", "/programme/som-summary"]
+    for (meeting_id,) in db.session.execute(sa.select(Meeting.id)):
+        urls += [
+            f"/programme/som-summary?meeting={meeting_id}",
+            f"/meetings/{meeting_id}/print?draft=1",
+            f"/meetings/{meeting_id}/compare?from=v1&to=draft",
+            f"/meetings/{meeting_id}/as-of?date={date.today().isoformat()}",
+        ]
+        for (number,) in db.session.execute(
+            sa.select(AgendaVersion.number).where(AgendaVersion.meeting_id == meeting_id)
+        ):
+            urls += [f"/meetings/{meeting_id}/compare?from=v{number}&to=draft"]
+            urls += [f"/meetings/{meeting_id}/compare?from=v1&to=v{number}"]
+    return urls
+
+
+def calendar_feed_url(client) -> str:
+    """The role's personal calendar feed, made as a person makes it (the address is shown once)."""
+    response = client.submit("/meetings/calendar", {"action": "create"})
+    match = re.search(r'value="(https?://[^"]+/meetings/feed/[^"]+\.ics)"', response.get_data(as_text=True))
+    assert match, "no calendar address was shown"
+    return match.group(1)
+
+
+def _users():
+    return {
+        "official_a": make_user("official", partner_code="JP"),
+        "observer": make_user("observer", partner_code="KR"),
+        "official_b": make_user("official", partner_code="DE"),
+        "coordinator": make_user("coordinator", partner_code="EU"),
+        "admin": make_user("admin", partner_code="BE"),
+    }
+
+
+#: GET pages a signed-in person is sent away from (the sign-in steps) or that need a secret of their own
+NOT_FOR_THE_SIGNED_IN = {"auth.login", "auth.mfa_code", "auth.set_password", "auth.mfa_setup", "static"}
+#: pages only a partner that sponsors an initiative opens (the crawl's partners are not all sponsors)
+SPONSORS_ONLY = {"programme.submit_report"}
+
+
+def readable_endpoints(app, role: str) -> set[str]:
+    """The GET endpoints the role's permissions open: the crawl must have had a 200 from each."""
+    wanted = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint in NOT_FOR_THE_SIGNED_IN | SPONSORS_ONLY:
+            continue
+        access = access_of(app.view_functions[rule.endpoint])
+        if access.public or role_has(role, access.permission):
+            wanted.add(rule.endpoint)
+    return wanted
+
+
+def answered_endpoints(app, crawler: Crawler) -> set[str]:
+    adapter = app.url_map.bind("localhost")
+    endpoints = set()
+    for visit in crawler.visits:
+        if visit.status == 200:
+            endpoints.add(adapter.match(urlsplit(visit.url).path, method="GET")[0])
+    return endpoints
+
+
+def crawl_as(app, user) -> Crawler:
+    """One role's crawl: from the home page, then its calendar feed, then every URL made from the database."""
+    client = app.test_client()
+    assert client.login(user.email).status_code == 302
+    crawler = Crawler(client, MARKERS, max_pages=MAX_PAGES)
+    crawler.add(["/"])  # the home page and the main navigation first, as a person starts
+    crawler.add([calendar_feed_url(client)])
+    crawler.add(database_urls(app))
+    crawler.add(query_urls(app))
+    crawler.run()
+    return crawler
+
+
+def test_no_marker_reaches_a_role_that_may_not_see_it(app):
+    _assert_markers_distinct()
+    users = _users()
+    build_material(users["coordinator"], users["official_a"], users["official_b"])
+
+    leaks, problems, requests, found = [], [], {}, {}
+    started = time.monotonic()
+    for role in ROLES:
+        crawler = crawl_as(app, users[role])
+        requests[role] = len(crawler.visits)
+        found[role] = set(crawler.found)
+        if crawler.exhausted:
+            problems.append(f"{role}: the crawl stopped at its bound of {MAX_PAGES} requests")
+        problems += [f"{role}: {url} answered {status}" for url, status in crawler.server_errors]
+        unreached = readable_endpoints(app, users[role].role) - answered_endpoints(app, crawler)
+        if unreached:
+            problems.append(f"{role}: the crawl never had a page of {sorted(unreached)}")
+        for marker, urls in sorted(crawler.found.items()):
+            if role == "admin":
+                urls = [url for url in urls if not url.startswith(ADMIN_AUDIT)]
+            if role not in MAY_SEE[marker] and urls:
+                leaks.append(f"LEAK {role} saw {marker} at: {', '.join(urls)}")
+        problems += [
+            f"{role} never found the control {marker}: the crawl does not reach what it should"
+            for marker, allowed in MAY_SEE.items()
+            if allowed == EVERYONE and marker not in crawler.found
+        ]
+    elapsed = time.monotonic() - started
+    problems += [
+        f"no role allowed to see {marker} found it: the crawl does not reach it"
+        for marker, allowed in MAY_SEE.items()
+        if not any(marker in found[role] for role in allowed)
+    ]
+
+    summary = ", ".join(f"{role} {count}" for role, count in requests.items())
+    assert not leaks + problems, (
+        f"{len(leaks)} role x marker leaks (requests: {summary}; {elapsed:.0f} s)\n" + "\n".join(leaks + problems)
+    )
