@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 #: paths never requested: signing out would end the crawl, static files hold no data
 SKIPPED_PREFIXES = ("/logout", "/static/")
@@ -118,6 +118,10 @@ def without_echo(text: str, url: str, markers: Iterable[re.Pattern]) -> str:
     for “word”", links to the next page): a marker the crawler typed in is no leak. Only query values
     holding a marker are taken out."""
     markers = list(markers)
+    # the URL itself, as a sign-in page's "next" carries it (quoted one way or another)
+    text = unquote(text)
+    for echo in (escape(url), url):
+        text = text.replace(echo, "")
     for _name, value in parse_qsl(urlsplit(url).query, keep_blank_values=False):
         if not any(pattern.search(value) for pattern in markers):
             continue
