@@ -39,7 +39,10 @@ from tests.factories import make_user
 from tests.programme.helpers import make_initiative
 from tests.security.crawl import Crawler
 
-ROLES = ("official_a", "observer", "official_b", "coordinator", "admin")
+#: in the order they crawl: the cleared roles first, so that a page or fragment kept in the process
+#: (agenda fragments, navigation, option lists are cached) after a coordinator's view would then be
+#: served to a partner, and caught
+ROLES = ("coordinator", "admin", "official_a", "observer", "official_b")
 EVERYONE = frozenset(ROLES)
 CLEARED = frozenset({"coordinator", "admin"})  # archive/access.py and agenda/visibility.py
 COORDINATOR = frozenset({"coordinator"})  # drafts, notes, other partners' proposals
