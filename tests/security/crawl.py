@@ -149,6 +149,7 @@ class Crawler:
         #: marker -> URLs whose answer carried it
         self.found: dict[str, list[str]] = {}
         self.server_errors: list[tuple[str, int]] = []
+        self.forms_sent: set[tuple[str, tuple[str, ...]]] = set()
 
     def add(self, urls: Iterable[str]) -> None:
         for url in urls:
@@ -182,8 +183,11 @@ class Crawler:
             parser.feed(response.get_data(as_text=True))
             self.add(urljoin(url, link) for link in parser.links)
             for form in parser.forms:
-                if form.method == "get":
-                    target = urljoin(url, form.action or url)
+                target = urljoin(url, form.action or url)
+                # A form seen on many pages (the search box on every search) is submitted once.
+                signature = (urlsplit(target).path, tuple(sorted({name for name, _ in form.fields})))
+                if form.method == "get" and signature not in self.forms_sent:
+                    self.forms_sent.add(signature)
                     self.add([urlsplit(target)._replace(query=urlencode(form.fields)).geturl()])
 
 
@@ -195,4 +199,6 @@ def normalise(url: str) -> str | None:
     path = parts.path or "/"
     if not path.startswith("/") or path.startswith(SKIPPED_PREFIXES):
         return None
+    if path == "/login":
+        return path  # the sign-in page is the same page whatever "next" it carries
     return path + (f"?{parts.query}" if parts.query else "")

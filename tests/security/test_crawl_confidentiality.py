@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from secretariat.agenda import minutes, proposals, tree
+from secretariat.agenda import services as agenda
 from secretariat.agenda.models import AgendaItem, AgendaVersion, ItemProposal, Meeting
 from secretariat.archive import services as archive
 from secretariat.archive.models import Record, RecordFile, RecordVersion
@@ -97,9 +98,19 @@ MAY_SEE: dict[str, frozenset[str]] = {
     "ZPXDRAFTMINUTES": COORDINATOR,
     "ZPXDRAFTDECISION": COORDINATOR,
     "ZPXDRAFTACTION": COORDINATOR,
-    # pending proposals: their own partner's officials and the coordinators
+    # pending proposals, and a declined one with its reason: their own partner's officials and the coordinators
     "ZPXPROPOSALA": frozenset({"official_a", "coordinator"}),
     "ZPXPROPOSALB": frozenset({"official_b", "coordinator"}),
+    "ZPXDECLINEDB": frozenset({"official_b", "coordinator"}),
+    "ZPXDECLINEREASON": frozenset({"official_b", "coordinator"}),
+    # a SOM made a coordinators' meeting after its agenda was circulated (and filed)
+    "ZPXREKINDTITLE": CLEARED,
+    "ZPXREKINDITEM": CLEARED,
+    # a record filed restricted, then raised to coordinators: its first version goes with it
+    "ZPXRAISEDTITLE": CLEARED,
+    "ZPXRAISEDBODY": CLEARED,
+    "ZPXRAISEDNAME": CLEARED,
+    "ZPXRAISEDFILE": CLEARED,
     # controls: every role must find each of these somewhere
     "CTRLSOMPREV": EVERYONE,
     "CTRLSOMHELD": EVERYONE,
@@ -136,7 +147,7 @@ MARKERS: dict[str, re.Pattern] = {
 
 #: markers that no page shows to anyone today: an earlier version's description (its page leaves the
 #: description out); a leak of them still fails the test
-SHOWN_NOWHERE = {"ZPXV1BODY"}
+SHOWN_NOWHERE = {"ZPXV1BODY", "ZPXRAISEDBODY"}
 
 #: proof that each channel is read: every role must find these controls at a URL holding the path part
 CHANNELS = [
@@ -297,6 +308,33 @@ def build_material(coordinator, official_a, official_b) -> None:
         )
         db.session.commit()
 
+    declined = proposals.propose(
+        som_next,
+        {"title": "Proposal ZPXDECLINEDB", "item_type": "discussion", "description_source": ""},
+        actor=official_b,
+    )
+    proposals.decline(som_next, declined, "Not this time ZPXDECLINEREASON", actor=coordinator)
+    db.session.commit()
+
+    # A SOM whose circulated agenda was filed, then found to be a coordinators' meeting.
+    rekinded = make_meeting(
+        coordinator,
+        title="Meeting ZPXREKINDTITLE",
+        code="SOM-K",
+        start_date=today + timedelta(40),
+        end_date=today + timedelta(40),
+    )
+    add(rekinded, coordinator, "Item ZPXREKINDITEM")
+    set_status(rekinded, coordinator, "drafting", "circulated")
+    fields = {name: getattr(rekinded, name) for name in agenda.MEETING_FIELDS if name != "host"}
+    agenda.update_meeting(
+        rekinded,
+        {**fields, "host": None, "kind": "coordinators"},
+        expected_version=rekinded.version,
+        actor=coordinator,
+    )
+    db.session.commit()
+
     # A SOM whose agenda is still a draft.
     som_draft = make_meeting(
         coordinator,
@@ -330,6 +368,23 @@ def build_material(coordinator, official_a, official_b) -> None:
         keep_file_ids=set(),
         change_note="Released to partners in a new version",
         expected_version=relevelled.version,
+        actor=coordinator,
+    )
+    db.session.commit()
+    raised = _record(coordinator, "ZPXRAISED")
+    archive.revise_record(
+        raised,
+        {
+            **archive.record_metadata(raised),
+            "title": "Raised note",
+            "record_date": raised.record_date,
+            "description_source": "For coordinators now.",
+            "confidentiality": "coordinators",
+        },
+        [],
+        keep_file_ids=set(),
+        change_note="Raised to coordinators",
+        expected_version=raised.version,
         actor=coordinator,
     )
     db.session.commit()
