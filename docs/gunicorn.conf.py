@@ -23,7 +23,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # the reverse proxy's 
 # about 90 MB, plus 64 MiB while it hashes a password (argon2id).
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1))
 worker_class = "sync"
-timeout = 60  # a 50 MB upload is sniffed, hashed and text-extracted inside the request
+timeout = 60  # a 50 MB upload is sniffed and hashed inside the request (its text is read by `flask worker`)
 graceful_timeout = 30  # on reload or stop, requests in flight get this long to finish
 max_requests = 1000  # recycle workers now and then, so slow memory growth never accumulates
 max_requests_jitter = 100  # ... and not all at the same moment
