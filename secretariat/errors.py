@@ -27,6 +27,14 @@ MESSAGES = {
 }
 
 
+class NotFound(LookupError):
+    """Raised by services for an object that does not exist or that the user may not know of: 404."""
+
+
+class Forbidden(PermissionError):
+    """Raised by services for an action the user may not take on an object they may see: 403."""
+
+
 def _error_id() -> str:
     return secrets.token_hex(6)
 
@@ -114,6 +122,15 @@ class LastResort:
 
 def init_app(app: Flask) -> None:
     app.wsgi_app = LastResort(app.wsgi_app, app.logger)
+
+    # Services raise these instead of calling abort(): the answer is the web's business, not theirs.
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):
+        return render_error(404)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc: Forbidden):
+        return render_error(403)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

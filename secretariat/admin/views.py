@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from secretariat.admin.forms import AuditFilterForm, EditUserForm, UserForm
-from secretariat.agenda.forms import ConfirmForm
 from secretariat.audit.models import AuditEntry
 from secretariat.auth import mfa, services
 from secretariat.auth.choices import partner_choices
@@ -18,6 +17,7 @@ from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
 from secretariat.pagination import paginate
 from secretariat.timeutil import UTC
+from secretariat.web.forms import ConfirmForm
 
 bp = Blueprint("admin", __name__)
 

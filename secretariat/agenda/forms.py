@@ -96,10 +96,6 @@ class ItemForm(FlaskForm):
         }
 
 
-class ConfirmForm(FlaskForm):
-    """A button that changes state: it carries only its CSRF token."""
-
-
 class MoveForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     target = StringField("New number", validators=[Optional(), Length(max=20)])

@@ -35,8 +35,8 @@ from secretariat.agenda.models import (
     MeetingStatus,
     Minutes,
 )
-from secretariat.agenda.visibility import is_coordinator
 from secretariat.auth.models import Partner
+from secretariat.auth.permissions import is_coordinator
 from secretariat.extensions import db
 
 _MEETINGS = Meeting.__table__

@@ -19,9 +19,9 @@ from secretariat.agenda.models import (
     Minutes,
     MinutesStatus,
 )
-from secretariat.agenda.visibility import can_see_meeting, is_coordinator, visible_meetings
+from secretariat.agenda.visibility import can_see_meeting, visible_meetings
 from secretariat.auth.models import Partner
-from secretariat.auth.permissions import Permission, acts_for_partner, role_has
+from secretariat.auth.permissions import Permission, acts_for_partner, is_coordinator, role_has
 from secretariat.extensions import db
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow

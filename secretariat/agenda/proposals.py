@@ -10,8 +10,8 @@ from flask import abort
 from secretariat import audit
 from secretariat.agenda import items
 from secretariat.agenda.models import ItemProposal, ItemType, Meeting, ProposalStatus
-from secretariat.agenda.visibility import is_coordinator, proposals_open
-from secretariat.auth.permissions import acts_for_partner
+from secretariat.agenda.visibility import proposals_open
+from secretariat.auth.permissions import acts_for_partner, is_coordinator
 from secretariat.extensions import db
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow

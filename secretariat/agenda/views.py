@@ -31,7 +31,6 @@ from secretariat.agenda import (
 from secretariat.agenda.forms import (
     ActionPointForm,
     AsOfForm,
-    ConfirmForm,
     DeclineForm,
     ItemForm,
     MeetingForm,
@@ -49,6 +48,7 @@ from secretariat.extensions import db
 from secretariat.external_links import external_url
 from secretariat.programme import services as programme_services
 from secretariat.timeutil import UTC, utcnow
+from secretariat.web.forms import ConfirmForm
 
 bp = Blueprint("agenda", __name__)
 

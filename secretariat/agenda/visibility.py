@@ -12,14 +12,10 @@ from flask import abort
 
 from secretariat.agenda.models import AGENDA_VISIBLE_TO_PARTNERS, Meeting, MeetingKind, MeetingStatus
 from secretariat.auth.models import Role
-from secretariat.auth.permissions import Permission, role_has
+from secretariat.auth.permissions import is_coordinator
 
 #: roles that may see coordinators' meetings
 COORDINATION_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
-
-
-def is_coordinator(user) -> bool:
-    return bool(user and user.is_authenticated and role_has(user.role, Permission.COORDINATE))
 
 
 #: what a page says instead of the name of a meeting its reader may not see

@@ -10,7 +10,6 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from secretariat.agenda.forms import ConfirmForm
 from secretariat.agenda.links import UrlPattern
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import visible_meetings
@@ -20,6 +19,7 @@ from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
+from secretariat.web.forms import ConfirmForm
 
 bp = Blueprint("archive", __name__)
 

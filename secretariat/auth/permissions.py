@@ -52,6 +52,11 @@ def role_has(role: str | Role, permission: Permission) -> bool:
         return False
 
 
+def is_coordinator(user) -> bool:
+    """Whether ``user`` is signed in with a role that coordinates (drafts, notes, proposals of all partners)."""
+    return bool(user and user.is_authenticated and role_has(user.role, Permission.COORDINATE))
+
+
 @dataclass(frozen=True)
 class Access:
     """The rule an endpoint declared: public, or a permission a signed-in user must hold."""

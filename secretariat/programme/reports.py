@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from secretariat import audit, events
-from secretariat.agenda.visibility import is_coordinator
-from secretariat.auth.permissions import Permission, acts_for_partner, role_has
+from secretariat.auth.permissions import Permission, acts_for_partner, is_coordinator, role_has
 from secretariat.extensions import db
 from secretariat.programme.models import Comment, Initiative, Milestone, ProgressReport
 from secretariat.programme.services import ProgrammeRefused, set_milestone_done

@@ -10,15 +10,14 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
-from secretariat.agenda.forms import ConfirmForm
 from secretariat.agenda.links import UrlPattern, kept_options
 from secretariat.agenda.models import Meeting
-from secretariat.agenda.visibility import HIDDEN_MEETING, can_see_meeting_kind, is_coordinator, visible_meetings
+from secretariat.agenda.visibility import HIDDEN_MEETING, can_see_meeting_kind, visible_meetings
 from secretariat.archive import files as archive_files
 from secretariat.archive import services as archive
 from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.models import Partner, User
-from secretariat.auth.permissions import Permission, requires
+from secretariat.auth.permissions import Permission, is_coordinator, requires
 from secretariat.extensions import db
 from secretariat.programme import csv_io, initiative_list, initiative_page, reports, services, silence, summary
 from secretariat.programme.forms import (
@@ -41,6 +40,7 @@ from secretariat.programme.models import (
     SilenceOutcome,
 )
 from secretariat.timeutil import utcnow
+from secretariat.web.forms import ConfirmForm
 
 bp = Blueprint("programme", __name__)
 
