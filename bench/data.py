@@ -654,7 +654,7 @@ def fill_programme(conn, w: Writer, args, rng, prose: Prose, meetings, users, pa
 
 def fill_archive(conn, w: Writer, args, rng, prose: Prose, meetings, partner_ids, coordinators, now, filed) -> None:
     from secretariat.archive import models as am
-    from secretariat.archive.services import seal
+    from secretariat.archive.integrity import seal_of as seal
     from secretariat.audit.services import canonical_json
 
     step = time.perf_counter()
