@@ -47,12 +47,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_blueprints(app)
     from secretariat import errors, external_links, request_guard, security_headers
     from secretariat.auth import access
-    from secretariat.core import filters, nav
+    from secretariat.core import filters
 
     access.init_app(app)
     request_guard.init_app(app)
     filters.init_app(app)
-    nav.init_app(app)
     security_headers.init_app(app)
     external_links.init_app(app)
     errors.init_app(app)

@@ -33,6 +33,19 @@ class Page:
     def has_next(self) -> bool:
         return self.number < self.pages
 
+    # Flask-SQLAlchemy's names, which the pager macro reads, until this module goes (issue 26)
+    @property
+    def page(self) -> int:
+        return self.number
+
+    @property
+    def prev_num(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.number + 1
+
     def url_for_page(self, number: int) -> str:
         args = request.args.to_dict()
         args["page"] = number

@@ -15,9 +15,9 @@ from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import User, UserSession
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
-from secretariat.pagination import paginate
 from secretariat.timeutil import UTC
 from secretariat.web.forms import ConfirmForm
+from secretariat.web.paging import requested_page
 
 bp = Blueprint("admin", __name__)
 
@@ -40,7 +40,7 @@ def users():
     role = request.args.get("role", "")
     if role:
         query = query.where(User.role == role)
-    page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
+    page = db.paginate(query, page=requested_page(), per_page=50, error_out=False)
     return render_template("admin/users.html", page=page, q=text, role=role)
 
 
@@ -177,5 +177,5 @@ def audit_trail():
         if form.date_to.data:
             end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, UTC)
             query = query.where(AuditEntry.created_at < end)
-    page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
+    page = db.paginate(query, page=requested_page(), per_page=50, error_out=False)
     return render_template("admin/audit.html", form=form, page=page)

@@ -2,6 +2,15 @@
 
 This is what lets logout, a password change, deactivation, a role change or an admin
 reset end a session everywhere: a copied old cookie points to a revoked row.
+
+The one write a read makes is here (write_on_read): a GET changes nothing else
+(tests/security/test_safe_methods.py), but the session it is made in must keep its own
+bookkeeping, as one UPDATE of that session's row, committed at once:
+- last_seen_at, moved on at most once per TOUCH_INTERVAL: the idle timeout counts from it;
+- the revocation of a session found idle, too old or of a deactivated user, so that it stays
+  ended if the timeouts are raised or the user is reactivated.
+Committed before the page is read, so a page that fails does not undo it. (The two-factor setup
+page keeps its pending secret in the same row: mfa.pending_secret.)
 """
 
 from __future__ import annotations
@@ -113,15 +122,19 @@ def load_user_from_session(user_id: str) -> User | None:
     if expired is None and not user.is_active:
         expired = "deactivated"
     if expired:
-        row.revoked_at = now
-        row.revoked_reason = expired
-        row.pending_totp_secret = row.pending_totp_started_at = None
-        db.session.commit()
+        write_on_read(
+            row, revoked_at=now, revoked_reason=expired, pending_totp_secret=None, pending_totp_started_at=None
+        )
         session.clear()
         g.session_expired = expired
         return None
     if now - as_utc(row.last_seen_at) > TOUCH_INTERVAL:
-        row.last_seen_at = now
-        db.session.commit()
+        write_on_read(row, last_seen_at=now)
     g.user_session = row
     return user
+
+
+def write_on_read(row: UserSession, **values) -> None:
+    """The session's bookkeeping during any request, GETs included: one UPDATE of its row, committed."""
+    db.session.execute(sa.update(UserSession).where(UserSession.id == row.id).values(**values))
+    db.session.commit()

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from secretariat.web.paging import page_url
+
 
 def in_zone(moment: datetime, zone: str) -> datetime:
     """An aware timestamp shown in a given IANA zone."""
@@ -21,3 +23,4 @@ def combine_page(args: dict, page: int) -> dict:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["in_zone"] = in_zone
     app.jinja_env.filters["combine_page"] = combine_page
+    app.jinja_env.globals["page_url"] = page_url

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_login import current_user
 
 from secretariat.auth.permissions import Permission, public, requires
-from secretariat.core import dashboard
+from secretariat.core import queries
 from secretariat.ops import readiness
 
 bp = Blueprint("core", __name__)
@@ -17,7 +18,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 @bp.get("/")
 @requires(Permission.SIGNED_IN)
 def home():
-    return render_template("core/home.html", dashboard=dashboard.build())
+    """What needs the user now, and where to go next."""
+    return render_template("core/home.html", dashboard=queries.dashboard(current_user))
 
 
 @bp.get("/healthz")

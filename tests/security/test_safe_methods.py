@@ -11,8 +11,8 @@ from tests.factories import make_user
 from tests.programme.helpers import make_initiative
 from tests.routes import routes
 
-#: rows that reading legitimately touches: the session's own bookkeeping
-BOOKKEEPING = {"user_sessions", "login_attempts"}
+#: rows that reading legitimately touches: the session's own bookkeeping (auth/sessions.py, write_on_read)
+BOOKKEEPING = {"user_sessions"}
 
 
 def table_counts() -> dict[str, int]:
@@ -49,3 +49,43 @@ def test_get_requests_change_nothing(app, client, role):
             visited += 1
     assert visited > 40
     assert table_counts() == before
+
+
+#: the statements a GET may send: the session's bookkeeping (auth/sessions.write_on_read, and the
+#: two-factor setup page's pending secret) and the audit entry of a refused access
+ALLOWED_WRITES = ("UPDATE user_sessions ", "INSERT INTO audit_entries ", "UPDATE audit_head ")
+
+
+@pytest.mark.parametrize("role", ["official", "coordinator"])
+def test_get_requests_write_only_the_sessions_bookkeeping(app, client, role, monkeypatch):
+    """Stricter than counting rows: every INSERT, UPDATE or DELETE a GET sends, whatever its table."""
+    from sqlalchemy import event
+
+    from secretariat.archive import services
+    from secretariat.auth import sessions
+
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting", "circulated")
+    make_initiative(coordinator, "ASEM-ECO-123", lead="JP")
+    file_record(coordinator, "A record", meeting_id=meeting.id)
+    services.sync()
+    client.login(make_user(role, mfa=False if role == "official" else None).email)
+    monkeypatch.setattr(sessions, "TOUCH_INTERVAL", sessions.TOUCH_INTERVAL * 0)  # touch on every request
+    writes: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(f"{request_url[0]}: {' '.join(statement.split())[:80]}")
+
+    request_url = [""]
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        for _endpoint, url in routes(app, "GET"):
+            request_url[0] = url.replace("/1", f"/{meeting.id}", 1)
+            client.get(request_url[0])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    assert any("UPDATE user_sessions " in write for write in writes)  # the touch was seen
+    assert [write for write in writes if not write.split(": ", 1)[1].startswith(ALLOWED_WRITES)] == []

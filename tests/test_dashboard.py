@@ -1,19 +1,16 @@
-"""The home page read as rows of the shown columns, its links made once per kind and its dates written
-in Python (core/dashboard.py): the same page as the template made with url_for and strftime per row."""
+"""The home page: what needs each user now, their partner's action points and initiatives, upcoming
+meetings and silence procedures, each list in order, escaped, and only what the user may see."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from flask import url_for
-from flask_login import login_user
 from sqlalchemy import event
 
-from secretariat.agenda import services as agenda
 from secretariat.agenda.models import ActionPoint, Minutes
-from secretariat.auth.access import current_user_can
-from secretariat.core import dashboard
+from secretariat.core.queries import REPORT_INTERVAL
 from secretariat.extensions import db
 from secretariat.programme import reports
 from secretariat.programme import services as programme
@@ -214,15 +211,6 @@ def test_who_may_not_contribute_sees_no_forms_nor_reports_due(client, login_as, 
     assert ('<h2 id="admin">Administration</h2>' in html) == (role == "admin")
 
 
-@pytest.mark.parametrize("role", ["observer", "official", "coordinator", "admin"])
-def test_may_answers_as_can_does(app, role):
-    user = make_user(role)
-    with app.test_request_context("/"):
-        login_user(user)
-        may = dashboard.May.of(user)
-        assert may._asdict() == {name: current_user_can(name) for name in may._fields}
-
-
 def _queries(client) -> int:
     count = [0]
 
@@ -256,71 +244,6 @@ def test_action_points_of_many_meetings_load_no_meeting_each(client, login_as):
     assert page_text(client.get("/")).count("Action point: Point") == 6
 
 
-def test_one_url_for_per_kind_of_link_gives_url_fors_urls(app):
-    with app.test_request_context("/"):
-        for endpoint, argument in [
-            ("agenda.meeting", "meeting_id"),
-            ("agenda.action_point_done", "point_id"),
-            ("programme.submit_report", "initiative_id"),
-            ("programme.initiative", "initiative_id"),
-            ("programme.silence_detail", "procedure_id"),
-        ]:
-            link = dashboard._links(endpoint, argument, [1])
-            assert [link(n) for n in (1, 42, 98765)] == [url_for(endpoint, **{argument: n}) for n in (1, 42, 98765)]
-
-
-def test_overdue_milestones_are_looked_up_by_initiative(app):
-    """SQLite walked the due-date index over every milestone ever due; from the initiatives it uses theirs."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan")
-    statement = dashboard._OVERDUE.params(today=date(2026, 1, 1), initiative_ids=[1, 2, 3])
-    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
-    plan = " ".join(str(row) for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-    assert "ix_milestones_initiative_id" in plan, plan
-
-
-def test_whether_an_initiative_reported_is_read_from_the_index_alone(app):
-    """Each of the partner's initiatives: its latest report's date, from (initiative, submitted_at).
-
-    The EXISTS it replaced made PostgreSQL scan every report ever submitted, texts and all (bench/pages.py:
-    1.5 -> 0.6 ms for the home page's initiatives).
-    """
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan")
-    statement = dashboard._MINE.params(partner_id=1, since=datetime(2026, 1, 1, tzinfo=UTC))
-    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
-    plan = " ".join(str(row) for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-    assert "COVERING INDEX ix_progress_reports_initiative_submitted" in plan, plan
-
-
-def test_upcoming_meetings_as_agenda_reads_them_for_every_role(app):
-    """The statement kept per role gives what agenda.services.upcoming() gives each user."""
-    coordinator = make_user("coordinator", partner_code="EU")
-    today = date(2027, 3, 10)
-    for n, (start, end, kind) in enumerate(
-        [(-3, -1, "som"), (-2, 0, "som"), (0, 0, "coordinators"), (1, 1, "som"), (1, 2, "som")]
-        + [(10 + n, 10 + n, "coordinators" if n % 2 else "som") for n in range(6)]
-    ):
-        make_meeting(
-            coordinator,
-            title=f"M{n}",
-            code=f"U{n}",
-            kind=kind,
-            start_date=today + start * DAY,
-            end_date=today + end * DAY,
-        )
-    for role in ["observer", "official", "coordinator", "admin"]:
-        user = make_user(role, partner_code="TH")
-        with app.test_request_context("/"):
-            shown = [(m.title, m.start, m.city, m.status) for m in dashboard.upcoming_meetings(today, user)]
-        expected = [
-            (row.title, row.start_date.strftime("%-d %B %Y"), row.city, row.status)
-            for row in agenda.upcoming(today, user)
-        ]
-        assert shown == expected and len(shown) == 5, role
-        assert ("M2" in [title for title, *_ in shown]) == (role in ("coordinator", "admin"))
-
-
 def test_action_points_of_a_coordinators_meeting_show_only_to_those_who_may_see_it(client, login_as):
     """An official never learns a coordinators' meeting's title from its action points, which they
     could neither open nor mark done; a coordinator of the same partner sees them."""
@@ -338,3 +261,113 @@ def test_action_points_of_a_coordinators_meeting_show_only_to_those_who_may_see_
     login_as("coordinator", partner_code="JP")
     html = _main(page_text(client.get("/")))
     assert "AP behind closed doors" in html and f'href="/meetings/{ids["M1"]}#actions"' in html
+
+
+def _upcoming(html: str) -> list[str]:
+    """The titles in the "Upcoming meetings" card, in order."""
+    card = html[html.index('<h2 id="upcoming">') : html.index('<h2 id="actions">')]
+    return re.findall(r'<li><a href="/meetings/\d+">([^<]*)</a>', card)
+
+
+def test_upcoming_meetings_are_the_next_five_not_over_that_the_user_may_see(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    today = datetime.now(UTC).date()
+    make_meeting(coordinator, title="Over yesterday", code="A", start_date=today - 3 * DAY, end_date=today - DAY)
+    make_meeting(coordinator, title="Ends today", code="B", start_date=today - 2 * DAY, end_date=today)
+    make_meeting(coordinator, title="Same day, made first", code="C", start_date=today + DAY, end_date=today + DAY)
+    make_meeting(coordinator, title="Same day, made second", code="D", start_date=today + DAY, end_date=today + 2 * DAY)
+    make_meeting(
+        coordinator, title="Coordinators only", code="E", kind="coordinators", start_date=today, end_date=today
+    )
+    for n in range(6):
+        make_meeting(
+            coordinator,
+            title=f"Later {n}",
+            code=f"L{n}",
+            start_date=today + (10 + n) * DAY,
+            end_date=today + (10 + n) * DAY,
+        )
+    db.session.commit()
+    login_as("coordinator", partner_code="JP")
+    assert _upcoming(page_text(client.get("/"))) == [
+        "Ends today",
+        "Coordinators only",
+        "Same day, made first",
+        "Same day, made second",
+        "Later 0",
+    ]
+    client.logout()
+    for role in ("official", "observer"):
+        login_as(role, partner_code="JP")
+        html = page_text(client.get("/"))
+        assert _upcoming(html) == ["Ends today", "Same day, made first", "Same day, made second", "Later 0", "Later 1"]
+        assert f"{(today - 2 * DAY).strftime('%-d %B %Y')}, Brussels</span>" in html
+        client.logout()
+
+
+def _report(initiative, author, submitted_at: datetime) -> None:
+    report = reports.submit_report(
+        initiative,
+        period_start=date(2020, 1, 1),
+        period_end=date(2020, 6, 30),
+        text="Report.",
+        milestones_done=set(),
+        actor=author,
+    )
+    report.submitted_at = submitted_at
+    db.session.commit()
+
+
+def test_reports_due_are_the_active_initiatives_without_a_recent_report(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    author = make_user("official", partner_code="TH", name="Author")
+    now = datetime.now(UTC)
+    recent = make_initiative(coordinator, "ASEM-SOC-001", lead="TH", status="ongoing")
+    _report(recent, author, now - timedelta(days=10))
+    old = make_initiative(coordinator, "ASEM-SOC-002", lead="DE", co=["TH"], status="endorsed")
+    _report(old, author, now - REPORT_INTERVAL - DAY)
+    never = make_initiative(coordinator, "ASEM-SOC-003", lead="TH", status="ongoing")
+    make_initiative(coordinator, "ASEM-SOC-004", lead="TH", status="proposed")  # not active: nothing due
+    finished = make_initiative(coordinator, "ASEM-SOC-005", lead="TH", status="ongoing")
+    programme.change_status(
+        finished, "completed", effective=date(2026, 1, 1), meeting_id=None, note="", actor=coordinator
+    )
+    make_initiative(coordinator, "ASEM-SOC-006", lead="DE", status="ongoing")  # not the partner's
+    db.session.commit()
+
+    login_as("official", partner_code="TH")
+    html = page_text(client.get("/"))
+    due = re.findall(r'href="/programme/initiatives/(\d+)/reports/new">Progress report due: (ASEM-SOC-\d+)', html)
+    assert due == [(str(old.id), "ASEM-SOC-002"), (str(never.id), "ASEM-SOC-003")]
+    assert "5 initiative(s) led or co-sponsored." in html
+
+
+def test_overdue_milestones_are_those_of_the_partners_initiatives(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    initiative = make_initiative(coordinator, "ASEM-SOC-010", lead="DE", status="ongoing")
+    programme.add_milestone(initiative, title="Late", kind="milestone", due=date(2020, 1, 1), actor=coordinator)
+    db.session.commit()
+    login_as("official", partner_code="TH")
+    html = page_text(client.get("/"))
+    assert "0 initiative(s) led or co-sponsored." in html and "Overdue milestones" not in html
+    client.logout()
+    login_as("official", partner_code="DE")
+    html = page_text(client.get("/"))
+    assert "<h3>Overdue milestones</h3>" in html
+    assert '<li>Late <span class="muted">ASEM-SOC-010 · due 2020-01-01</span></li>' in html
+
+
+def test_a_procedure_past_its_deadline_is_no_longer_open(client, login_as):
+    """Silence settled it at the deadline, whether or not `programme settle-silence` has run yet."""
+    coordinator = make_user("coordinator", partner_code="EU")
+    now = datetime.now(UTC)
+    for subject, deadline in [("Past deadline", now - timedelta(minutes=1)), ("Still silent", now + DAY)]:
+        db.session.add(
+            SilenceProcedure(
+                subject=subject, text_source="t", text_html="t", deadline=deadline, created_by_id=coordinator.id
+            )
+        )
+    db.session.commit()
+    login_as("official", partner_code="JP")
+    html = _main(page_text(client.get("/")))
+    assert "Silence procedure: Still silent" in html and "Past deadline" not in html
