@@ -5,7 +5,18 @@ once installed (secretariat/settings.py). Everything else is in pyproject.toml."
 from setuptools import find_namespace_packages, setup
 
 SHIPPED = {"secretariat.templates": "templates", "secretariat.migrations": "migrations"}
-# Namespace packages too: a folder of modules without __init__.py (archive/search) must not be left out.
-PACKAGES = find_namespace_packages(include=["secretariat", "secretariat.*"], exclude=["*.__pycache__"])
+NOT_PACKAGES = ["__pycache__", "*.__pycache__"]
 
-setup(packages=PACKAGES + list(SHIPPED), package_dir=SHIPPED)
+
+def packages() -> list[str]:
+    """The package and its sub-folders, and the shipped folders with theirs, as setuptools wants them listed.
+
+    Namespace packages too: a folder of modules without __init__.py (archive/search) must not be left out.
+    """
+    found = find_namespace_packages(include=["secretariat", "secretariat.*"], exclude=NOT_PACKAGES)
+    for name, folder in SHIPPED.items():
+        found += [name] + [f"{name}.{sub}" for sub in find_namespace_packages(where=folder, exclude=NOT_PACKAGES)]
+    return found
+
+
+setup(packages=packages(), package_dir=SHIPPED)
