@@ -9,9 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import CONFIGS
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from secretariat.settings import CONFIGS, INSTANCE_DIR, MIGRATIONS_DIR, TEMPLATES_DIR
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -20,8 +18,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     config_class = CONFIGS[name]
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(TEMPLATES_DIR),
+        instance_path=str(INSTANCE_DIR),
     )
     app.config.from_object(config_class)
     if overrides:
@@ -91,7 +89,7 @@ def register_extensions(app: Flask) -> None:
     end_reads_with_commit(app, db)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
