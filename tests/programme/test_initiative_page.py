@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from secretariat.archive.models import Record
 from secretariat.extensions import db
@@ -241,3 +242,37 @@ def test_a_partner_without_initiatives_has_nothing_due(client, login_as, coordin
     client.logout()
     login_as("official", partner_code="DE")
     assert "Late" in page_text(client.get("/"))
+
+
+def test_no_programme_page_writes(client, login_as, full):
+    """A GET reads: no INSERT, UPDATE or DELETE of the programme's tables or the audit trail."""
+    item, meeting, _, report, procedure = full
+    procedure.deadline = utcnow() - timedelta(minutes=1)  # past its deadline, not yet settled
+    db.session.commit()
+    tables = ("initiatives", "initiative_status_changes", "milestones", "progress_reports", "programme_comments")
+    tables += ("silence_procedures", "silence_positions", "audit_entries")
+    written = []
+
+    def on_execute(_conn, _cursor, statement, *_args):
+        words = statement.split()
+        if words and words[0].upper() in {"INSERT", "UPDATE", "DELETE"} and any(t in statement for t in tables):
+            written.append(statement)
+
+    login_as("official", partner_code="VN")  # sponsors nothing: the report form is refused
+    pages = [
+        "/programme/",
+        "/programme/export.csv",
+        "/programme/partner",
+        f"/programme/initiatives/{item.id}",
+        f"/programme/initiatives/{item.id}/reports/new",
+        "/programme/som-summary",
+        "/programme/silence",
+        f"/programme/silence/{procedure.id}",
+    ]
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        for url in pages:
+            client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    assert written == []
