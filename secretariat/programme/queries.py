@@ -94,7 +94,7 @@ def _late(today: date) -> tuple[sa.ColumnElement[bool], ...]:
     return Milestone.due_date < today, Milestone.done_at.is_(None)
 
 
-def initiative_list(filters: InitiativeFilter, today: date, page: int) -> Pagination:
+def initiatives(filters: InitiativeFilter, today: date, page: int) -> Pagination:
     """One page of the initiatives matching ``filters``, by code, with their lead and co-sponsors."""
     has_overdue = sa.exists().where(Milestone.initiative_id == Initiative.id, *_late(today))
     query = (
@@ -133,7 +133,7 @@ def partners() -> list[Partner]:
 # --- one initiative -----------------------------------------------------------------------------
 
 
-def initiative_page(initiative_id: int) -> Initiative:
+def initiative(initiative_id: int) -> Initiative:
     """The initiative with everything its page lists but the reports (see reports()); NotFound if none."""
     initiative = db.session.scalar(
         sa.select(Initiative)

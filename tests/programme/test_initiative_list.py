@@ -90,3 +90,19 @@ def test_partner_filter_reads_no_partner_first(client, login_as):
     for url in ("/programme/", "/programme/?partner=JP"):
         client.get(url)
     assert _statements_of(client, "/programme/?partner=JP") == _statements_of(client, "/programme/")
+
+
+def test_the_list_is_paged_and_the_pages_keep_the_filters(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    for n in range(52):
+        make_initiative(coordinator, f"ASEM-ECO-{n:03d}", lead="SG")
+    make_initiative(coordinator, "ASEM-SOC-999", lead="FR", pillar="social")
+    login_as("official")
+    first = page_text(client.get("/programme/?pillar=economic"))
+    assert "Page 1 of 2 (52 in all)" in first and "ASEM-ECO-049" in first and "ASEM-ECO-050" not in first
+    assert 'href="/programme/?pillar=economic&amp;page=2" rel="next"' in first
+    second = page_text(client.get("/programme/?pillar=economic&page=2"))
+    assert "ASEM-ECO-050" in second and "ASEM-ECO-051" in second and "ASEM-ECO-049" not in second
+    assert "ASEM-SOC-999" not in second and 'rel="prev"' in second
+    beyond = page_text(client.get("/programme/?page=99999999999"))
+    assert beyond.count('<td data-label="Code">') == 0

@@ -27,7 +27,7 @@ def initiatives():
     filters = queries.InitiativeFilter.from_args(request.args)
     return render_template(
         "programme/initiatives.html",
-        page=queries.initiative_list(filters, utcnow().date(), request.args.get("page", 1, type=int)),
+        page=queries.initiatives(filters, utcnow().date(), request.args.get("page", 1, type=int)),
         filters=filters,
         pillars=list(Pillar),
         statuses=list(InitiativeStatus),
@@ -137,7 +137,7 @@ def _status_form(initiative) -> StatusForm | None:
 @bp.get("/initiatives/<int:initiative_id>")
 @requires(Permission.READ)
 def initiative(initiative_id: int):
-    item = queries.initiative_page(initiative_id)
+    item = queries.initiative(initiative_id)
     coordinator = is_coordinator(current_user)
     return render_template(
         "programme/initiative.html",
