@@ -1,4 +1,4 @@
-"""Initiatives: lists and filters, creation and edits with a conflict check, status changes, milestones."""
+"""Initiatives: creation, edits refused when stale (the row's version), status changes, milestones, periods."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy.orm import lazyload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit, events
@@ -59,10 +59,8 @@ def partner_by_code(code: str) -> Partner | None:
 
 
 def get_initiative(initiative_id: int) -> Initiative:
-    # Its page shows the work programme and the mandating meeting: joined here rather than two more queries.
-    initiative = db.session.get(
-        Initiative, initiative_id, options=[joinedload(Initiative.programme), joinedload(Initiative.mandate_meeting)]
-    )
+    """The initiative to change (or its edit form); NotFound if none. Its page reads it through queries."""
+    initiative = db.session.get(Initiative, initiative_id)
     if initiative is None:
         raise NotFound(f"initiative {initiative_id}")
     return initiative
@@ -78,15 +76,6 @@ def initiative_alone(initiative_id: int) -> Initiative:
     if initiative is None:
         raise NotFound(f"initiative {initiative_id}")
     return initiative
-
-
-def overdue_milestones(today: date, initiative_ids: list[int] | None = None) -> list[Milestone]:
-    query = (
-        sa.select(Milestone).where(Milestone.due_date < today, Milestone.done_at.is_(None)).order_by(Milestone.due_date)
-    )
-    if initiative_ids is not None:
-        query = query.where(Milestone.initiative_id.in_(initiative_ids))
-    return list(db.session.scalars(query))
 
 
 def milestones(initiative: Initiative) -> list[Milestone]:
@@ -203,10 +192,10 @@ def update_initiative(initiative: Initiative, data: dict[str, Any], *, expected_
     if initiative.version != expected_version:
         raise InitiativeConflict(initiative, data)
     before = initiative_state(initiative)
-    _apply(initiative, data)
-    # Always an UPDATE of the row, so that the version moves on even when only sponsors or contacts changed.
-    initiative.updated_at = utcnow()
     try:
+        _apply(initiative, data)  # its reads may flush the changes made so far (autoflush)
+        # Always an UPDATE of the row, so that the version moves on even when only sponsors or contacts changed.
+        initiative.updated_at = utcnow()
         db.session.flush()
     except StaleDataError as exc:  # saved by someone else between our read and this write
         raise InitiativeConflict(initiative, data) from exc
