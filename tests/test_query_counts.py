@@ -143,8 +143,8 @@ def test_a_save_does_not_read_again_what_it_wrote(app, client):
     client.login(coordinator.email)
     page = f"/programme/initiatives/{initiative.id}"
     comment, after = statements_of_post(client, page + "/comments", {"text": "Agreed."}, page)
-    # the session check, the silence deadlines, the initiative, the comment, the audit entry (3)
-    assert (comment, after) == (7, 0)
+    # the session check, the initiative, the comment, the audit entry (3)
+    assert (comment, after) == (6, 0)
     edit_url = f"/meetings/{meeting.id}/items/{item.id}/edit"
     form = item_form("Connectivity and transport", version="1", lead_partners=["JP", "EU", "KH"])
     edit, after = statements_of_post(client, edit_url, form, edit_url)
@@ -181,7 +181,7 @@ def test_a_save_does_not_read_again_what_it_wrote(app, client):
 
 def test_the_initiative_page_reads_the_filed_records_with_the_reports(app, client):
     """Each report's archive record (filed as ``progress-report:<id>``) comes in the reports' own
-    statement: one statement fewer than a second query for the reports' ids (11 → 10 for an official)."""
+    statement: one statement fewer than a second query for the reports' ids (10 → 9 for an official)."""
     coordinator = make_user("coordinator", partner_code="EU")
     initiative = make_initiative(coordinator, "ASEM-ECO-960", lead="JP", co=["KR"])
     for half in (1, 7):
@@ -198,10 +198,10 @@ def test_the_initiative_page_reads_the_filed_records_with_the_reports(app, clien
     assert len(filed) == 2
     client.login(make_user("official").email)
     url = f"/programme/initiatives/{initiative.id}"
-    client.get(url)  # the silence deadlines and the index settle on a first visit
-    # the session check, the silence deadlines, the initiative, its co-sponsors, its contacts, the
-    # reports with their records, the milestones, the history, the comments, the silence procedures
-    assert queries_for(client, url) == 10
+    client.get(url)  # the index settles on a first visit
+    # the session check, the initiative, its co-sponsors, its contacts, the reports with their
+    # records, the milestones, the history, the comments, the silence procedures
+    assert queries_for(client, url) == 9
     page = client.get(url).get_data(as_text=True)
     for record_id in filed:
         assert f'<a href="/archive/records/{record_id}">Filed in the archive</a>' in page

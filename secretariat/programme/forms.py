@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from markupsafe import escape
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -17,29 +16,11 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import Select
 
 from secretariat.programme.models import InitiativeStatus, Pillar
 
 PILLAR_CHOICES = [SelectChoice(p.value, p.label) for p in Pillar]
 STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in InitiativeStatus]
-
-
-class PlainOptionsSelect(Select):
-    """WTForms' select, with the same HTML, for long lists of plain options (a value and a label).
-
-    WTForms builds each option through html_params() and Markup.format(): the status form's 250
-    meetings cost about 14 ms of CPU on the coordinator's initiative page (bench/pages.py). An option
-    with extra attributes, or a value that is not a string, still goes through WTForms.
-    """
-
-    @classmethod
-    def render_option(cls, choice, **kwargs):
-        if kwargs or choice.render_kw or not isinstance(choice.value, str):
-            return super().render_option(choice, **kwargs)
-        # html_params() sorts the attributes (selected before value); escape() already turns " into &#34;.
-        selected = "selected " if choice.selected else ""
-        return f'<option {selected}value="{escape(choice.value)}">{escape(choice.label or choice.value)}</option>'
 
 
 class InitiativeForm(FlaskForm):
@@ -48,20 +29,15 @@ class InitiativeForm(FlaskForm):
     code = StringField("Reference code", validators=[DataRequired(), Length(max=40)])
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     pillar = SelectField("Pillar", choices=PILLAR_CHOICES, validators=[DataRequired()])
-    lead_partner = SelectField("Lead partner", validators=[DataRequired()], widget=PlainOptionsSelect())
-    co_sponsors = SelectMultipleField(
-        "Co-sponsoring partners", validators=[Optional()], widget=PlainOptionsSelect(multiple=True)
-    )
+    lead_partner = SelectField("Lead partner", validators=[DataRequired()])
+    co_sponsors = SelectMultipleField("Co-sponsoring partners", validators=[Optional()])
     programme_id = SelectField("Work programme", validators=[Optional()])
     start_date = DateField("Start", validators=[Optional()])
     end_date = DateField("End", validators=[Optional()])
-    # every meeting (thousands) and every active user: see PlainOptionsSelect
-    mandate_meeting_id = SelectField("Mandated or endorsed at", validators=[Optional()], widget=PlainOptionsSelect())
+    mandate_meeting_id = SelectField("Mandated or endorsed at", validators=[Optional()])
     mandate_reference = StringField("Where in its record", validators=[Optional(), Length(max=300)])
     mandate_record_id = IntegerField("Archive record of the mandate (its number)", validators=[Optional()])
-    contacts = SelectMultipleField(
-        "Contact officials", validators=[Optional()], widget=PlainOptionsSelect(multiple=True)
-    )
+    contacts = SelectMultipleField("Contact officials", validators=[Optional()])
     summary_source = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
     # read with int(): anything but digits is a tampered form, refused with 400 rather than a 500
     version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$", message="Reload the page and try again.")])
@@ -87,7 +63,7 @@ class InitiativeForm(FlaskForm):
 class StatusForm(FlaskForm):
     status = SelectField("New status", choices=STATUS_CHOICES, validators=[DataRequired()])
     effective_date = DateField("Date of the change", validators=[DataRequired()])
-    meeting_id = SelectField("At the meeting", validators=[Optional()], widget=PlainOptionsSelect())
+    meeting_id = SelectField("At the meeting", validators=[Optional()])
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 
 

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, query_expression, relationship
 
 from secretariat.agenda.models import Meeting
 from secretariat.auth.models import Partner, User
@@ -117,7 +117,22 @@ class Initiative(db.Model):
     contacts: Mapped[list[User]] = relationship(secondary=initiative_contacts, lazy="selectin")
     mandate_meeting: Mapped[Meeting | None] = relationship()
     programme: Mapped[WorkProgramme | None] = relationship()
+    # What its page lists, read only (the services write each through its own model).
+    milestones: Mapped[list[Milestone]] = relationship(
+        viewonly=True, order_by=lambda: [Milestone.due_date.is_(None), Milestone.due_date, Milestone.id]
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        viewonly=True, order_by=lambda: [StatusChange.effective_date, StatusChange.id]
+    )
+    comments: Mapped[list[Comment]] = relationship(viewonly=True, order_by="Comment.created_at")
+    silence_procedures: Mapped[list[SilenceProcedure]] = relationship(
+        viewonly=True, order_by="SilenceProcedure.deadline.desc()"
+    )
 
+    #: whether a milestone is past due and not done, where a query asks (queries.with_overdue)
+    has_overdue_milestone: Mapped[bool | None] = query_expression()
+
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.CheckConstraint("pillar in ('political', 'economic', 'social')", name="pillar_known"),
         sa.CheckConstraint(
@@ -201,6 +216,10 @@ class ProgressReport(db.Model):
     partner: Mapped[Partner] = relationship(lazy="joined")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
 
+    #: the archive record filed from the report and its current version, where a query asks (queries.reports)
+    record_id: Mapped[int | None] = query_expression()
+    record_version: Mapped[int | None] = query_expression()
+
     __table_args__ = (
         sa.CheckConstraint("period_end >= period_start", name="period_in_order"),
         # An initiative's reports, and its latest one (the home page's "report due") read in the index.
@@ -269,7 +288,19 @@ class SilenceProcedure(db.Model):
 
     @property
     def outcome_enum(self) -> SilenceOutcome:
+        """The outcome recorded in the row (open until settle-silence decides it)."""
         return SilenceOutcome(self.outcome)
+
+    def outcome_at(self, now: datetime) -> SilenceOutcome:
+        """The outcome as of ``now``: a passed deadline decides an open procedure, recorded yet or not."""
+        if self.outcome != SilenceOutcome.OPEN.value or now < self.deadline:
+            return SilenceOutcome(self.outcome)
+        return SilenceOutcome.NOT_ADOPTED if self.objections else SilenceOutcome.ADOPTED
+
+    @property
+    def current_outcome(self) -> SilenceOutcome:
+        """The outcome now, by the clock: what pages show (settle-silence persists it)."""
+        return self.outcome_at(utcnow())
 
 
 class PositionKind(enum.StrEnum):
@@ -296,3 +327,15 @@ class SilencePosition(db.Model):
         sa.UniqueConstraint("procedure_id", "partner_id", name="uq_silence_positions_procedure_partner"),
         sa.CheckConstraint("position in ('broke_silence', 'agreed')", name="position_known"),
     )
+
+
+#: how many partners broke silence: read with the procedure, so its outcome can be told from the clock
+SilenceProcedure.objections = column_property(
+    sa.select(sa.func.count(SilencePosition.id))
+    .where(
+        SilencePosition.procedure_id == SilenceProcedure.id,
+        SilencePosition.position == PositionKind.BROKE_SILENCE.value,
+    )
+    .correlate_except(SilencePosition)
+    .scalar_subquery()
+)

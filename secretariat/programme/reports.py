@@ -6,10 +6,10 @@ import json
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort
 
 from secretariat import audit, events
 from secretariat.auth.permissions import Permission, acts_for_partner, is_coordinator, role_has
+from secretariat.errors import Forbidden, NotFound
 from secretariat.extensions import db
 from secretariat.programme.models import Comment, Initiative, Milestone, ProgressReport
 from secretariat.programme.services import ProgrammeRefused, set_milestone_done
@@ -17,8 +17,8 @@ from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
 
 
-class ReportForbidden(Exception):
-    """The user's partner neither leads nor co-sponsors the initiative."""
+class ReportForbidden(Forbidden):
+    """The user's partner neither leads nor co-sponsors the initiative: 403."""
 
     def __init__(self, initiative: Initiative):
         super().__init__(initiative.code)
@@ -30,18 +30,13 @@ def audit_refusal(refusal: ReportForbidden, *, actor) -> None:
     audit.record(actor, "report.refused", refusal.initiative, reason="partner does not sponsor the initiative")
 
 
-def may_report(user, initiative: Initiative, sponsor_ids: set[int] | None = None) -> bool:
-    """Coordinators, and officials of a partner that leads or co-sponsors the initiative.
-
-    ``sponsor_ids``: the initiative's sponsor_ids() when the caller already read them (its page reads
-    them as rows, without loading the co-sponsors' objects).
-    """
+def may_report(user, initiative: Initiative) -> bool:
+    """Coordinators, and officials of a partner that leads or co-sponsors the initiative."""
     if not role_has(user.role, Permission.CONTRIBUTE):
         return False
     if is_coordinator(user):
         return True
-    sponsors = initiative.sponsor_ids() if sponsor_ids is None else sponsor_ids
-    return any(acts_for_partner(user, partner_id) for partner_id in sponsors)
+    return any(acts_for_partner(user, partner_id) for partner_id in initiative.sponsor_ids())
 
 
 def submit_report(
@@ -93,7 +88,7 @@ def submit_report(
 def get_report(initiative: Initiative, report_id: int) -> ProgressReport:
     report = db.session.get(ProgressReport, report_id)
     if report is None or report.initiative_id != initiative.id:
-        abort(404)
+        raise NotFound(f"report {report_id} of initiative {initiative.id}")
     return report
 
 

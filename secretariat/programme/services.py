@@ -1,20 +1,20 @@
-"""Initiatives: lists and filters, creation and edits with a conflict check, status changes, milestones."""
+"""Initiatives: creation, edits refused when stale (the row's version), status changes, milestones, periods."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import lazyload, load_only
+from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit, events
 from secretariat.agenda.models import Meeting
 from secretariat.archive.models import Record
 from secretariat.auth.models import Partner, User
+from secretariat.errors import NotFound
 from secretariat.extensions import db
 from secretariat.programme.models import (
     STATUS_TRANSITIONS,
@@ -36,112 +36,22 @@ class ProgrammeRefused(Exception):
 
 @dataclass
 class InitiativeConflict(Exception):
+    """Someone saved the initiative since the form was opened. ``current`` is filled in after the rollback."""
+
     initiative: Initiative
-    current: dict
     submitted: dict
+    current: dict | None = None
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-@dataclass
-class InitiativeFilter:
-    pillar: str = ""
-    status: str = ""
-    partner: str = ""  # code: lead or co-sponsor
-    programme: int | None = None
-    overdue: bool = False
-    q: str = ""
-
-    def shape(self) -> tuple[bool, bool, bool, bool, bool, bool]:
-        """Which filters are set (not their values): what filter_conditions() is built for."""
-        return (
-            bool(self.pillar),
-            bool(self.status),
-            bool(self.partner),
-            bool(self.programme),
-            self.overdue,
-            bool(self.q),
-        )
-
-    def values(self, today: date) -> dict[str, Any]:
-        """The values filter_conditions() binds (one more than it asks for is ignored)."""
-        return {
-            "pillar": self.pillar,
-            "status": self.status,
-            "partner": self.partner,
-            "programme": self.programme,
-            "today": today,
-            "like": f"%{self.q.lower()}%",
-        }
-
-    @classmethod
-    def from_args(cls, args) -> InitiativeFilter:
-        pillar = args.get("pillar", "")
-        status = args.get("status", "")
-        return cls(
-            pillar=pillar if pillar in {p.value for p in Pillar} else "",
-            status=status if status in {s.value for s in InitiativeStatus} else "",
-            partner=(args.get("partner") or "").strip().upper()[:8],
-            programme=_bounded_id(args.get("programme", type=int)),
-            overdue=args.get("overdue") == "1",
-            q=(args.get("q") or "").strip()[:200],
-        )
-
-
-def _bounded_id(value: int | None) -> int | None:
-    return value if value is not None and 0 < value < 2**31 else None
-
-
-def sponsored_by(partner_id: int):
-    """SQL condition: the partner leads or co-sponsors the initiative."""
+def sponsored_by(partner_id):
+    """SQL condition: the partner (an id, or a statement giving one) leads or co-sponsors the initiative."""
     cosponsored = sa.select(initiative_cosponsors.c.initiative_id).where(
         initiative_cosponsors.c.partner_id == partner_id
     )
     return sa.or_(Initiative.lead_partner_id == partner_id, Initiative.id.in_(cosponsored))
-
-
-_INITIATIVES = Initiative.__table__
-_MILESTONES = Milestone.__table__
-_PARTNERS = Partner.__table__
-
-
-@functools.lru_cache(maxsize=64)  # 2 ** 6 shapes at most
-def filter_conditions(
-    pillar: bool, status: bool, partner: bool, programme: bool, overdue: bool, q: bool
-) -> tuple[sa.ColumnElement[bool], ...]:
-    """The conditions of one shape of InitiativeFilter, on the table's columns, built once: the values
-    are bound at execution (InitiativeFilter.values). Building them anew, as ORM expressions with
-    their cache key, cost the initiative list more than running its statements."""
-    t = _INITIATIVES
-    conditions: list[sa.ColumnElement[bool]] = []
-    if pillar:
-        conditions.append(t.c.pillar == sa.bindparam("pillar"))
-    if status:
-        conditions.append(t.c.status == sa.bindparam("status"))
-    if partner:
-        # The partner by its code in the statement itself: an unknown code matches nothing.
-        partner_id = sa.select(_PARTNERS.c.id).where(_PARTNERS.c.code == sa.bindparam("partner")).scalar_subquery()
-        cosponsored = sa.select(initiative_cosponsors.c.initiative_id).where(
-            initiative_cosponsors.c.partner_id == partner_id
-        )
-        conditions.append(sa.or_(t.c.lead_partner_id == partner_id, t.c.id.in_(cosponsored)))
-    if programme:
-        conditions.append(t.c.programme_id == sa.bindparam("programme"))
-    if overdue:
-        late = sa.select(_MILESTONES.c.initiative_id).where(
-            _MILESTONES.c.due_date < sa.bindparam("today"), _MILESTONES.c.done_at.is_(None)
-        )
-        conditions.append(t.c.id.in_(late))
-    if q:
-        like = sa.bindparam("like")
-        conditions.append(sa.or_(sa.func.lower(t.c.title).like(like), sa.func.lower(t.c.code).like(like)))
-    return tuple(conditions)
-
-
-def initiative_query(filters: InitiativeFilter) -> sa.Select:
-    """The initiatives matching ``filters``, by code; execute with ``filters.values(today)``."""
-    return sa.select(Initiative).where(*filter_conditions(*filters.shape())).order_by(Initiative.code)
 
 
 def partner_by_code(code: str) -> Partner | None:
@@ -149,12 +59,10 @@ def partner_by_code(code: str) -> Partner | None:
 
 
 def get_initiative(initiative_id: int) -> Initiative:
-    # Its page shows the work programme and the mandating meeting: joined here rather than two more queries.
-    initiative = db.session.get(
-        Initiative, initiative_id, options=[joinedload(Initiative.programme), joinedload(Initiative.mandate_meeting)]
-    )
+    """The initiative to change (or its edit form); NotFound if none. Its page reads it through queries."""
+    initiative = db.session.get(Initiative, initiative_id)
     if initiative is None:
-        abort(404)
+        raise NotFound(f"initiative {initiative_id}")
     return initiative
 
 
@@ -166,17 +74,8 @@ def initiative_alone(initiative_id: int) -> Initiative:
     """
     initiative = db.session.get(Initiative, initiative_id, options=[lazyload("*")])
     if initiative is None:
-        abort(404)
+        raise NotFound(f"initiative {initiative_id}")
     return initiative
-
-
-def overdue_milestones(today: date, initiative_ids: list[int] | None = None) -> list[Milestone]:
-    query = (
-        sa.select(Milestone).where(Milestone.due_date < today, Milestone.done_at.is_(None)).order_by(Milestone.due_date)
-    )
-    if initiative_ids is not None:
-        query = query.where(Milestone.initiative_id.in_(initiative_ids))
-    return list(db.session.scalars(query))
 
 
 def milestones(initiative: Initiative) -> list[Milestone]:
@@ -189,28 +88,19 @@ def milestones(initiative: Initiative) -> list[Milestone]:
     )
 
 
-# What the meeting page shows of each initiative mandated there (code, title, reference, link), by
-# a statement built once: an ORM statement cost as much to build as to run, and its objects more.
-_MANDATED_BY = (
-    sa.select(Initiative.id, Initiative.code, Initiative.title, Initiative.mandate_reference)
-    .where(Initiative.mandate_meeting_id == sa.bindparam("meeting_id"))
-    .order_by(Initiative.code)
-)
-
-
-def mandated_by(meeting: Meeting) -> list[sa.Row]:
-    """The initiatives mandated or endorsed at ``meeting``: rows of id, code, title and mandate_reference."""
-    return list(db.session.execute(_MANDATED_BY, {"meeting_id": meeting.id}))
-
-
-_PROGRAMME_TITLES = sa.select(WorkProgramme.__table__.c.id, WorkProgramme.__table__.c.title).order_by(
-    WorkProgramme.__table__.c.start_year.desc()
-)
-
-
-def programme_titles() -> list[sa.Row]:
-    """Rows of id and title of every work programme period, the latest first (a filter's or a form's choices)."""
-    return list(db.session.execute(_PROGRAMME_TITLES))
+def mandated_by(meeting: Meeting) -> list[Initiative]:
+    """The initiatives mandated or endorsed at ``meeting``, by code: what the meeting page lists of each."""
+    return list(
+        db.session.scalars(
+            sa.select(Initiative)
+            .where(Initiative.mandate_meeting_id == meeting.id)
+            .order_by(Initiative.code)
+            .options(
+                load_only(Initiative.id, Initiative.code, Initiative.title, Initiative.mandate_reference),
+                lazyload("*"),
+            )
+        )
+    )
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -298,18 +188,17 @@ def create_initiative(
 
 
 def update_initiative(initiative: Initiative, data: dict[str, Any], *, expected_version: int, actor) -> dict:
-    """Save an edit unless someone saved the initiative since the form was opened (compare-and-set)."""
-    claimed = db.session.execute(
-        sa.update(Initiative)
-        .where(Initiative.id == initiative.id, Initiative.version == expected_version)
-        .values(version=expected_version + 1)
-    ).rowcount
-    db.session.expire(initiative)
-    if claimed != 1:
-        raise InitiativeConflict(initiative, initiative_state(initiative), data)
+    """Save an edit unless someone saved the initiative since the form was opened (its version)."""
+    if initiative.version != expected_version:
+        raise InitiativeConflict(initiative, data)
     before = initiative_state(initiative)
-    _apply(initiative, data)
-    db.session.flush()
+    try:
+        _apply(initiative, data)  # its reads may flush the changes made so far (autoflush)
+        # Always an UPDATE of the row, so that the version moves on even when only sponsors or contacts changed.
+        initiative.updated_at = utcnow()
+        db.session.flush()
+    except StaleDataError as exc:  # saved by someone else between our read and this write
+        raise InitiativeConflict(initiative, data) from exc
     changes = audit.diff(before, initiative_state(initiative))
     audit.record(actor, "initiative.update", initiative, diff=changes)
     events.initiative_changed.send(initiative)
@@ -324,20 +213,18 @@ def change_status(
         goal = InitiativeStatus(target)
     except ValueError as exc:
         raise ProgrammeRefused("Unknown status.") from exc
-    # Compare-and-set on the status: two coordinators cannot both apply a change from the same state.
     source = InitiativeStatus(initiative.status)
     if goal not in STATUS_TRANSITIONS[source]:
         raise ProgrammeRefused(f"An initiative that is {source.value} cannot become {goal.value}.")
-    claimed = db.session.execute(
-        sa.update(Initiative)
-        .where(Initiative.id == initiative.id, Initiative.status == source.value)
-        .values(status=goal.value)
-    ).rowcount
-    db.session.expire(initiative)
-    if claimed != 1:
-        raise ProgrammeRefused("The status changed meanwhile; reload the page.")
     if meeting_id is not None and db.session.get(Meeting, meeting_id) is None:
         raise ProgrammeRefused("Unknown meeting.")
+    initiative.status = goal.value
+    try:
+        # The version makes this UPDATE refuse a row changed since we read it: two coordinators
+        # cannot both apply a change from the same state.
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ProgrammeRefused("The status changed meanwhile; reload the page.") from exc
     change = StatusChange(
         initiative_id=initiative.id,
         from_status=source.value,

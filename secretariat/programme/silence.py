@@ -1,9 +1,10 @@
 """Silence procedure: a text adopted at its deadline unless a partner breaks silence before it.
 
-Deadlines are settled whenever a programme page is read and by `flask --app wsgi programme
-settle-silence` (for cron), so a deadline nobody watches is still honoured. Positions and
-settlement serialize on the procedure's row: an objection either lands before the
-settlement sees the positions, or is refused.
+Pages show a procedure whose deadline has passed as decided, by the clock
+(SilenceProcedure.outcome_at); `flask --app wsgi programme settle-silence` (cron, every minute)
+records the outcome and applies an adopted status change. No page writes it. Positions and
+settlement serialize on the procedure's row: an objection either lands before the settlement
+sees the positions, or is refused.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
-from flask import abort
 
 from secretariat import audit
 from secretariat.auth.models import Partner
+from secretariat.errors import NotFound
 from secretariat.extensions import db
 from secretariat.programme import services
 from secretariat.programme.models import (
@@ -87,7 +88,7 @@ def start(
 def get_procedure(procedure_id: int) -> SilenceProcedure:
     procedure = db.session.get(SilenceProcedure, procedure_id)
     if procedure is None:
-        abort(404)
+        raise NotFound(f"silence procedure {procedure_id}")
     return procedure
 
 
@@ -143,21 +144,9 @@ def take_position(
     return position
 
 
-#: run before every programme page: built once (building it cost more than running it)
-_DUE_CONDITION = sa.and_(
+_DUE = sa.select(SilenceProcedure).where(
     SilenceProcedure.outcome == SilenceOutcome.OPEN.value, SilenceProcedure.deadline <= sa.bindparam("now")
 )
-_DUE = sa.select(SilenceProcedure).where(_DUE_CONDITION)
-_ANY_DUE = sa.select(sa.exists().where(_DUE_CONDITION))
-
-
-def any_due(now: datetime | None = None) -> bool:
-    """Whether settle_due() would find a procedure to decide (almost never): a Core query, no objects.
-
-    On the session's connection, so without autoflush: for the start of a request, when nothing is
-    pending (settle_due() itself flushes as before).
-    """
-    return bool(db.session.connection().execute(_ANY_DUE, {"now": now or utcnow()}).scalar())
 
 
 def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
@@ -168,13 +157,9 @@ def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
     for procedure in due:
         if not _lock_open(procedure):
             continue  # another process settled it first
-        objections = db.session.scalar(
-            sa.select(sa.func.count(SilencePosition.id)).where(
-                SilencePosition.procedure_id == procedure.id,
-                SilencePosition.position == PositionKind.BROKE_SILENCE.value,
-            )
-        )
-        outcome = SilenceOutcome.NOT_ADOPTED if objections else SilenceOutcome.ADOPTED
+        # The lock expired the procedure: its objections are read afresh, under the lock.
+        outcome = procedure.outcome_at(now)
+        objections = procedure.objections
         procedure.outcome = outcome.value
         procedure.decided_at = now
         db.session.flush()
@@ -192,25 +177,20 @@ def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
     return decided
 
 
-def all_procedures() -> list[SilenceProcedure]:
-    return list(db.session.scalars(sa.select(SilenceProcedure).order_by(SilenceProcedure.deadline.desc())))
-
-
-_AWAITING = (
-    sa.select(SilenceProcedure)
-    .where(
-        SilenceProcedure.outcome == SilenceOutcome.OPEN.value,
-        SilenceProcedure.id.not_in(
-            sa.select(SilencePosition.procedure_id).where(SilencePosition.partner_id == sa.bindparam("partner_id"))
-        ),
+def awaiting_partner(partner_id: int, now: datetime | None = None) -> list[SilenceProcedure]:
+    """Procedures still open to positions on which this partner has taken none yet."""
+    answered = sa.select(SilencePosition.procedure_id).where(SilencePosition.partner_id == partner_id)
+    return list(
+        db.session.scalars(
+            sa.select(SilenceProcedure)
+            .where(
+                SilenceProcedure.outcome == SilenceOutcome.OPEN.value,
+                SilenceProcedure.deadline > (now or utcnow()),
+                SilenceProcedure.id.not_in(answered),
+            )
+            .order_by(SilenceProcedure.deadline)
+        )
     )
-    .order_by(SilenceProcedure.deadline)
-)
-
-
-def awaiting_partner(partner_id: int) -> list[SilenceProcedure]:
-    """Open procedures on which this partner has taken no position yet (the home page asks on every visit)."""
-    return list(db.session.scalars(_AWAITING, {"partner_id": partner_id}))
 
 
 def partner_table(procedure: SilenceProcedure) -> list[tuple[Partner, SilencePosition | None]]:

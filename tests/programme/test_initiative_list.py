@@ -1,5 +1,4 @@
-"""The initiative list written in Python (programme/initiative_list.py): the cells the template wrote,
-escaped; filter statements built once per shape, whose values never stick; the partner filter by
+"""The initiative list: its cells, escaped; filters whose values never stick; the partner filter by
 code inside the statement."""
 
 from datetime import date, timedelta
@@ -41,7 +40,7 @@ def test_rows_show_code_link_labels_lead_co_sponsors_and_escape_text(client, log
 
 
 def test_filter_values_are_bound_and_never_stick(client, login_as):
-    """One statement per shape of filter serves every value of it: each request gets its own."""
+    """Each request's filters are its own."""
     coordinator = make_user("coordinator", partner_code="EU")
     make_initiative(coordinator, "ASEM-ECO-201", lead="SG", co=["JP"], title="Energy markets")
     make_initiative(coordinator, "ASEM-SOC-202", lead="FR", pillar="social", status="ongoing", title="Youth exchange")
@@ -89,5 +88,21 @@ def test_partner_filter_reads_no_partner_first(client, login_as):
     make_initiative(coordinator, "ASEM-ECO-301", lead="SG", co=["JP"])
     login_as("official")
     for url in ("/programme/", "/programme/?partner=JP"):
-        client.get(url)  # the silence deadlines settled, the statements built: as on any later request
+        client.get(url)
     assert _statements_of(client, "/programme/?partner=JP") == _statements_of(client, "/programme/")
+
+
+def test_the_list_is_paged_and_the_pages_keep_the_filters(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    for n in range(52):
+        make_initiative(coordinator, f"ASEM-ECO-{n:03d}", lead="SG")
+    make_initiative(coordinator, "ASEM-SOC-999", lead="FR", pillar="social")
+    login_as("official")
+    first = page_text(client.get("/programme/?pillar=economic"))
+    assert "Page 1 of 2 (52 in all)" in first and "ASEM-ECO-049" in first and "ASEM-ECO-050" not in first
+    assert 'href="/programme/?pillar=economic&amp;page=2" rel="next"' in first
+    second = page_text(client.get("/programme/?pillar=economic&page=2"))
+    assert "ASEM-ECO-050" in second and "ASEM-ECO-051" in second and "ASEM-ECO-049" not in second
+    assert "ASEM-SOC-999" not in second and 'rel="prev"' in second
+    beyond = page_text(client.get("/programme/?page=99999999999"))
+    assert beyond.count('<td data-label="Code">') == 0

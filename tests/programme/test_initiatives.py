@@ -264,3 +264,46 @@ def test_the_status_form_offers_the_meetings_near_today_only(client, coordinator
     )
     db.session.refresh(item)
     assert item.status == "endorsed"
+
+
+def _saved_meanwhile(item) -> None:
+    """Another save of the initiative's row, behind the session's back (the loaded object keeps its version)."""
+    db.session.execute(
+        sa.update(Initiative).where(Initiative.id == item.id).values(version=Initiative.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def test_an_edit_saved_after_anothers_is_a_conflict(coordinator):
+    """Both read version 1; the other saved between our read and our write: the version refuses our UPDATE."""
+    item = make_initiative(coordinator)
+    data = {**services.initiative_state(item), "title": "Mine", "contacts": [], "start_date": item.start_date}
+    _saved_meanwhile(item)
+    with pytest.raises(services.InitiativeConflict):
+        services.update_initiative(item, data, expected_version=1, actor=coordinator)
+    db.session.rollback()
+    assert db.session.get(Initiative, item.id).title != "Mine"
+
+
+def test_a_status_change_after_anothers_is_refused(coordinator):
+    item = make_initiative(coordinator)
+    _saved_meanwhile(item)
+    with pytest.raises(services.ProgrammeRefused, match="changed meanwhile"):
+        services.change_status(
+            item, "endorsed", effective=date(2026, 1, 1), meeting_id=None, note="", actor=coordinator
+        )
+    db.session.rollback()
+    assert db.session.get(Initiative, item.id).status == "proposed"
+
+
+def test_an_edit_of_the_sponsors_alone_moves_the_version_on(coordinator):
+    item = make_initiative(coordinator, co=["JP"])
+    data = {
+        **services.initiative_state(item),
+        "co_sponsors": ["JP", "KR"],
+        "contacts": [],
+        "start_date": item.start_date,
+    }
+    services.update_initiative(item, data, expected_version=1, actor=coordinator)
+    db.session.commit()
+    assert db.session.get(Initiative, item.id).version == 2

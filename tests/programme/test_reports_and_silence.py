@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from secretariat.audit.models import AuditEntry
 from secretariat.extensions import db
-from secretariat.programme import services, silence, summary
+from secretariat.programme import queries, services, silence
 from secretariat.programme.models import Initiative, ProgressReport, SilencePosition, SilenceProcedure
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import make_meeting
@@ -54,8 +54,9 @@ def test_forged_report_for_an_initiative_the_partner_does_not_sponsor(client, lo
     response = client.post(f"/programme/initiatives/{initiative.id}/reports/new", data={**REPORT, "csrf_token": token})
     assert response.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(ProgressReport.id))) == 0
+    # the forged submission is recorded; the form's GET, refused too, writes nothing
     refusals = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "report.refused")).all()
-    assert len(refusals) == 2 and all(r.actor_id == intruder.id for r in refusals)
+    assert len(refusals) == 1 and refusals[0].actor_id == intruder.id
 
 
 def test_observers_cannot_report_even_for_their_partner(client, login_as, initiative):
@@ -134,7 +135,7 @@ def test_changes_since_the_last_som(client, login_as, coordinator):
     services.add_milestone(old, title="Overdue study", kind="deliverable", due=date(2026, 9, 1), actor=coordinator)
     services.add_milestone(old, title="Future study", kind="deliverable", due=date(2026, 12, 1), actor=coordinator)
     db.session.commit()
-    result = summary.build(current, coordinator)
+    result = queries.som_summary(current)
     assert result.previous.id == earlier.id
     assert [i.code for i in result.new_initiatives] == ["ASEM-NEW-1"]
     assert [(c.from_status, c.to_status) for c in result.status_changes] == [("endorsed", "ongoing")]
@@ -266,13 +267,35 @@ def test_positions_are_immutable(client, coordinator):
     assert [(p.position, p.reason) for p in positions] == [("agreed", "")]
 
 
-def test_deadline_is_settled_on_access_without_any_command(client, coordinator):
-    procedure = start(coordinator)
+def test_a_passed_deadline_shows_as_decided_but_only_the_command_records_it(client, coordinator, runner):
+    """Pages tell the outcome from the clock; no GET writes it: settle-silence does, with the status change."""
+    item = make_initiative(coordinator, "ASEM-POL-603", status="proposed")
+    procedure = start(coordinator, item, status="endorsed")
     db.session.execute(sa.update(SilenceProcedure).values(deadline=utcnow() - timedelta(minutes=1)))
     db.session.commit()
     client.login(make_user("observer").email)
-    body = page_text(client.get(f"/programme/silence/{procedure.id}"))
-    assert "Adopted (no objection)" in body
+    for url in (f"/programme/silence/{procedure.id}", "/programme/silence", f"/programme/initiatives/{item.id}"):
+        assert "Adopted (no objection)" in page_text(client.get(url)), url
+    assert "Break silence" not in page_text(client.get(f"/programme/silence/{procedure.id}"))
+    db.session.expire_all()
+    row = db.session.get(SilenceProcedure, procedure.id)
+    assert (row.outcome, row.decided_at) == ("open", None)
+    assert db.session.get(Initiative, item.id).status == "proposed"
+    assert runner.invoke(args=["programme", "settle-silence"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.get(SilenceProcedure, procedure.id).outcome == "adopted"
+    assert db.session.get(Initiative, item.id).status == "endorsed"
+
+
+def test_a_broken_silence_past_its_deadline_shows_as_not_adopted(client, coordinator):
+    procedure = start(coordinator)
+    silence.take_position(procedure, "broke_silence", "No", actor=make_user("official", partner_code="CN"))
+    db.session.execute(sa.update(SilenceProcedure).values(deadline=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    client.login(make_user("observer").email)
+    assert "Not adopted (silence broken)" in page_text(client.get(f"/programme/silence/{procedure.id}"))
+    db.session.expire_all()
+    assert db.session.get(SilenceProcedure, procedure.id).outcome == "open"
 
 
 def test_cli_settles_due_procedures(coordinator, runner):
