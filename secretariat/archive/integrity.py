@@ -201,7 +201,7 @@ class VerifyReport:
     files_checked: int = 0
     versions_checked: int = 0
     records_checked: int = 0
-    #: meetings and minutes
+    #: meetings, their frozen agenda versions and minutes
     meetings_checked: int = 0
     #: users whose creation the chain recorded
     accounts_checked: int = 0

@@ -73,3 +73,76 @@ def test_an_account_inserted_by_sql_is_reported(runner):
     result = runner.invoke(args=["archive", "verify"])
     assert result.exit_code == 1, result.output
     assert f"user {mole} is not in the audit trail" in result.output, result.output
+
+
+# --- a circulated agenda rewritten in the database passed `archive verify` -------------------------
+
+
+@pytest.fixture
+def circulated(coordinator):
+    """A SOM whose agenda was circulated to partners as v1 (frozen, shown with its fingerprint)."""
+    from tests.agenda.helpers import add, set_status
+
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Adoption of the agenda")
+    add(meeting, coordinator, "Connectivity")
+    set_status(meeting, coordinator, "drafting", "circulated")
+    return meeting
+
+
+def _frozen(meeting_id: int, number: int):
+    from secretariat.agenda.models import AgendaVersion
+
+    db.session.expire_all()
+    return db.session.scalar(
+        sa.select(AgendaVersion).where(AgendaVersion.meeting_id == meeting_id, AgendaVersion.number == number)
+    )
+
+
+def test_a_frozen_agenda_rewritten_with_its_fingerprint_by_sql_is_reported(client, runner, circulated):
+    """The version page says "verified" when the snapshot hashes to the fingerprint beside it: both
+    in the same row, so rewriting the agenda and its fingerprint together passed every check."""
+    from secretariat.agenda import tree
+    from tests.security.tampering import tamper
+
+    assert runner.invoke(args=["archive", "verify"]).exit_code == 0
+    version = _frozen(circulated.id, 1)
+    forged = version.snapshot.replace("Connectivity", "Withdrawal of the EU from ASEM")
+    tamper(
+        "UPDATE agenda_versions SET snapshot = :text, snapshot_sha256 = :sha WHERE id = :id",
+        text=forged,
+        sha=tree.sha256(forged),
+        id=version.id,
+    )
+    result = runner.invoke(args=["archive", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"meeting {circulated.id} agenda v1" in result.output and "(field snapshot_sha256)" in result.output
+
+
+def test_an_agenda_version_inserted_by_sql_is_reported(runner, coordinator, circulated):
+    from secretariat.agenda import tree
+    from tests.security.tampering import tamper
+
+    version = _frozen(circulated.id, 1)
+    forged = version.snapshot.replace("Connectivity", "Something never circulated")
+    tamper(
+        "INSERT INTO agenda_versions (meeting_id, number, kind, frozen_at, frozen_by_id, frozen_by_label, note, "
+        "snapshot, snapshot_sha256) VALUES (:meeting, 2, 'circulated', :now, :by, 'x', '', :text, :sha)",
+        meeting=circulated.id,
+        now=utcnow(),
+        by=coordinator.id,
+        text=forged,
+        sha=tree.sha256(forged),
+    )
+    result = runner.invoke(args=["archive", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"meeting {circulated.id} agenda v2 is not in the audit trail" in result.output, result.output
+
+
+def test_an_agenda_run_to_adoption_through_the_application_passes(runner, coordinator, circulated):
+    from tests.agenda.helpers import add, set_status
+
+    add(circulated, coordinator, "Any other business")
+    set_status(circulated, coordinator, "circulated", "adopted")
+    result = runner.invoke(args=["archive", "verify"])
+    assert result.exit_code == 0, result.output
