@@ -146,3 +146,41 @@ def test_an_agenda_run_to_adoption_through_the_application_passes(runner, coordi
     set_status(circulated, coordinator, "circulated", "adopted")
     result = runner.invoke(args=["archive", "verify"])
     assert result.exit_code == 0, result.output
+
+
+# --- a meeting made a coordinators' meeting stayed findable by its code ----------------------------
+
+
+@pytest.mark.parametrize("role", PARTNER_ROLES)
+def test_a_meeting_made_a_coordinators_meeting_is_not_found_by_its_code(client, login_as, coordinator, role):
+    """The papers it filed itself are raised with it; a restricted record filed by hand under it and
+    an initiative mandated there stay for partners, unnamed. Their index entries still said "SOM,
+    code SOMQX", so `meeting:SOMQX` found them: the answer a coordinators' meeting never gives."""
+    import re
+
+    from secretariat.agenda import services as agenda
+    from secretariat.archive import services as archive
+    from tests.programme.helpers import make_initiative
+
+    meeting = make_meeting(coordinator, code="SOMQX", title="SOM in Ulaanbaatar")
+    record = file_record(coordinator, "Press line qxrecord", meeting_id=meeting.id)
+    make_initiative(coordinator, "ASEM-QX-001", status="endorsed", mandate_meeting_id=meeting.id)
+    archive.sync()
+    state = agenda.meeting_state(meeting) | {"kind": "coordinators"}
+    for key in ("start_date", "end_date"):
+        state[key] = getattr(meeting, key)
+    state["start_time"], state["end_time"] = meeting.start_time, meeting.end_time
+    agenda.update_meeting(meeting, state, expected_version=meeting.version, actor=coordinator)
+    db.session.commit()
+    archive.sync()
+
+    login_as(role, partner_code="JP")
+
+    def total(**args) -> int:
+        body = page_text(client.get("/archive/", query_string=args))
+        return int(re.search(r'<h2 id="results-title">(\d+) record', body).group(1))
+
+    assert total(q="qxrecord") == 1  # still theirs, unnamed
+    assert total(q="meeting:SOMQX") == 0
+    assert total(q="qxrecord", meeting_kind="som") == 0
+    assert page_text(client.get(f"/archive/records/{record.id}")).count("SOMQX") == 0
