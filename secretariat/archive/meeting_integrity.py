@@ -10,12 +10,15 @@ by those status changes are held to the fingerprint the chain recorded with them
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from secretariat.agenda import tree
+from secretariat.agenda.minutes import minutes_snapshot
 from secretariat.agenda.models import AgendaVersion, Meeting, Minutes
 from secretariat.audit.models import AuditEntry
 from secretariat.audit.services import details_of
@@ -126,6 +129,10 @@ def _check_agenda_version(problem, version: AgendaVersion, chain: _MeetingChain 
         problem(f"{label}: its fingerprint differs from the one recorded when it was frozen (field snapshot_sha256)")
 
 
+#: what the pages show of adopted minutes, as their snapshot holds it
+SHOWN_PARTS = ("summary_html", "items", "action_points")
+
+
 def _check_minutes(problem, minutes: Minutes, adopted_sha256: str | None) -> None:
     label = f"minutes {minutes.id} (meeting {minutes.meeting_id})"
     if minutes.status != "adopted":
@@ -140,3 +147,12 @@ def _check_minutes(problem, minutes: Minutes, adopted_sha256: str | None) -> Non
     text = (minutes.adopted_snapshot or "").encode("utf-8")
     if hashlib.sha256(text).hexdigest() != minutes.adopted_sha256:
         problem(f"{label}: the adopted text was edited after adoption (field adopted_snapshot)")
+        return
+    # The pages show adopted minutes from their rows (summary, outcomes, items, action points):
+    # those must still be the text adopted. The meeting's title may change; it is not their text.
+    adopted = json.loads(minutes.adopted_snapshot)
+    meeting = db.session.get(Meeting, minutes.meeting_id)
+    shown = json.loads(tree.to_json(minutes_snapshot(meeting, minutes)))
+    differing = [part for part in SHOWN_PARTS if adopted.get(part) != shown.get(part)]
+    if differing:
+        problem(f"{label}: the text shown differs from the adopted text (field {', '.join(differing)})")

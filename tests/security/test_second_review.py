@@ -184,3 +184,62 @@ def test_a_meeting_made_a_coordinators_meeting_is_not_found_by_its_code(client, 
     assert total(q="meeting:SOMQX") == 0
     assert total(q="qxrecord", meeting_kind="som") == 0
     assert page_text(client.get(f"/archive/records/{record.id}")).count("SOMQX") == 0
+
+
+# --- adopted minutes rewritten in the database passed `archive verify` ----------------------------
+
+
+@pytest.fixture
+def adopted(coordinator):
+    """A SOM held, its minutes adopted with a decision and an action point."""
+    from secretariat.agenda import minutes
+    from tests.agenda.helpers import add, set_status
+
+    meeting = make_meeting(coordinator)
+    item = add(meeting, coordinator, "Connectivity")
+    set_status(meeting, coordinator, "drafting", "circulated", "adopted", "held")
+    minutes.save_minutes(
+        meeting, summary="The SOM met.", decisions={item.id: "Agreed."}, expected_version=0, actor=coordinator
+    )
+    minutes.add_action_point(meeting, text="Report back", partner_code="JP", due=None, item_id=None, actor=coordinator)
+    adopted = minutes.adopt(meeting, actor=coordinator)
+    db.session.commit()
+    return meeting, adopted
+
+
+@pytest.mark.parametrize(
+    ("sql", "forged"),
+    [
+        ("UPDATE minutes SET summary_html = '<p>The SOM agreed to dissolve ASEM.</p>'", "dissolve ASEM"),
+        ("UPDATE item_outcomes SET decision_html = '<p>Rejected outright.</p>'", "Rejected outright"),
+        ("UPDATE action_points SET text = 'Pay the EU a fine'", "Pay the EU a fine"),
+    ],
+)
+def test_adopted_minutes_edited_by_sql_are_reported(client, runner, adopted, sql, forged):
+    """The pages show adopted minutes from their rows, and verify checked only the snapshot taken at
+    adoption against its fingerprint: the text partners read could be rewritten, fingerprint intact."""
+    from tests.security.tampering import tamper
+
+    meeting, minutes = adopted
+    assert runner.invoke(args=["archive", "verify"]).exit_code == 0
+    tamper(sql)
+    client.login(make_user("official", partner_code="JP").email)
+    assert forged in page_text(client.get(f"/meetings/{meeting.id}/minutes/print"))  # what partners read
+    result = runner.invoke(args=["archive", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"minutes {minutes.id} (meeting {meeting.id}): the text shown differs from the adopted text" in result.output
+
+
+def test_adopted_minutes_and_a_meeting_renamed_afterwards_pass(runner, coordinator, adopted):
+    from secretariat.agenda import services as agenda
+    from tests.agenda.helpers import set_status
+
+    meeting, _ = adopted
+    data = {**agenda.meeting_state(meeting), "title": "SOM, renamed", "host": None}
+    for key in ("start_date", "end_date", "start_time", "end_time"):
+        data[key] = getattr(meeting, key)
+    agenda.update_meeting(meeting, data, expected_version=meeting.version, actor=coordinator)
+    db.session.commit()
+    set_status(meeting, coordinator, "closed")
+    result = runner.invoke(args=["archive", "verify"])
+    assert result.exit_code == 0, result.output
