@@ -243,3 +243,24 @@ def test_adopted_minutes_and_a_meeting_renamed_afterwards_pass(runner, coordinat
     set_status(meeting, coordinator, "closed")
     result = runner.invoke(args=["archive", "verify"])
     assert result.exit_code == 0, result.output
+
+
+# --- a record's description as shown, rewritten in the database, passed `archive verify` ----------
+
+
+def test_a_records_shown_description_edited_by_sql_is_reported(client, runner, coordinator):
+    """The seal covers the description's source; the record page shows the HTML made from it, a
+    column of its own: rewriting it changed what every reader sees, under an intact seal."""
+    from tests.security.tampering import tamper
+
+    record = file_record(coordinator, "Chair's statement", description_source="Adopted by consensus.")
+    assert runner.invoke(args=["archive", "verify"]).exit_code == 0
+    tamper(
+        "UPDATE records SET description_html = '<p>Adopted over the objection of Japan.</p>' WHERE id = :id",
+        id=record.id,
+    )
+    client.login(make_user("official", partner_code="JP").email)
+    assert "over the objection" in page_text(client.get(f"/archive/records/{record.id}"))
+    result = runner.invoke(args=["archive", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"record {record.id}: description_html is not made from the sealed description" in result.output
