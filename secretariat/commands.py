@@ -176,7 +176,7 @@ def archive_verify_command(checkpoint_path: Path | None) -> None:
     report = integrity.verify(checkpoint=_read_checkpoint(checkpoint_path))
     click.echo(
         f"Checked {report.files_checked} files, {report.versions_checked} record versions, "
-        f"{report.records_checked} records, {report.meetings_checked} meetings and minutes "
+        f"{report.records_checked} records, {report.meetings_checked} meetings, agenda versions and minutes "
         f"and {report.accounts_checked} accounts."
     )
     for problem in report.problems:

@@ -237,6 +237,8 @@ def change_status(meeting: Meeting, target: str, *, actor, note: str = "") -> Ag
         meeting,
         diff={"status": [source.value, goal.value]},
         version=version.number if version else None,
+        # the frozen agenda's fingerprint in the chain: `archive verify` holds the version row to it
+        snapshot_sha256=version.snapshot_sha256 if version else None,
         note=note,
     )
     return version

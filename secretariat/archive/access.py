@@ -10,6 +10,7 @@ from typing import NamedTuple
 from flask import abort
 
 from secretariat.agenda.models import Meeting
+from secretariat.agenda.visibility import can_see_meeting
 from secretariat.archive.models import Confidentiality, Record, RecordVersion
 from secretariat.archive.search.engine import Access
 from secretariat.auth.models import Role
@@ -164,6 +165,23 @@ def require_version(user, record: Record, version: RecordVersion | None) -> Reco
     if version is None or not can_see_version(user, record, version):
         abort(404)
     return version
+
+
+#: the sealed metadata's references to meetings
+MEETING_FIELDS = ("meeting_id", "embargo_meeting_id")
+
+
+def readable_metadata(user, metadata: dict) -> dict:
+    """A version's sealed metadata as ``user`` may read it: a meeting they may not see is not
+    named, not even by its id (the record page shows them no meeting either)."""
+    if cleared(user):
+        return metadata
+    shown = dict(metadata)
+    for name in MEETING_FIELDS:
+        meeting = db.session.get(Meeting, shown[name]) if isinstance(shown.get(name), int) else None
+        if shown.get(name) is not None and (meeting is None or not can_see_meeting(user, meeting)):
+            shown[name] = None
+    return shown
 
 
 def search_access(user) -> Access:

@@ -6,7 +6,6 @@ Their text is read later, outside the request, by the extraction worker (archive
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import tempfile
@@ -141,9 +140,11 @@ def check_zip(archive: zipfile.ZipFile, size: int) -> None:
 
 def _sniff_zip(data: bytes) -> str:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = textextract.open_zip(data)
     except zipfile.BadZipFile as exc:
         raise FileRefused("The file is damaged: it starts like an office document but cannot be opened.") from exc
+    except textextract.Unreadable as reason:
+        raise FileRefused(str(reason)) from reason
     with archive:
         check_zip(archive, len(data))
         names = set(archive.namelist())

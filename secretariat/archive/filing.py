@@ -20,6 +20,7 @@ from secretariat.archive.audience import ORDER, Source, audience
 from secretariat.archive.models import Confidentiality, Record, SearchOutbox
 from secretariat.audit import checkpoints
 from secretariat.extensions import db
+from secretariat.programme.models import Initiative
 from secretariat.sanitize import plain_text
 
 
@@ -149,10 +150,22 @@ def on_report_submitted(initiative, *, report, actor, attachments=(), **_):
     )
 
 
+#: a meeting's fields that the search index files its records and initiatives under
+INDEXED_MEETING_FIELDS = frozenset({"kind", "code"})
+
+
 def on_meeting_changed(meeting, *, changes: dict, actor, **_):
-    """A meeting that became a coordinators' meeting takes its filed papers with it."""
+    """A meeting that became a coordinators' meeting takes its filed papers with it; whatever is
+    indexed under its kind or code is indexed again (or a partner finds it by the old ones)."""
     if "kind" in changes:
         raise_filed_levels(actor=actor, meeting_id=meeting.id)
+    if INDEXED_MEETING_FIELDS & changes.keys():
+        for record_id in db.session.scalars(sa.select(Record.id).where(Record.meeting_id == meeting.id)):
+            db.session.add(SearchOutbox(record_id=record_id))
+        for initiative_id in db.session.scalars(
+            sa.select(Initiative.id).where(Initiative.mandate_meeting_id == meeting.id)
+        ):
+            db.session.add(SearchOutbox(kind="initiative", record_id=initiative_id))
 
 
 def on_initiative_changed(initiative, **_):

@@ -24,6 +24,7 @@ from secretariat.audit import accounts
 from secretariat.audit.models import AuditEntry
 from secretariat.audit.services import canonical_json, details_of
 from secretariat.extensions import db
+from secretariat.sanitize import rich_text
 from secretariat.timeutil import as_utc
 
 #: audit actions that fix a record's state: a version (its sealed metadata), a withdrawal, and any
@@ -201,7 +202,7 @@ class VerifyReport:
     files_checked: int = 0
     versions_checked: int = 0
     records_checked: int = 0
-    #: meetings and minutes
+    #: meetings, their frozen agenda versions and minutes
     meetings_checked: int = 0
     #: users whose creation the chain recorded
     accounts_checked: int = 0
@@ -329,3 +330,8 @@ def _check_record(report: VerifyReport, record: Record, chained: _Chained | None
         differs = have is None if name == "withdrawn_at" and want is True else want != have
         if differs:
             report.problems.append(f"{label}: {name} is {have!r}, sealed as {want!r} (field {name})")
+    # The page shows the HTML made from the sealed source, kept in a column of its own.
+    if record.description_html != str(rich_text(record.description_source)):
+        report.problems.append(
+            f"{label}: description_html is not made from the sealed description (field description_html)"
+        )

@@ -34,6 +34,9 @@ WITH_TEXT = frozenset({PDF, DOCX, XLSX, PPTX, ODT, ODS, ODP, TXT})
 ZIP_MAX_ENTRIES = 5000
 ZIP_MAX_TOTAL = 300 * 1024 * 1024  # declared sizes, checked before anything is decompressed
 ZIP_MAX_RATIO = 200
+#: bytes of central directory: ZIP_MAX_ENTRIES entries of ordinary names fit many times over, and
+#: zipfile turns every entry listed into an object when it opens the file (before any count)
+ZIP_MAX_DIRECTORY = 2 * 1024 * 1024
 #: Python's zipfile hands a bzip2 or LZMA part whole to the decompressor, which may allocate
 #: gigabytes from one kilobyte read; deflate is decompressed in bounded steps. Office programs
 #: write only these two methods.
@@ -64,6 +67,25 @@ class Extraction:
 
 
 # --- zip containers --------------------------------------------------------------------------------
+
+
+def open_zip(data: bytes) -> zipfile.ZipFile:
+    """The zip container, opened only if its central directory is of a document's size.
+
+    A 47 MB file can list a million entries; zipfile builds an object for each one as it opens
+    the file (460 MB, 5 s), so the directory's size is read first from the end record, the same
+    one zipfile reads (its ZIP64 form included).
+    """
+    fp = io.BytesIO(data)
+    try:
+        end = zipfile._EndRecData(fp)  # noqa: SLF001 (zipfile's own reader of the end record)
+    except OSError as exc:
+        raise zipfile.BadZipFile("no end record") from exc
+    if end is None:
+        raise zipfile.BadZipFile("no end record")
+    if end[zipfile._ECD_SIZE] > ZIP_MAX_DIRECTORY:  # noqa: SLF001
+        raise Unreadable("The office file has too many parts to be a document.")
+    return zipfile.ZipFile(fp)
 
 
 def check_zip(archive: zipfile.ZipFile, size: int) -> None:
@@ -123,7 +145,7 @@ OFFICE_PARTS = {
 
 def _office_text(data: bytes, mime: str) -> str:
     budget = Budget()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with open_zip(data) as archive:
         check_zip(archive, len(data))
         # Every text part is read (and counted) before any is parsed: a document over the file's
         # limit is refused before the costly part, whatever the number of its parts.

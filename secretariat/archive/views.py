@@ -109,7 +109,8 @@ def record(record_id: int):
 @requires(Permission.READ)
 def version(record_id: int, number: int):
     rec, ver = _version(record_id, number)
-    return render_template("archive/version.html", record=rec, version=ver, metadata=json.loads(ver.metadata_json))
+    metadata = access.readable_metadata(current_user, json.loads(ver.metadata_json))
+    return render_template("archive/version.html", record=rec, version=ver, metadata=metadata)
 
 
 def _content_disposition(filename: str) -> str:

@@ -11,7 +11,7 @@ from secretariat.archive import bundle, files, services
 from secretariat.archive.models import Record, RecordVersion
 from secretariat.extensions import db
 from tests.archive.helpers import docx, file_record, pdf
-from tests.factories import make_user
+from tests.factories import make_user, record_accounts
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ def wipe_archive():
     db.session.execute(sa.text("DELETE FROM audit_entries"))
     db.session.execute(sa.text("UPDATE audit_head SET seq = 0, last_hash = :h"), {"h": "0" * 64})
     db.session.commit()
+    record_accounts()
     shutil.rmtree(files.storage_root(), ignore_errors=True)
 
 

@@ -14,11 +14,12 @@ from datetime import date, time
 
 import pyotp
 
-from secretariat import create_app, seed
+from secretariat import audit, create_app, seed
 from secretariat.agenda import items
 from secretariat.agenda import services as agenda
 from secretariat.auth.models import Partner, Role, User
 from secretariat.auth.passwords import hash_password
+from secretariat.auth.services import user_snapshot
 from secretariat.extensions import db
 from secretariat.programme import services as programme
 from secretariat.timeutil import utcnow
@@ -61,6 +62,8 @@ def main(coordinators: int, officials: int) -> dict:
             db.session.add(user)
             people["officials"].append({"email": user.email, "partner": code})
         db.session.flush()
+        for user in db.session.scalars(db.select(User)):  # as the application records an account's creation
+            audit.record(None, "user.create", user, **user_snapshot(user))
         actor = db.session.scalar(db.select(User).where(User.role == Role.COORDINATOR.value)) or "provision"
         meeting = agenda.create_meeting(
             {

@@ -27,7 +27,7 @@ from secretariat.audit.services import GENESIS_HASH
 from secretariat.extensions import db
 from tests.agenda.helpers import make_meeting
 from tests.archive.helpers import file_record, pdf
-from tests.factories import make_user
+from tests.factories import make_user, record_accounts
 
 #: every table whose rows an import re-creates: the round trip compares each of their columns
 ROUND_TRIP_MODELS = (
@@ -121,6 +121,7 @@ def empty_database() -> None:
             db.session.execute(table.delete())
     db.session.execute(sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH})
     db.session.commit()
+    record_accounts()
     import shutil
 
     shutil.rmtree(files.storage_root(), ignore_errors=True)
