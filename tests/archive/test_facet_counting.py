@@ -1,8 +1,8 @@
-"""Facet counts are taken on a second thread while the hits are ranked and highlighted (search/engine.py).
+"""Facet counts (search/engine.py): exact, with partners counted in slots and the rest.
 
 What a user could see go wrong: another user's counts on their page when two searches run at
-once, no counts (or a page that never answers) in a gunicorn worker forked from a process that
-had already searched, and markup from a record's text in a snippet.
+once, no counts in a gunicorn worker forked from a process that had already searched, and markup
+from a record's text in a snippet.
 """
 
 from __future__ import annotations
@@ -134,14 +134,3 @@ def test_markup_in_a_record_text_is_shown_as_text_around_the_highlight(tmp_path)
     snippet = str(results.hits[0].snippet)
     assert "&lt;b&gt;<mark>cooperation</mark>&lt;/b&gt; &amp;" in snippet
     assert "<b>" not in snippet
-
-
-def test_a_plain_label_is_escaped_even_after_the_same_text_came_as_markup():
-    from markupsafe import Markup
-
-    from secretariat.archive import facets
-
-    trusted = facets.render("type", "type", [("a", 1)], [], {"a": Markup("<b>A</b>")})
-    typed = facets.render("type", "type", [("a", 1)], [], {"a": "<b>A</b>"})
-    assert "<b>A</b>" in trusted
-    assert "<b>A</b>" not in typed and "&lt;b&gt;A&lt;/b&gt;" in typed

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from secretariat.archive.search import engine, stems
+from secretariat.archive.search import engine, snippets, stems
 from secretariat.archive.search.query import parse
 
 EVERYONE = engine.Access(cleared=True)
@@ -91,8 +91,8 @@ def test_the_snippet_shows_where_the_words_of_the_query_meet_in_a_long_text(tmp_
     filler = "The senior officials reviewed the work programme and took note of the reports. " * 40
     body = "Water first. " + filler + "Solar power alone. " + filler + "Solar water pumps were funded. " + filler
     terms = stems.stems_of("solar") + stems.stems_of("water")
-    snippet = str(engine._snippet(body, terms, []))
+    snippet = str(snippets.snippet(body, terms, []))
     assert "<mark>Solar</mark> <mark>water</mark> pumps" in snippet
-    assert len(re.sub(r"</?mark>", "", snippet)) <= engine.SNIPPET_CHARS
+    assert len(re.sub(r"</?mark>", "", snippet)) <= snippets.SNIPPET_CHARS
     # no word of the query in the text: its beginning, unmarked
-    assert str(engine._snippet(body, stems.stems_of("mekong"), [])) == body[:240]
+    assert str(snippets.snippet(body, stems.stems_of("mekong"), [])) == body[:240]
