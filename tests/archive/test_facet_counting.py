@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from secretariat.archive.search import engine
 from secretariat.archive.search.query import parse
+from tests.archive.helpers import snippet_html
 
 EVERYONE = engine.Access(cleared=True)
 PARTNERS = engine.Access(cleared=False)
@@ -131,6 +132,6 @@ def test_a_forked_worker_counts_facets_too(tmp_path):
 def test_markup_in_a_record_text_is_shown_as_text_around_the_highlight(tmp_path):
     index = _index(tmp_path / "index")
     results = engine.search(parse("cooperation"), EVERYONE, {}, index=index, facets=False)
-    snippet = str(results.hits[0].snippet)
+    snippet = snippet_html(results.hits[0].snippet)
     assert "&lt;b&gt;<mark>cooperation</mark>&lt;/b&gt; &amp;" in snippet
     assert "<b>" not in snippet

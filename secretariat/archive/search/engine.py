@@ -23,11 +23,10 @@ from pathlib import Path
 
 import tantivy
 from flask import current_app
-from markupsafe import Markup, escape
 
 from secretariat.archive.search import pairs, stems
 from secretariat.archive.search.query import Clause, Plan
-from secretariat.archive.search.snippets import snippet
+from secretariat.archive.search.snippets import Pieces, plain, snippet
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: embargoes "until the meeting closes" are indexed as this far date until the meeting closes
@@ -218,7 +217,8 @@ class Hit:
     record_id: int
     score: float
     title: str
-    snippet: Markup
+    #: (text, marked) pieces of the hit's text (see snippets.py)
+    snippet: Pieces
 
 
 @dataclass
@@ -449,7 +449,7 @@ def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
                 record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
-                snippet=snippet(body, terms, prefixes) if text is not None else escape(body[:240]),
+                snippet=snippet(body, terms, prefixes) if text is not None else plain(body),
             )
         )
     return hits
