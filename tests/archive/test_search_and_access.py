@@ -254,6 +254,25 @@ def test_index_is_repaired_after_a_crash_between_commit_and_update(client, login
     assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 0
 
 
+def test_a_search_writes_nothing_and_the_request_that_saves_updates_the_index(client, coordinator):
+    record = file_record(coordinator, "Before the edit")
+    # A change committed elsewhere (another process): the outbox holds it until a sync.
+    db.session.execute(sa.update(Record).where(Record.id == record.id).values(title="Renamed elsewhere"))
+    db.session.execute(sa.insert(SearchOutbox), [{"record_id": record.id, "kind": "record"}])
+    db.session.commit()
+    client.login(coordinator.email)
+    assert found(client, "renamed")[0] == 0  # the index as it is: a search applies nothing
+    assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 1
+    response = client.submit(
+        f"/archive/records/{record.id}/withdraw", {"reason": "Filed twice"}, page=f"/archive/records/{record.id}"
+    )
+    assert response.status_code == 302
+    # the withdrawal's request applied the outbox after its commit, its own row and the one waiting
+    assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 0
+    total, body = found(client, "renamed")
+    assert total == 1 and "withdrawn" in body
+
+
 def test_rebuild_command(app, runner, coordinator):
     file_record(coordinator, "One")
     file_record(coordinator, "Two")
