@@ -20,13 +20,6 @@ from secretariat.archive.search.query import Plan, parse
 
 PER_PAGE = 20
 MAX_PAGE = 500
-FACET_PARAMS = {
-    "type": "type",
-    "year": "year",
-    "meeting_kind": "meeting_kind",
-    "partner": "partners",
-    "language": "language",
-}
 #: the filters the page shows, in order: the engine's facet, the query parameter, the legend
 FACETS = (
     ("type", "type", "Type"),
@@ -161,7 +154,7 @@ def run(args, user) -> SearchPage:
     q = (args.get("q") or "")[:2000]
     sort = "date" if args.get("sort") == "date" else "relevance"
     page = max(1, min(MAX_PAGE, args.get("page", 1, type=int) or 1))
-    chosen = {name: [v[:40] for v in args.getlist(name)][:20] for name in FACET_PARAMS if args.getlist(name)}
+    chosen = {param: [v[:40] for v in args.getlist(param)][:20] for _, param, _ in FACETS if args.getlist(param)}
     access = search_access(user)
     result = SearchPage(q=q, plan=parse(q), sort=sort, page=page, user=user, chosen=chosen)
     index = engine.get_index()
