@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from secretariat.admin.views import bp as admin_bp
     from secretariat.agenda.views import bp as agenda_bp
     from secretariat.archive import filing
+    from secretariat.archive.search import indexing
     from secretariat.archive.views import bp as archive_bp
     from secretariat.audit import views as audit_views
     from secretariat.auth.views import bp as auth_bp
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(archive_bp, url_prefix="/archive")
     audit_views.init_app(app)
     filing.connect()
+    indexing.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

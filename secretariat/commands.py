@@ -189,17 +189,19 @@ def archive_verify_command(checkpoint_path: Path | None) -> None:
 @archive_cli.command("sync")
 def archive_sync_command() -> None:
     """Apply pending changes to the search index (safe to run any time, e.g. from cron)."""
-    from secretariat.archive import services as archive
+    from secretariat.archive.search import indexing
 
-    click.echo(f"{archive.sync(wait=True)} record(s) re-indexed.")
+    click.echo(f"{indexing.sync(wait=True)} record(s) re-indexed.")
 
 
 @archive_cli.command("reindex")
 def archive_reindex_command() -> None:
-    """Rebuild the whole search index from the database."""
-    from secretariat.archive import services as archive
+    """Rebuild the whole search index from the database (searches use the old one until it is done)."""
+    from secretariat.archive.search import indexing
 
-    click.echo(f"Index rebuilt: {archive.rebuild()} records.")
+    with click.progressbar(length=indexing.archive_size(), label="Indexing records and initiatives") as bar:
+        count = indexing.rebuild(progress=bar.update)
+    click.echo(f"Index rebuilt: {count} records.")
 
 
 @archive_cli.command("sweep")

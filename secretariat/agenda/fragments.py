@@ -149,7 +149,7 @@ def draft_agenda(
 
 
 def documents_list(documents: Sequence, record_url, record_type_labels) -> Markup:
-    """The meeting page's list of documents (``archive.services.MeetingDocument`` rows, already
+    """The meeting page's list of documents (``archive.queries.records_of_meeting`` records, already
     filtered for the reader), as ``agenda/_documents.html`` renders it.
 
     Keyed by the rows themselves (exact) and the script root the links start with: the list shows

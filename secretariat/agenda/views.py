@@ -39,7 +39,7 @@ from secretariat.agenda.forms import (
     TransitionForm,
 )
 from secretariat.agenda.models import ItemType, Meeting, MeetingStatus
-from secretariat.archive import services as archive_services
+from secretariat.archive import queries as archive_queries
 from secretariat.archive.models import RecordType
 from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.models import Partner
@@ -102,7 +102,7 @@ _RECORD_TYPE_LABELS = _RecordTypeLabels({t.value: t.label for t in RecordType})
 
 def _documents(meeting: Meeting, user) -> Markup | None:
     """The list of the meeting's documents the user may open (None when there are none)."""
-    documents = archive_services.records_of_meeting(meeting.id, user)
+    documents = archive_queries.records_of_meeting(meeting.id, user)
     if not documents:
         return None
     return fragments.documents_list(documents, links.UrlPattern("archive.record", "record_id"), _RECORD_TYPE_LABELS)

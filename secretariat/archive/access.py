@@ -7,13 +7,12 @@ import json
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from flask import abort
-
 from secretariat.agenda.models import Meeting
 from secretariat.agenda.visibility import can_see_meeting
 from secretariat.archive.models import Confidentiality, Record, RecordVersion
 from secretariat.archive.search.engine import Access
 from secretariat.auth.models import Role
+from secretariat.errors import NotFound
 from secretariat.extensions import db
 from secretariat.timeutil import utcnow
 
@@ -35,7 +34,7 @@ def embargo_end(record: Record) -> datetime | None:
 
 
 def embargo_end_of(until: datetime | None, meeting_id: int | None, closed_at: datetime | None) -> datetime | None:
-    """The same rule on a record's columns (the search index reads them as rows)."""
+    """The same rule on a record's columns (the search index reads them as rows of columns)."""
     if meeting_id is not None:
         if closed_at is None:
             return datetime.max.replace(tzinfo=utcnow().tzinfo)
@@ -58,14 +57,14 @@ def partner_may_see(
     confidentiality: str, withdrawn_at: datetime | None, end: datetime | None, now: datetime | None = None
 ) -> bool:
     """The rule for a partner's users on a record's values (``end``: embargo_end's): a public or
-    restricted record, not withdrawn, not under embargo. The record page reads them as a row."""
+    restricted record, not withdrawn, not under embargo."""
     return confidentiality in PARTNER_LEVELS and withdrawn_at is None and not under_embargo(end, now)
 
 
 def require(user, record: Record | None) -> Record:
-    """404 (not 403) for a record the user may not see: its existence is not revealed."""
+    """NotFound (404, not 403) for a record the user may not see: its existence is not revealed."""
     if record is None or not can_see(user, record):
-        abort(404)
+        raise NotFound("record")
     return record
 
 
@@ -161,9 +160,9 @@ def can_see_version(user, record: Record, version: RecordVersion, now: datetime 
 
 
 def require_version(user, record: Record, version: RecordVersion | None) -> RecordVersion:
-    """404 for a version the user may not see, as ``require`` for records."""
+    """NotFound for a version the user may not see, as ``require`` for records."""
     if version is None or not can_see_version(user, record, version):
-        abort(404)
+        raise NotFound("record version")
     return version
 
 

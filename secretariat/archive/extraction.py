@@ -5,6 +5,10 @@ claims pending files one at a time, reads each one's text in a child process lim
 CPU time and wall-clock time (textextract.py), writes the text or the reason it could not be
 read on the file's row, and queues the record for the search index. A hostile file can only
 make its own child fail: never a web worker, never the worker.
+
+The worker also keeps the search index (search/indexing.py): at every poll it rebuilds an index
+that misses records or whose rebuild was asked for, and applies the outbox rows that a request
+could not apply itself.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from secretariat.archive import files, services, textextract
+from secretariat.archive import files, textextract
 from secretariat.archive.models import RecordFile, RecordVersion, SearchOutbox
+from secretariat.archive.search import indexing
 from secretariat.extensions import db
 from secretariat.timeutil import utcnow
 
@@ -177,8 +182,10 @@ def extract_one(file_id: int, attempt: int, limits: Limits) -> textextract.Extra
 
 
 def run_pending(limit: int | None = None) -> int:
-    """Extract every file waiting (or ``limit`` of them), each then brought to the search index; returns how many."""
+    """Bring the index up to date, then extract every file waiting (or ``limit`` of them), each then
+    brought to the search index; returns how many files."""
     limits = Limits.from_config()
+    _keep_index()
     done = 0
     while limit is None or done < limit:
         job = claim(limits)
@@ -196,10 +203,18 @@ def run_pending(limit: int | None = None) -> int:
 
 def _sync() -> None:
     try:
-        services.sync(wait=True)
+        indexing.sync(wait=True)
     except Exception:  # the outbox keeps the work for the next sync
         db.session.rollback()
         current_app.logger.exception("search index sync failed after extraction; it will be retried")
+
+
+def _keep_index() -> None:
+    try:
+        indexing.catch_up()
+    except Exception:  # tried again at the next poll
+        db.session.rollback()
+        current_app.logger.exception("search index rebuild or sync failed; it will be retried")
 
 
 def run_forever(poll_seconds: float = 2.0) -> None:
@@ -223,7 +238,7 @@ def run_forever(poll_seconds: float = 2.0) -> None:
 @click.option("--once", is_flag=True, help="Extract what waits now, then exit (for cron and tests)")
 @click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between looks")
 def worker_command(once: bool, poll: float) -> None:
-    """Read the text of uploaded files in limited child processes and index it (runs until stopped)."""
+    """Read the text of uploaded files in limited child processes and keep the search index (runs until stopped)."""
     if once:
         click.echo(f"{run_pending()} file(s) extracted.")
         return

@@ -88,7 +88,7 @@ class Record(db.Model):
     withdrawn_reason: Mapped[str] = mapped_column(sa.Text, default="")
     #: number of the current version
     current_version: Mapped[int] = mapped_column(default=1)
-    #: optimistic lock for metadata edits
+    #: optimistic lock for metadata edits: SQLAlchemy's version counter (see __mapper_args__)
     version: Mapped[int] = mapped_column(default=1)
     #: where the record came from when filed by the application (e.g. "agenda-version:12")
     source_ref: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
@@ -102,6 +102,8 @@ class Record(db.Model):
     __table_args__ = (
         sa.CheckConstraint("confidentiality in ('public', 'restricted', 'coordinators')", name="confidentiality_known"),
     )
+    #: a save whose record changed since it was read fails with StaleDataError (services.RecordConflict)
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def type_enum(self) -> RecordType:

@@ -1,97 +1,33 @@
-"""One search box: the query language, facet filters from the page, access rules, and the hits' records."""
+"""One search box: the query language, facet filters from the page, access rules, and the hits' objects.
+
+A search only reads: the index as it is (search/indexing.py keeps it in step) and the hits' records
+and initiatives (queries.search_hits).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import NamedTuple
-
-import sqlalchemy as sa
-from flask import current_app
+from typing import Any
 
 from secretariat.agenda.models import Meeting, MeetingKind
-from secretariat.archive import services
+from secretariat.agenda.visibility import can_see_meeting_kind
+from secretariat.archive import queries
 from secretariat.archive.access import search_access
-from secretariat.archive.models import Record, RecordType
-from secretariat.archive.search import engine
+from secretariat.archive.models import RecordType
+from secretariat.archive.search import engine, indexing
 from secretariat.archive.search.query import Plan, parse
-from secretariat.auth.models import Partner
-from secretariat.extensions import db
-from secretariat.programme.models import Initiative, InitiativeStatus, Pillar
 
 PER_PAGE = 20
 MAX_PAGE = 500
-FACET_PARAMS = {
-    "type": "type",
-    "year": "year",
-    "meeting_kind": "meeting_kind",
-    "partner": "partners",
-    "language": "language",
-}
-
-
-class RecordHit(NamedTuple):
-    """What a record's hit shows (templates/archive/search.html)."""
-
-    id: int
-    title: str
-    type_label: str
-    record_date: date
-    meeting_title: str | None
-    confidentiality: str
-    withdrawn_at: datetime | None
-
-
-class InitiativeHit(NamedTuple):
-    """What an initiative's hit shows."""
-
-    id: int
-    code: str
-    title: str
-    pillar_label: str
-    status_label: str
-    lead_name: str | None
-
-
-#: Only the columns a hit shows, as rows: twenty ORM objects with everything else deferred cost
-#: more to build than to read (0.46 -> 0.12 ms on SQLite, 1.04 -> 0.52 ms on PostgreSQL, p50).
-HIT_ROWS = {
-    "record": sa.select(
-        Record.id,
-        Record.title,
-        Record.record_type,
-        Record.record_date,
-        Meeting.title,
-        Record.confidentiality,
-        Record.withdrawn_at,
-        Meeting.kind,
-    )
-    .outerjoin(Meeting, Meeting.id == Record.meeting_id)
-    .where(Record.id.in_(sa.bindparam("ids", expanding=True))),
-    "initiative": sa.select(
-        Initiative.id, Initiative.code, Initiative.title, Initiative.pillar, Initiative.status, Partner.name
-    )
-    .outerjoin(Partner, Partner.id == Initiative.lead_partner_id)
-    .where(Initiative.id.in_(sa.bindparam("ids", expanding=True))),
-}
-
-
-def _record_hit(row, cleared: bool) -> RecordHit:
-    record_id, title, record_type, record_date, meeting_title, confidentiality, withdrawn_at, meeting_kind = row
-    if not cleared and meeting_kind == MeetingKind.COORDINATORS.value:
-        meeting_title = None  # a meeting the reader may not see is not named (visibility.can_see_meeting)
-    return RecordHit(
-        record_id, title, RecordType(record_type).label, record_date, meeting_title, confidentiality, withdrawn_at
-    )
-
-
-def _initiative_hit(row, cleared: bool) -> InitiativeHit:
-    initiative_id, code, title, pillar, status, lead_name = row
-    return InitiativeHit(initiative_id, code, title, Pillar(pillar).label, InitiativeStatus(status).label, lead_name)
-
-
-_MAKE_HIT = {"record": _record_hit, "initiative": _initiative_hit}
+#: the filters the page shows, in order: the engine's facet, the query parameter, the legend
+FACETS = (
+    ("type", "type", "Type"),
+    ("year", "year", "Year"),
+    ("meeting_kind", "meeting_kind", "Meeting kind"),
+    ("partners", "partner", "Partner"),
+    ("language", "language", "Language"),
+)
 
 
 @dataclass
@@ -100,29 +36,35 @@ class SearchPage:
     plan: Plan
     sort: str
     page: int
+    user: Any = field(repr=False)
     total: int = 0
-    hits: list[tuple[engine.Hit, RecordHit | InitiativeHit]] = field(default_factory=list)
+    #: each hit with its Record or Initiative
+    hits: list[tuple[engine.Hit, Any]] = field(default_factory=list)
     chosen: dict[str, list[str]] = field(default_factory=dict)
-    #: the index is being rebuilt from the database: results are incomplete until it finishes
+    #: the index misses records of the archive (the worker is rebuilding it): results are incomplete
     rebuilding: bool = False
-    #: the engine's results, whose facet counts may still be being taken on the second thread
-    found: engine.Results | None = field(default=None, repr=False)
-    #: the reader sees every level and every meeting (access.cleared)
-    cleared: bool = False
-
-    @property
-    def facets(self) -> dict[str, list[tuple[str, int]]]:
-        """name -> [(value, count)]; waits for the counting the first time it is asked for.
-
-        The page asks for it last: the filters come after the hits in the template (and in reading
-        order), so the header and the twenty hits are rendered while the second thread counts.
-        """
-        facets = self.found.facets if self.found is not None else {}
-        return facets if self.cleared else partner_facets(facets)
+    #: name -> [(value, count)], as the reader may read them (see partner_facets)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
         return min(MAX_PAGE, max(1, -(-self.total // PER_PAGE)))
+
+    def meeting_of(self, record) -> Meeting | None:
+        """The hit's meeting, if the reader may know of it (a coordinators' meeting is not named to partners)."""
+        meeting = record.meeting
+        return meeting if meeting is not None and can_see_meeting_kind(self.user, meeting.kind) else None
+
+    def filters(self) -> list[tuple[str, str, list[tuple[str, int]]]]:
+        """(parameter, legend, buckets) of each filter with counts: years newest first, the rest by name."""
+        shown = []
+        for name, param, legend in FACETS:
+            buckets = sorted(self.facets.get(name, []), key=lambda bucket: bucket[0].lower(), reverse=name == "year")
+            if name == "partners":
+                buckets = [bucket for bucket in buckets if bucket[0] != "none"]
+            if buckets:
+                shown.append((param, legend, buckets))
+        return shown
 
 
 def _type_values(values: list[str]) -> list[str]:
@@ -212,15 +154,10 @@ def run(args, user) -> SearchPage:
     q = (args.get("q") or "")[:2000]
     sort = "date" if args.get("sort") == "date" else "relevance"
     page = max(1, min(MAX_PAGE, args.get("page", 1, type=int) or 1))
-    chosen = {name: [v[:40] for v in args.getlist(name)][:20] for name in FACET_PARAMS if args.getlist(name)}
+    chosen = {param: [v[:40] for v in args.getlist(param)][:20] for _, param, _ in FACETS if args.getlist(param)}
     access = search_access(user)
-    result = SearchPage(q=q, plan=parse(q), sort=sort, page=page, chosen=chosen, cleared=access.cleared)
-    if services.pending():
-        try:
-            services.sync()
-        except Exception:  # the index will catch up at the next sync; search what is there
-            db.session.rollback()
-            current_app.logger.exception("search index sync failed")
+    result = SearchPage(q=q, plan=parse(q), sort=sort, page=page, user=user, chosen=chosen)
+    index = engine.get_index()
     found = engine.search(
         result.plan,
         access,
@@ -228,19 +165,18 @@ def run(args, user) -> SearchPage:
         sort=sort,
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
+        index=index,
     )
-    if not found.indexed or engine.is_new(engine.get_index()):  # a file's presence: see ensure_index
-        result.rebuilding = services.ensure_index()
-    wanted = {kind: [h.record_id for h in found.hits if h.kind == kind] for kind in ("record", "initiative")}
+    if not found.indexed or engine.is_new(index):  # the archive is counted only then
+        result.rebuilding = indexing.incomplete(index)
     objects = {}
-    for kind, statement in HIT_ROWS.items():
-        if wanted[kind]:
-            # Core rows on the session's connection: no ORM step, no autoflush (a search changes nothing)
-            rows = db.session.connection().execute(statement, {"ids": wanted[kind]})
-            objects |= {(kind, row[0]): _MAKE_HIT[kind](row, access.cleared) for row in rows}
+    for kind in ("record", "initiative"):
+        ids = [hit.record_id for hit in found.hits if hit.kind == kind]
+        if ids:
+            objects |= {(kind, key): obj for key, obj in queries.search_hits(kind, ids).items()}
     result.total = found.total
     result.hits = [
         (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects
     ]
-    result.found = found  # the counts are read when the page renders its filters (see SearchPage.facets)
+    result.facets = found.facets if access.cleared else partner_facets(found.facets)
     return result

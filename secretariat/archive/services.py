@@ -1,21 +1,21 @@
-"""Records: filing, revising, withdrawing; files in and out; the search index kept in step; integrity checks."""
+"""Records: filing, revising, withdrawing; files in and out; integrity checks.
+
+What the search index holds and how it is kept in step lives in search/indexing.py.
+"""
 
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app
-from sqlalchemy.orm import Session, aliased
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit
-from secretariat.agenda.models import Meeting
 from secretariat.archive import files, integrity, textextract
-from secretariat.archive.access import PARTNER_LEVELS, can_see, cleared, embargo_end_of, strictest_with_seal
 from secretariat.archive.models import (
     Blob,
     Confidentiality,
@@ -24,13 +24,13 @@ from secretariat.archive.models import (
     RecordType,
     RecordVersion,
     SearchOutbox,
-    record_partners,
 )
-from secretariat.archive.search import engine, pairs
+from secretariat.archive.search import indexing
 from secretariat.audit.services import canonical_json
 from secretariat.auth.models import Partner
+from secretariat.errors import NotFound
 from secretariat.extensions import db
-from secretariat.sanitize import plain_text, rich_text
+from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
 
 
@@ -130,6 +130,9 @@ def record_metadata(record: Record) -> dict[str, Any]:
 
 
 def _apply(record: Record, data: dict[str, Any]) -> None:
+    codes = sorted(set(data.get("partners") or []))
+    # Read before any change: an autoflush in between would write the record twice (two versions).
+    partners = list(db.session.scalars(sa.select(Partner).where(Partner.code.in_(codes)))) if codes else []
     record.title = data["title"].strip()
     record.record_type = RecordType(data["record_type"]).value
     record.record_date = data["record_date"]
@@ -142,14 +145,14 @@ def _apply(record: Record, data: dict[str, Any]) -> None:
     record.confidentiality = Confidentiality(data["confidentiality"]).value
     record.embargo_until = data.get("embargo_until")
     record.embargo_meeting_id = data.get("embargo_meeting_id") or None
-    codes = sorted(set(data.get("partners") or []))
-    record.partners = list(db.session.scalars(sa.select(Partner).where(Partner.code.in_(codes)))) if codes else []
+    record.partners = partners
 
 
 def _new_version(
     record: Record, number: int, note: str, prepared: list[PreparedFile], kept: list[RecordFile], actor
 ) -> RecordVersion:
     metadata = record_metadata(record)
+    record.current_version = number  # with the metadata, in one UPDATE: one step of Record.version
     version = RecordVersion(
         record_id=record.id,
         number=number,
@@ -180,7 +183,6 @@ def _new_version(
     hashes = [(row.blob_sha256, row.filename) for row in rows]
     # The seal covers the type and size served with each file too: they decide how it is delivered.
     version.seal_sha256 = integrity.seal_of(metadata, rows)
-    record.current_version = number
     db.session.add(SearchOutbox(record_id=record.id))
     db.session.flush()
     audit.record(
@@ -220,20 +222,18 @@ def revise_record(
     """A new version: changed metadata and/or files, with a note. Earlier versions stay as they were."""
     if not change_note.strip():
         raise RecordRefused("Say what changed in this version.")
-    claimed = db.session.execute(
-        sa.update(Record)
-        .where(Record.id == record.id, Record.version == expected_version)
-        .values(version=expected_version + 1)
-    ).rowcount
-    db.session.expire(record)
-    if claimed != 1:
+    if record.version != expected_version:
         raise RecordConflict(record, record_metadata(record), data)
     current = current_version(record)
     kept = [f for f in current.files if f.id in keep_file_ids]
     before = record_metadata(record)
-    _apply(record, data)
-    db.session.flush()
-    version = _new_version(record, record.current_version + 1, change_note, prepared, kept, actor)
+    try:
+        _apply(record, data)
+        # Record.version is the mapper's version counter: the UPDATE finds no row if someone saved first.
+        version = _new_version(record, record.current_version + 1, change_note, prepared, kept, actor)
+    except StaleDataError:
+        db.session.rollback()  # the failed flush leaves the session unusable; then read what the other save wrote
+        raise RecordConflict(record, record_metadata(record), data) from None
     audit.record(
         actor, "archive.update", record, diff=audit.diff(before, record_metadata(record)), version=version.number
     )
@@ -256,69 +256,17 @@ def withdraw(record: Record, reason: str, *, actor) -> None:
     )
 
 
-class MeetingDocument(NamedTuple):
-    """A document in a meeting's list: what the meeting page shows of it."""
-
-    id: int
-    title: str
-    record_type: str
-    record_date: date
-
-
-# Built once with a bound meeting id: the meeting page runs one of them on every view.
-_RECORDS = Record.__table__
-_MEETING_DOCUMENTS = (
-    sa.select(
-        _RECORDS.c.id,
-        _RECORDS.c.title,
-        _RECORDS.c.record_type,
-        _RECORDS.c.record_date,
-        _RECORDS.c.embargo_until,
-        _RECORDS.c.embargo_meeting_id,
-    )
-    .where(_RECORDS.c.meeting_id == sa.bindparam("meeting_id"))
-    .order_by(_RECORDS.c.record_date, _RECORDS.c.id)
-)
-# What a partner may never open stays in the database.
-_PARTNER_MEETING_DOCUMENTS = _MEETING_DOCUMENTS.where(
-    _RECORDS.c.confidentiality.in_(PARTNER_LEVELS), _RECORDS.c.withdrawn_at.is_(None)
-)
-
-
-def records_of_meeting(meeting_id: int, user) -> list[MeetingDocument]:
-    """The meeting's documents the user may open, oldest first.
-
-    Rows of the shown columns, not records: a meeting may have dozens and the page shows four
-    columns of each. Records under an embargo, which changes with time and with the embargo's
-    meeting, are loaded whole and judged by the one rule (access.can_see).
-    """
-    if cleared(user):
-        rows = db.session.execute(_MEETING_DOCUMENTS, {"meeting_id": meeting_id}).all()
-        return [MeetingDocument(*row[:4]) for row in rows]
-    rows = db.session.execute(_PARTNER_MEETING_DOCUMENTS, {"meeting_id": meeting_id}).all()
-    under_embargo = [row.id for row in rows if row.embargo_until is not None or row.embargo_meeting_id is not None]
-    hidden: set[int] = set()
-    if under_embargo:
-        records = db.session.scalars(sa.select(Record).where(Record.id.in_(under_embargo)))
-        hidden = {record.id for record in records if not can_see(user, record)}
-    return [MeetingDocument(*row[:4]) for row in rows if row.id not in hidden]
-
-
 def get_record(record_id: int) -> Record | None:
     return db.session.get(Record, record_id)
 
 
-#: built once, the record bound at execution: the record page reads it at every view
-_VERSIONS = (
-    sa.select(RecordVersion)
-    .where(RecordVersion.record_id == sa.bindparam("record_id"))
-    .order_by(RecordVersion.number.desc())
-)
-
-
 def versions(record: Record) -> list[RecordVersion]:
     """The record's versions, the latest first (each with its files)."""
-    return list(db.session.scalars(_VERSIONS, {"record_id": record.id}))
+    return list(
+        db.session.scalars(
+            sa.select(RecordVersion).where(RecordVersion.record_id == record.id).order_by(RecordVersion.number.desc())
+        )
+    )
 
 
 def current_version(record: Record, session=None) -> RecordVersion:
@@ -334,7 +282,7 @@ def get_version(record: Record, number: int) -> RecordVersion:
         sa.select(RecordVersion).where(RecordVersion.record_id == record.id, RecordVersion.number == number)
     )
     if version is None:
-        abort(404)
+        raise NotFound("record version")
     return version
 
 
@@ -342,279 +290,7 @@ def get_file(version: RecordVersion, file_id: int) -> RecordFile:
     for row in version.files:
         if row.id == file_id:
             return row
-    abort(404)
-
-
-# --- search index ---------------------------------------------------------------------------------
-
-
-def record_fields(ids: list[int], session=None, *, every_id_between: bool = False) -> list[dict]:
-    """The index entries of these records: their current version's text, facets and access attributes.
-
-    Read as rows in three queries (records with their meetings, partners, current files' text):
-    as ORM objects a rebuild spent 150 us a record on them, most of a rebuild's time.
-
-    ``every_id_between``: ``ids`` are every record id from the first to the last, in order (a
-    rebuild's batch), so the queries ask for that range instead of listing 5,000 ids: on
-    PostgreSQL a batch of 5,000 took 380-410 ms to read with the list, 150-250 ms with the range.
-    """
-    session = session or db.session
-    if every_id_between:
-
-        def among(column):
-            return column.between(ids[0], ids[-1])
-    else:
-
-        def among(column):
-            return column.in_(ids)
-
-    meeting, embargo_meeting = aliased(Meeting), aliased(Meeting)
-    rows = session.execute(
-        sa.select(
-            Record.id,
-            Record.title,
-            Record.record_type,
-            Record.record_date,
-            Record.language,
-            Record.description_html,
-            Record.tags,
-            Record.confidentiality,
-            Record.withdrawn_at,
-            Record.embargo_until,
-            Record.embargo_meeting_id,
-            meeting.id.label("meeting_id"),
-            meeting.kind.label("meeting_kind"),
-            meeting.code.label("meeting_code"),
-            embargo_meeting.closed_at.label("embargo_meeting_closed_at"),
-            RecordVersion.metadata_json,
-        )
-        .outerjoin(meeting, meeting.id == Record.meeting_id)
-        .outerjoin(embargo_meeting, embargo_meeting.id == Record.embargo_meeting_id)
-        .outerjoin(
-            RecordVersion,
-            (RecordVersion.record_id == Record.id) & (RecordVersion.number == Record.current_version),
-        )
-        .where(among(Record.id))
-        .order_by(Record.id)
-    ).all()
-    partners: dict[int, list[str]] = {}
-    for record_id, code in session.execute(
-        sa.select(record_partners.c.record_id, Partner.code)
-        .join(Partner, Partner.id == record_partners.c.partner_id)
-        .where(among(record_partners.c.record_id))
-        .order_by(Partner.name)
-    ):
-        partners.setdefault(record_id, []).append(code)
-    texts: dict[int, list[str]] = {}
-    for record_id, text in session.execute(
-        sa.select(RecordVersion.record_id, RecordFile.extracted_text)
-        .join(RecordFile, RecordFile.version_id == RecordVersion.id)
-        .join(Record, (Record.id == RecordVersion.record_id) & (Record.current_version == RecordVersion.number))
-        .where(among(Record.id))
-        .order_by(RecordFile.id)
-    ):
-        texts.setdefault(record_id, []).append(text)
-    documents = []
-    for row in rows:
-        # The text indexed is the current version's: it is filed under the strictest of the record's
-        # level and embargo and those that version was sealed with (as its page, access.can_see_version).
-        level, end = strictest_with_seal(
-            row.confidentiality,
-            embargo_end_of(row.embargo_until, row.embargo_meeting_id, row.embargo_meeting_closed_at),
-            row.metadata_json,
-            embargo_meeting_id=row.embargo_meeting_id,
-            embargo_meeting_closed_at=row.embargo_meeting_closed_at,
-            session=session,
-        )
-        file_text = "\n".join(texts.get(row.id, ()))
-        documents.append(
-            {
-                "doc_key": f"record:{row.id}",
-                "record_id": row.id,
-                "title": row.title,
-                "body": "\n".join(part for part in (plain_text(row.description_html), row.tags, file_text) if part),
-                "type": row.record_type,
-                "meeting_kind": row.meeting_kind if row.meeting_id else "none",
-                "meeting_code": (row.meeting_code or str(row.meeting_id)) if row.meeting_id else "",
-                "partners": partners.get(row.id) or ["none"],
-                "language": row.language,
-                "tags": [t.strip() for t in row.tags.split(",") if t.strip()] or ["none"],
-                "confidentiality": level,
-                "year": row.record_date.year,
-                "withdrawn": 1 if row.withdrawn_at else 0,
-                "date": _as_datetime(row.record_date),
-                "embargo_until": min(end, engine.FAR_FUTURE) if end else engine.EPOCH,
-            }
-        )
-    return documents
-
-
-def initiative_fields(initiative) -> dict:
-    """The index entry of a work-programme initiative: found by the same search box, visible to every user."""
-    sponsors = [initiative.lead_partner, *initiative.co_sponsors]
-    meeting = initiative.mandate_meeting
-    day = initiative.start_date or initiative.created_at.date()
-    return {
-        "doc_key": f"initiative:{initiative.id}",
-        "record_id": 0,
-        "title": f"{initiative.code} {initiative.title}",
-        "body": "\n".join(
-            part
-            for part in (
-                plain_text(initiative.summary_html),
-                ", ".join(p.name for p in sponsors),
-                initiative.mandate_reference,
-            )
-            if part
-        ),
-        "type": "initiative",
-        "meeting_kind": meeting.kind if meeting else "none",
-        "meeting_code": (meeting.code or str(meeting.id)) if meeting else "",
-        "partners": [p.code for p in sponsors],
-        "language": "en",
-        "tags": [initiative.pillar],
-        "confidentiality": "restricted",
-        "year": day.year,
-        "withdrawn": 0,
-        "date": _as_datetime(day),
-        "embargo_until": engine.EPOCH,
-    }
-
-
-def _as_datetime(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _documents(kind: str, ids: list[int], session=None, every_id_between: bool = False) -> list[dict]:
-    session = session or db.session
-    if kind == "initiative":
-        from secretariat.programme.models import Initiative
-
-        return [initiative_fields(i) for i in session.scalars(sa.select(Initiative).where(Initiative.id.in_(ids)))]
-    return record_fields(ids, session, every_id_between=every_id_between)
-
-
-def sync(batch: int = 500, wait: bool = False) -> int:
-    """Apply pending outbox rows to the index; returns how many objects were re-indexed.
-
-    Idempotent and safe to run from any process at any time (the index has one writer at a time).
-    While a rebuild holds the writer (minutes at a million records), a request's sync gives up after
-    half a second (raising) and leaves the rows for the next sync instead of making a user wait;
-    commands pass ``wait=True``.
-    """
-    done = 0
-    while True:
-        rows = db.session.execute(
-            sa.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.record_id).order_by(SearchOutbox.id).limit(batch)
-        ).all()
-        if not rows:
-            return done
-        keys, documents = [], []
-        for kind in sorted({r.kind for r in rows}):
-            ids = sorted({r.record_id for r in rows if r.kind == kind})
-            keys.extend(f"{kind}:{i}" for i in ids)
-            documents.extend(_documents(kind, ids))  # objects that no longer exist just leave the index
-        engine.replace_documents(engine.get_index(), keys, documents, attempts=50 if wait else 5)
-        db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
-        db.session.commit()
-        done += len(keys)
-
-
-#: built once: every search asks it first
-_ANY_PENDING = sa.select(SearchOutbox.__table__.c.id).limit(1)
-
-
-def pending() -> bool:
-    """Whether changes wait to reach the search index."""
-    return db.session.execute(_ANY_PENDING).first() is not None
-
-
-_rebuilding = threading.Lock()  # held by this process's background rebuild while it runs
-
-
-def ensure_index() -> bool:
-    """True while the index misses records of the archive; a rebuild from the database is then
-    started in the background.
-
-    An index started afresh (a new release's schema, a lost index folder: engine.get_index) may
-    already hold the records saved since, and only those: it is rebuilt unless it holds as many
-    documents as the archive has records and initiatives (a new archive, filled record by record
-    from the start). An older index is rebuilt when it is empty but the archive is not.
-
-    Not in the request: at a million records a rebuild takes minutes, longer than a worker may
-    answer (gunicorn's timeout would kill it and the next search would start it again, forever).
-    Searches answer meanwhile from the empty index and say so. Another process may start its own
-    rebuild at the same time; the index's single writer makes it wait, then give up (logged).
-    """
-    index = engine.get_index()
-    held = engine.document_count(index)
-    if engine.is_new(index):
-        if held >= _archive_size():
-            engine.settled(index)
-            return False
-    elif held or db.session.scalar(sa.select(Record.id).limit(1)) is None:
-        return False
-    if _rebuilding.acquire(blocking=False):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        threading.Thread(target=_rebuild_in_background, args=(app,), name="search-rebuild", daemon=True).start()
-    return True
-
-
-def _archive_size() -> int:
-    """How many documents a complete index holds: one per record and one per initiative."""
-    from secretariat.programme.models import Initiative
-
-    records = db.session.scalar(sa.select(sa.func.count()).select_from(Record)) or 0
-    return records + (db.session.scalar(sa.select(sa.func.count()).select_from(Initiative)) or 0)
-
-
-def rebuild_running() -> bool:
-    return _rebuilding.locked()
-
-
-def _rebuild_in_background(app) -> None:
-    try:
-        with app.app_context():
-            count = rebuild()
-            app.logger.info("search index rebuilt in the background: %d records", count)
-    except Exception:
-        app.logger.exception("search index rebuild failed; the next search starts another")
-    finally:
-        _rebuilding.release()
-
-
-def rebuild(batch: int = 5000) -> int:
-    """Recreate the whole index from the database: every record and every initiative."""
-    from secretariat.programme.models import Initiative
-
-    index = engine.get_index()
-    count = 0
-    # A private session: the batches can be dropped as they go without touching the caller's objects.
-    with Session(db.engine) as session:
-        # Which words are common is learned before any record is re-added (see search/pairs.py).
-        sample = list(session.scalars(sa.select(Record.id).order_by(sa.func.random()).limit(pairs.SAMPLE_SIZE)))
-        engine.learn_common_words(index, (f"{d['title']}\n{d['body']}" for d in _documents("record", sample, session)))
-        session.expunge_all()
-        db.session.execute(sa.delete(SearchOutbox))
-        db.session.commit()
-        with engine.rebuilding(index) as add:
-            for model, kind in ((Record, "record"), (Initiative, "initiative")):
-                last = 0
-                while True:
-                    after_last = sa.select(model.id).where(model.id > last).order_by(model.id).limit(batch)
-                    ids = list(session.scalars(after_last))
-                    if not ids:
-                        break
-                    # The batch holds every id after the last one up to its own last: a range. (A
-                    # record committed meanwhile with an id inside it is read too: harmless, its
-                    # outbox row adds it again, delete then add.)
-                    for fields in _documents(kind, ids, session, every_id_between=True):
-                        add(fields)
-                    count += len(ids) if kind == "record" else 0
-                    last = ids[-1]
-                    session.expunge_all()
-    engine.settled(index)
-    return count
+    raise NotFound("file")
 
 
 # --- integrity ------------------------------------------------------------------------------------
@@ -622,6 +298,9 @@ def rebuild(batch: int = 5000) -> int:
 #: the check lives in archive/integrity.py; the name stays here for the commands and callers
 verify = integrity.verify
 VerifyReport = integrity.VerifyReport
+#: the index is kept by search/indexing.py; the names stay here for the commands and callers
+sync = indexing.sync
+rebuild = indexing.rebuild
 
 
 #: an upload in progress has its bytes on disk before its row is committed (bytes first, row later),

@@ -10,31 +10,25 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from secretariat.agenda.links import UrlPattern
 from secretariat.agenda.models import Meeting, MeetingKind
-from secretariat.agenda.visibility import visible_meetings
-from secretariat.archive import access, facets, files, record_page, searching, services
+from secretariat.agenda.visibility import can_see_meeting_kind, visible_meetings
+from secretariat.archive import access, files, queries, searching, services
 from secretariat.archive.forms import RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
+from secretariat.archive.search import indexing
 from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.permissions import Permission, requires
+from secretariat.errors import NotFound
 from secretariat.extensions import db
 from secretariat.web.forms import ConfirmForm
 
 bp = Blueprint("archive", __name__)
 
-
-def _sync_after_commit() -> None:
-    """Bring the index up to date now; if that fails, the outbox keeps the work for the next sync."""
-    try:
-        services.sync()
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("search index sync failed; it will be retried")
+# Changes reach the search index after the request's commit (search/indexing.py: init_app).
 
 
 def _record(record_id: int):
-    return access.require(current_user, services.get_record(record_id))
+    return queries.visible_record(current_user, record_id)
 
 
 def _version(record_id: int, number: int):
@@ -47,14 +41,6 @@ _TYPE_LABELS = {t.value: t.label for t in RecordType} | {"initiative": "Initiati
 _KIND_LABELS = {k.value: k.label for k in MeetingKind} | {"none": "No meeting"}
 
 
-def _buckets(result: searching.SearchPage, name: str) -> list[tuple[str, int]]:
-    """A facet's counts; a partner is not told how many records they may open belong to coordinators' meetings."""
-    buckets = result.facets.get(name, [])
-    if name == "meeting_kind" and not access.cleared(current_user):
-        buckets = [bucket for bucket in buckets if bucket[0] != MeetingKind.COORDINATORS.value]
-    return buckets
-
-
 @bp.get("/")
 @requires(Permission.READ)
 def search():
@@ -62,43 +48,37 @@ def search():
     return render_template(
         "archive/search.html",
         result=result,
-        type_labels=_TYPE_LABELS,
-        kind_labels=_KIND_LABELS,
-        partner_names=dict(partner_names()) | {"none": "No partner"},
+        labels={
+            "type": _TYPE_LABELS,
+            "meeting_kind": _KIND_LABELS,
+            "partner": dict(partner_names()) | {"none": "No partner"},
+        },
         cleared=access.cleared(current_user),
-        # One url_for each for the twenty hits' links (see agenda/links.py).
-        record_url=UrlPattern("archive.record", "record_id"),
-        initiative_url=UrlPattern("programme.initiative", "initiative_id"),
-        facet=lambda name, param, labels: facets.render(
-            name, param, _buckets(result, name), result.chosen.get(param, []), labels
-        ),
     )
 
 
 @bp.get("/records/<int:record_id>")
 @requires(Permission.READ)
 def record(record_id: int):
-    rec = record_page.visible_record(current_user, record_id)  # rows, not ORM objects: see record_page.py
-    if rec is None:
-        abort(404)  # not 403: a record the user may not see is not revealed
-    versions = record_page.visible_versions(current_user, rec)
-    # Taken from the list the page shows anyway: one query fewer. A current version the user may
-    # not see (sealed stricter than the record's row says) hides the record, as a missing one.
+    rec = _record(record_id)
+    versions = queries.visible_versions(current_user, rec)
+    # A current version the user may not see (sealed stricter than the record says) hides the record.
     current = next((v for v in versions if v.number == rec.current_version), None)
     if current is None:
-        abort(404)
-    embargo_end = rec.embargo_end
+        raise NotFound("record")
+    cleared = access.cleared(current_user)
+    embargo_end = access.embargo_end(rec)
     return render_template(
         "archive/record.html",
         record=rec,
-        partners=record_page.partner_names(rec),
-        names_meeting=record_page.names_its_meeting(current_user, rec),
+        # a meeting the reader may not see is neither named nor linked (issue 25)
+        meeting=rec.meeting if rec.meeting and can_see_meeting_kind(current_user, rec.meeting.kind) else None,
         current=current,
-        files=record_page.files(current),
         versions=versions,
         # Coordinators see every version; they are told which ones partners cannot open.
-        hidden_from_partners=record_page.hidden_from_partners(versions) if access.cleared(current_user) else set(),
-        cleared=access.cleared(current_user),
+        hidden_from_partners={v.number for v in versions if not access.partner_may_see_version(v.metadata_json)}
+        if cleared
+        else set(),
         embargoed=access.under_embargo(embargo_end),
         embargo_end=embargo_end,
         withdraw_form=WithdrawForm(formdata=None),
@@ -128,7 +108,7 @@ def download(record_id: int, number: int, file_id: int):
         data = files.read(row.blob_sha256)
     except FileNotFoundError:
         current_app.logger.error("stored file missing: %s", row.blob_sha256)
-        abort(404)
+        raise NotFound("stored file") from None
     mime = row.mime_type + ("; charset=utf-8" if row.mime_type == files.TXT else "")
     response = Response(
         data,
@@ -180,7 +160,6 @@ def create():
             rec = services.create_record(form.record_data(), prepared, actor=current_user)
             filed = rec.id  # read before the commit, which expires it (reading after reloads it)
             db.session.commit()
-            _sync_after_commit()
             flash("Record filed.", "success")
             return redirect(url_for("archive.record", record_id=filed))
     status = 400 if request.method == "POST" else 200
@@ -231,7 +210,6 @@ def revise(record_id: int):
                 form.change_note.errors = [str(refused)]
             else:
                 db.session.commit()
-                _sync_after_commit()
                 flash("New version filed.", "success")
                 return redirect(url_for("archive.record", record_id=record_id))
     status = 400 if request.method == "POST" else 200
@@ -253,7 +231,6 @@ def withdraw(record_id: int):
         flash(str(refused), "error")
     else:
         db.session.commit()
-        _sync_after_commit()
         flash("Record withdrawn. It stays in the archive for coordinators, with your reason.", "success")
     return redirect(url_for("archive.record", record_id=record_id))
 
@@ -263,6 +240,6 @@ def withdraw(record_id: int):
 def reindex():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    count = services.rebuild()
-    flash(f"Search index rebuilt: {count} records.", "success")
+    indexing.request_rebuild()  # never in a web worker: the extraction worker rebuilds it
+    flash("The search index will be rebuilt by the worker in the next few seconds.", "success")
     return redirect(url_for("archive.search"))

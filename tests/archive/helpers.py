@@ -6,6 +6,8 @@ import io
 import zipfile
 from datetime import date
 
+from markupsafe import escape
+
 from secretariat.archive import services
 from secretariat.extensions import db
 from tests.factories import run_worker
@@ -93,3 +95,8 @@ def file_record(actor, title="Chair's Statement of ASEM13", files=(), **override
     if prepared:
         run_worker()  # the files' text, as the worker reads it after an upload
     return record
+
+
+def snippet_html(pieces) -> str:
+    """A hit's snippet as the search page writes it: each piece escaped, the marked ones in <mark>."""
+    return "".join(f"<mark>{escape(text)}</mark>" if marked else str(escape(text)) for text, marked in pieces)

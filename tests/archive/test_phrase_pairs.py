@@ -11,6 +11,7 @@ from secretariat.archive import services
 from secretariat.archive.search import engine, pairs
 from secretariat.archive.search.query import parse
 from secretariat.extensions import db
+from tests.archive.helpers import snippet_html
 from tests.archive.test_search_and_access import found
 from tests.factories import make_user
 
@@ -71,7 +72,7 @@ def test_pair_terms_find_exactly_what_the_positional_phrase_finds(tmp_path):
 def test_pair_hits_are_highlighted_in_the_snippet(tmp_path):
     index = _index(tmp_path / "pairs", {"asia", "europe", "the"})
     result = engine.search(parse('"asia europe"'), EVERYONE, {}, limit=20, facets=False, index=index)
-    snippet = next(hit.snippet for hit in result.hits if hit.record_id == 1)
+    snippet = next(snippet_html(hit.snippet) for hit in result.hits if hit.record_id == 1)
     assert "<mark>Asia</mark>" in snippet and "<mark>Europe</mark>" in snippet
 
 

@@ -1,5 +1,4 @@
-"""The record page read as rows (archive/record_page.py): what it prints, and who may open it, by
-the same rule as the ORM record (archive/access.py)."""
+"""The record page: what it prints, and who may open it (archive/access.py)."""
 
 from datetime import UTC, datetime
 

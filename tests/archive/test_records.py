@@ -97,6 +97,32 @@ def test_revision_needs_a_note_and_detects_conflicts(app, coordinator):
         )
 
 
+def test_a_save_that_lost_the_race_is_a_conflict_and_writes_nothing(app, coordinator):
+    """Someone saved between this save's read and its write: the version counter refuses the UPDATE."""
+    record = file_record(coordinator, "Report")
+    assert record.version == 1
+    data = {**services.record_metadata(record), "record_date": record.record_date, "title": "Mine"}
+    with db.engine.begin() as theirs:  # another request saves first, in its own transaction
+        theirs.execute(sa.update(Record.__table__).where(Record.id == record.id).values(version=2, title="Theirs"))
+    with pytest.raises(services.RecordConflict) as conflict:
+        services.revise_record(
+            record, data, [], keep_file_ids=set(), change_note="mine", expected_version=1, actor=coordinator
+        )
+    assert conflict.value.current["title"] == "Theirs" and conflict.value.submitted["title"] == "Mine"
+    db.session.rollback()
+    assert db.session.get(Record, record.id).current_version == 1  # no version filed
+
+
+def test_one_revision_is_one_step_of_the_record_version(app, coordinator):
+    record = file_record(coordinator, "Report", partners=["JP"])
+    data = {**services.record_metadata(record), "record_date": record.record_date, "partners": ["TH", "VN"]}
+    services.revise_record(
+        record, data, [], keep_file_ids=set(), change_note="partners", expected_version=1, actor=coordinator
+    )
+    db.session.commit()
+    assert (record.version, record.current_version) == (2, 2)
+
+
 def test_withdrawal_needs_a_reason_and_deletes_nothing(client, coordinator):
     record = file_record(coordinator, "To withdraw", files=[("x.txt", b"kept forever")])
     client.login(coordinator.email)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from secretariat.archive.search import engine, stems
+from secretariat.archive.search import engine, snippets, stems
 from secretariat.archive.search.query import parse
+from tests.archive.helpers import snippet_html
 
 EVERYONE = engine.Access(cleared=True)
 TEXTS = {
@@ -46,7 +47,7 @@ def _search(index, query: str):
 
 
 def _snippets(index, query: str) -> dict[int, str]:
-    return {hit.record_id: str(hit.snippet) for hit in _search(index, query).hits}
+    return {hit.record_id: snippet_html(hit.snippet) for hit in _search(index, query).hits}
 
 
 def test_a_word_finds_its_inflections_through_the_same_stems(tmp_path):
@@ -91,8 +92,8 @@ def test_the_snippet_shows_where_the_words_of_the_query_meet_in_a_long_text(tmp_
     filler = "The senior officials reviewed the work programme and took note of the reports. " * 40
     body = "Water first. " + filler + "Solar power alone. " + filler + "Solar water pumps were funded. " + filler
     terms = stems.stems_of("solar") + stems.stems_of("water")
-    snippet = str(engine._snippet(body, terms, []))
+    snippet = snippet_html(snippets.snippet(body, terms, []))
     assert "<mark>Solar</mark> <mark>water</mark> pumps" in snippet
-    assert len(re.sub(r"</?mark>", "", snippet)) <= engine.SNIPPET_CHARS
+    assert len(re.sub(r"</?mark>", "", snippet)) <= snippets.SNIPPET_CHARS
     # no word of the query in the text: its beginning, unmarked
-    assert str(engine._snippet(body, stems.stems_of("mekong"), [])) == body[:240]
+    assert snippet_html(snippets.snippet(body, stems.stems_of("mekong"), [])) == body[:240]

@@ -1,11 +1,9 @@
 """The search index (tantivy, a Rust search library), kept next to the database and rebuildable from it.
 
-Why tantivy: ranked top-10 with snippets over 1,000,000 records must answer in tens of
-milliseconds on two cores, on SQLite and PostgreSQL deployments alike. Measured here, SQLite
-FTS5 needed 376 ms and PostgreSQL's ts_rank 2.7 s at that size; tantivy 8 ms (see bench/search.py).
-The database stays the source of truth: every change writes a row to ``search_outbox`` in
-its own transaction, and ``sync()`` applies pending rows to the index (idempotently: delete then
-add), so a crash between the database commit and the index update is repaired by the next sync.
+Why tantivy: ranked hits with snippets over a million records must answer in tens of
+milliseconds on SQLite and PostgreSQL deployments alike, which neither database's own full-text
+search did (see bench/search.py). The database stays the source of truth; search/indexing.py
+decides what is indexed and keeps the index in step through the outbox.
 
 What is indexed: the title and the text are stored as written (for the hit's title and snippet)
 and indexed as English stems computed in Python, once per distinct word (see stems.py), plus
@@ -14,26 +12,21 @@ pairs of common words for fast phrases (see pairs.py). Queries are built from th
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import threading
 import time as time_module
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from html import escape as escape_text
 from pathlib import Path
 
 import tantivy
 from flask import current_app
-from markupsafe import Markup, escape
 
-from secretariat.archive.search import pairs, recent, stems
+from secretariat.archive.search import pairs, stems
 from secretariat.archive.search.query import Clause, Plan
+from secretariat.archive.search.snippets import Pieces, plain, snippet
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: embargoes "until the meeting closes" are indexed as this far date until the meeting closes
@@ -41,14 +34,10 @@ FAR_FUTURE = datetime(2262, 1, 1, tzinfo=UTC)  # tantivy dates end in 2262
 #: the levels a partner's user may see; archive/access.py holds the rule, a test checks they agree
 PARTNER_LEVELS = ("public", "restricted")
 FACET_FIELDS = ("type", "year", "meeting_kind", "partners", "language")
-#: The partners facet is counted in slots and added up: a record's first partner, its second, its
-#: third and its fourth, one value each, and the rest (a fifth and beyond) in a multi-valued field.
-#: Every record fills every slot ("-" for none), so each slot is a full single-valued column, which
-#: tantivy counts at about 0.13 ms per slot over 80,000 records; a multi-valued column costs per
-#: record counted whether it holds one value or none (1.5 ms for the first partner and "the rest"
-#: in one field), and a single-valued column that some records leave empty about 0.5 ms. The rest
-#: is counted apart, only over the records that have it (a short posting list, see
-#: ``_count_facets``). Exact: a record names a partner once, in one of the fields.
+#: The partners facet is counted in slots and added up: a record's first four partners, one
+#: single-valued column each ("-" for none), and the rest in a multi-valued field counted only over
+#: the records that have one (see ``_count_facets``): tantivy counts full single-valued columns far
+#: faster than a multi-valued one. Exact: a record names a partner once, in one of the fields.
 PARTNER_SLOTS = ("partner_1", "partner_2", "partner_3", "partner_4")
 PARTNER_REST = "partners_rest"
 #: the value of an empty slot (not a partner's code: codes are letters)
@@ -61,13 +50,13 @@ TERM_FIELDS = {"title_terms": 2.0, "body_terms": 1.0}
 #: title and text are only stored: a tokenizer that finds nothing keeps tantivy from indexing them
 STORED_ONLY = "stored_only"
 WRITER_HEAP = 64_000_000
-#: a rebuild's memory budget: tantivy fills it before it writes a segment, so the larger the budget
-#: the fewer the segments, and searching and counting facets over 100,000 records in one segment
-#: took 60% of the time over seven (bench/search.py, bench/pages.py). A budget, not an allocation.
+#: a rebuild's memory budget (not an allocation): the larger, the fewer segments to search.
 REBUILD_HEAP = 2_000_000_000
 
 #: the file, in an index's folder, that marks an index started afresh (see get_index)
 NEW_MARK = "started-afresh"
+#: the file, in an index's folder, by which a coordinator asks the worker for a rebuild
+REBUILD_MARK = "rebuild-requested"
 
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
@@ -116,8 +105,8 @@ def get_index(path: Path | None = None) -> tantivy.Index:
     """The index at ``path`` (opened once per process; created if missing).
 
     An index written with another schema (an older release) is discarded and started afresh. An
-    index started here is marked new (see ``is_new``) until services.ensure_index() finds that it
-    holds the whole archive or a rebuild has filled it: saves made before the first search add
+    index started here is marked new (see ``is_new``) until a sync finds that it holds the whole
+    archive or a rebuild has filled it (search/indexing.py): saves made before the first rebuild add
     their records to it, so being empty is not the only sign of an index that misses records.
     """
     path = path or index_path()
@@ -150,6 +139,19 @@ def is_new(index: tantivy.Index) -> bool:
 def settled(index: tantivy.Index) -> None:
     """The index holds the whole archive (rebuilt, or filled record by record from the start)."""
     (_paths[id(index)] / NEW_MARK).unlink(missing_ok=True)
+
+
+def request_rebuild(index: tantivy.Index) -> None:
+    (_paths[id(index)] / REBUILD_MARK).touch()
+
+
+def rebuild_requested(index: tantivy.Index) -> bool:
+    return (_paths[id(index)] / REBUILD_MARK).exists()
+
+
+def rebuild_started(index: tantivy.Index) -> None:
+    """A rebuild reads the archive from now on: a request made before it is answered by it."""
+    (_paths[id(index)] / REBUILD_MARK).unlink(missing_ok=True)
 
 
 #: a tokenizer that finds no word (an anchored empty class: it fails at once, whatever the text)
@@ -215,7 +217,8 @@ class Hit:
     record_id: int
     score: float
     title: str
-    snippet: Markup
+    #: (text, marked) pieces of the hit's text (see snippets.py)
+    snippet: Pieces
 
 
 @dataclass
@@ -224,28 +227,8 @@ class Results:
     hits: list[Hit]
     #: how many documents the index holds (none: it is new or lost, and must be rebuilt)
     indexed: int = 0
-    #: the facet counts, still being taken on the second thread (see ``facets``)
-    counting: Future | None = None
-
-    #: the counts once read (see ``facets``)
-    _facets: dict[str, list[tuple[str, int]]] | None = field(default=None, repr=False)
-
-    @property
-    def facets(self) -> dict[str, list[tuple[str, int]]]:
-        """name -> [(value, count)], waiting for the second thread the first time it is asked for.
-
-        Asked for last, so the caller can load the hits' records and render them while the
-        counting goes on (the search page reads them at its filters: searching.SearchPage.facets).
-        Kept results are shared by requests: two reading at once both build the same dictionary
-        (functools.cached_property would make every request of the process wait for one another,
-        its lock being the class's on Python 3.11).
-        """
-        if self._facets is None:
-            if self.counting is None or not self.total:
-                self._facets = {}
-            else:
-                self._facets = facet_counts(self.counting.result())
-        return self._facets
+    #: name -> [(value, count)] over every document found (empty when not asked for)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -317,10 +300,6 @@ def text_query(plan: Plan, common: frozenset[str] = frozenset()) -> tantivy.Quer
     return musts[0] if len(musts) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
 
 
-def _terms(name: str, values: list[str]) -> tantivy.Query:
-    return tantivy.Query.term_set_query(SCHEMA, name, values)
-
-
 def _still_embargoed(now: datetime) -> tantivy.Query:
     return tantivy.Query.boolean_query(
         [
@@ -350,18 +329,13 @@ def full_query(
     elif access.cleared:
         parts.append((tantivy.Occur.Must, tantivy.Query.all_query()))
     else:
-        # No words: what a partner's user may see, read from its posting list. Every record less
-        # an exclusion checked record by record took 60% longer (0.91 -> 0.57 ms for one count
-        # over 100,000 records, the ranking by date alike: 1.20 -> 0.87).
+        # No words: what a partner's user may see, read from its posting list.
         parts.append((tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "partner_hidden", 0)))
     for clause in plan.excluded:
         parts.append((tantivy.Occur.MustNot, _clause_query(clause, common)))
     if not access.cleared:
-        # Two exclusions with short posting lists. The same rule as one exclusion per attribute
-        # (level, withdrawal, embargo date range over every record) made the most common words
-        # three times slower at 1,000,000 records: measured 28 ms against 9 ms without it.
-        # (With words, excluding the hidden records beats intersecting with the visible ones:
-        # 0.64 against 0.91 ms for "water"'s counts.)
+        # Two exclusions with short posting lists, rather than one per attribute (level,
+        # withdrawal, embargo date) checked over every record found.
         if text is not None:
             parts.append((tantivy.Occur.MustNot, tantivy.Query.term_query(SCHEMA, "partner_hidden", 1)))
         # An embargo lifts by itself when its date passes: the date is compared at query time,
@@ -378,108 +352,8 @@ def full_query(
         elif name == "year":
             parts.append((tantivy.Occur.Must, tantivy.Query.term_set_query(SCHEMA, "year", [int(v) for v in values])))
         else:
-            parts.append((tantivy.Occur.Must, _terms(name, values)))
+            parts.append((tantivy.Occur.Must, tantivy.Query.term_set_query(SCHEMA, name, values)))
     return tantivy.Query.boolean_query(parts), text
-
-
-#: the length of a snippet, in characters (about two lines under a hit's title)
-SNIPPET_CHARS = 220
-#: how much of the text before the first highlighted word a snippet shows
-SNIPPET_LEAD = 60
-#: occurrences of one spelling looked at, so a very common word in a long text costs little
-SNIPPET_OCCURRENCES = 40
-#: up to this length a text is lower-cased once and searched whole; a longer one (a file's text can
-#: be megabytes) is searched for each word as typed in lower case, capitalised and in capitals
-SNIPPET_LOWER_CHARS = 20_000
-_WORD_AT = re.compile(r"\w+")
-
-
-def _beginning(term: str) -> str:
-    """How the words of the text that have this stem begin.
-
-    A stem is mostly how its word's forms begin ("connect" for "connected"); a stem ending in a
-    changed letter ("polici" for "policy") loses it ("polic" finds "policies").
-    """
-    return term[: max(3, len(term) - 1)] if term.endswith("i") else term
-
-
-def _matches(body: str, terms: list[str], prefixes: list[str]) -> list[tuple[int, int, int]]:
-    """The words of ``body`` the query matches, as (start, end, which term or prefix), in order.
-
-    Found where a word begins like a term of the query, then checked by stemming that one word: only
-    the few candidate words are stemmed, never the whole text.
-    """
-    lowered = body.lower() if len(body) <= SNIPPET_LOWER_CHARS else None
-    if lowered is not None and len(lowered) != len(body):
-        lowered = None  # a letter whose lower case is longer: the positions would not agree
-    haystack = lowered if lowered is not None else body
-    wanted = {term: number for number, term in enumerate(terms)}
-    found: dict[int, tuple[int, int]] = {}  # start -> (end, which term or prefix)
-    for number, beginning in enumerate([_beginning(term) for term in terms] + prefixes):
-        variants = {beginning} if lowered is not None else {beginning, beginning.capitalize(), beginning.upper()}
-        for variant in variants:
-            position, seen = -1, 0
-            while seen < SNIPPET_OCCURRENCES and (position := haystack.find(variant, position + 1)) >= 0:
-                if (position and body[position - 1].isalnum()) or position in found:
-                    continue  # inside a word, or already marked
-                seen += 1
-                word = _WORD_AT.match(body, position)
-                if number >= len(terms):  # a prefix: beginning with it is matching
-                    found[position] = (word.end(), number)
-                    continue
-                for stem in stems.stems_of(word.group().lower()):
-                    if stem in wanted:
-                        found[position] = (word.end(), wanted[stem])
-                        break
-    return [(start, end, number) for start, (end, number) in sorted(found.items())]
-
-
-def _snippet(body: str, terms: list[str], prefixes: list[str]) -> Markup:
-    """About SNIPPET_CHARS of ``body`` with the query's words marked, where most of them meet."""
-    matches = _matches(body, terms, prefixes) if terms or prefixes else []
-    if not matches:
-        return escape(body[:240])
-    starts = [start for start, _, _ in matches]
-    reach = SNIPPET_CHARS - SNIPPET_LEAD
-
-    def meeting(i: int) -> int:
-        """How many different words of the query one snippet shows from the i-th match on."""
-        return len({number for _, _, number in matches[i : bisect_right(starts, starts[i] + reach)]})
-
-    first = starts[max(range(len(matches)), key=meeting)]  # max: the earliest of the best
-    # From the beginning of a word a little before the first match, to the end of a word.
-    begin = 0 if first <= SNIPPET_LEAD else (body.find(" ", first - SNIPPET_LEAD, first) + 1 or first - SNIPPET_LEAD)
-    end = begin + SNIPPET_CHARS
-    if end < len(body) and (space := body.rfind(" ", first, end)) > first:
-        end = space
-    out, cursor = [], begin
-    # Every piece of text is escaped here and only our own <mark> tags are added, so the joined
-    # string is safe markup. Plain strings and one Markup at the end: a Markup per piece cost a
-    # third of the snippets' time.
-    for start, stop, _ in matches:
-        if begin <= start and stop <= end:
-            out.append(escape_text(body[cursor:start], quote=True))
-            out.append("<mark>" + escape_text(body[start:stop], quote=True) + "</mark>")
-            cursor = stop
-    out.append(escape_text(body[cursor:end], quote=True))
-    return Markup("".join(out).strip())  # noqa: S704  # nosec B704: every piece escaped above
-
-
-#: facet counts are taken on a second thread while this one ranks, highlights and loads the hits:
-#: tantivy lets go of Python's lock while it counts, so on two cores most of the counting (about
-#: 2 ms for a common word at 100,000 records, 3.5 ms for all of them: bench/pages.py) no longer
-#: adds to the page's time.
-_counting: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _counter() -> ThreadPoolExecutor:
-    global _counting
-    # A pool made before a fork (gunicorn's workers) has no threads in the child: one per process.
-    if _counting is None or _counting[0] != os.getpid():
-        with _lock:
-            if _counting is None or _counting[0] != os.getpid():
-                _counting = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets"))
-    return _counting[1]
 
 
 #: the fields counted over every record found, one aggregation each (the partners in slots): built once
@@ -534,77 +408,23 @@ def search(
     now: datetime | None = None,
     index: tantivy.Index | None = None,
 ) -> Results:
+    """One page of hits for ``plan`` as ``access`` may see them, with the facet counts of all found."""
     index = index or get_index()
     now = now or datetime.now(UTC)
-    folder = _paths.get(id(index))
-    version = recent.version_of(folder)  # read before the snapshot: see recent.py
-    question = (repr(plan), access.cleared, repr(sorted(filters.items())))
-    key = (*question, sort, offset, limit, facets)
-    counts_key = ("counts", *question)  # the same counts on every page and in either order
-    if version is not None:
-        kept = recent.get(folder, version, key, now.timestamp())
-        if kept is not None and not (kept.counting is not None and _failed(kept.counting)):
-            return kept
     common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
-    if version is not None and recent.version_of(folder) != version:
-        version = None  # a commit came between: this snapshot is not that version, keep nothing
-    kept_counting = None
-    if version is not None and facets:
-        kept_counting = recent.get(folder, version, counts_key, now.timestamp())
-        if kept_counting is not None and _failed(kept_counting):  # failed, and not yet forgotten
-            kept_counting = None
     query, text = full_query(plan, access, filters, now, common)
-    counting: Future | None = kept_counting
-    if facets and counting is None:
-        counting = _counter().submit(_count_facets, searcher, query)
-    try:
-        if sort == "date" or text is None:
-            result = searcher.search(query, limit, count=True, order_by_field="date", offset=offset)
-        else:
-            result = searcher.search(query, limit, count=True, offset=offset)
-        hits = _hits(searcher, result.hits, plan, text)
-    except BaseException:
-        if counting is not None and counting is not kept_counting and not counting.cancel():
-            counting.exception()  # let it finish: nothing of this request keeps running after it
-        raise
-    results = Results(total=result.count, hits=hits, indexed=searcher.num_docs, counting=counting)
-    if version is not None and results.indexed:
-        _keep(folder, version, key, counts_key, results, searcher, now, counting_is_new=counting is not kept_counting)
-    return results
-
-
-def _keep(folder, version, key, counts_key, results: Results, searcher, now: datetime, *, counting_is_new: bool):
-    """Keep the results (and a new counting under the question's key) until the index or the
-    embargoes change; forget both if the counting fails."""
-    moment = now.timestamp()
-    recent.put(folder, version, key, results, moment, lambda: _next_lift(searcher, now))
-    counting = results.counting
-    if counting is None:
-        return
-    if counting_is_new:
-        recent.put(folder, version, counts_key, counting, moment, lambda: _next_lift(searcher, now))
-
-    def forget_if_failed(done: Future) -> None:  # on the counting thread, or here if done already
-        if _failed(done):
-            recent.forget(folder, key, results)
-            recent.forget(folder, counts_key, done)
-
-    counting.add_done_callback(forget_if_failed)
-
-
-def _failed(counting: Future) -> bool:
-    return counting.done() and (counting.cancelled() or counting.exception() is not None)
-
-
-def _next_lift(searcher: tantivy.Searcher, now: datetime) -> float:
-    """When the first embargo still in force at ``now`` lifts (a POSIX time; infinity: none is)."""
-    found = searcher.aggregate(_still_embargoed(now), {"first": {"min": {"field": "embargo_until"}}})
-    first = found["first"]["value"]
-    # Nanoseconds as a float, exact to a quarter of a microsecond: a margin that the query's own
-    # microsecond (see full_query) and the rounding cannot cross.
-    return float("inf") if first is None else first / 1e9 - 2e-6
+    if sort == "date" or text is None:
+        result = searcher.search(query, limit, count=True, order_by_field="date", offset=offset)
+    else:
+        result = searcher.search(query, limit, count=True, offset=offset)
+    return Results(
+        total=result.count,
+        hits=_hits(searcher, result.hits, plan, text),
+        indexed=searcher.num_docs,
+        facets=facet_counts(_count_facets(searcher, query)) if facets and result.count else {},
+    )
 
 
 def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
@@ -629,7 +449,7 @@ def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
                 record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
-                snippet=_snippet(body, terms, prefixes) if text is not None else escape(body[:240]),
+                snippet=snippet(body, terms, prefixes) if text is not None else plain(body),
             )
         )
     return hits
@@ -642,9 +462,8 @@ def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
 def rebuilding(index: tantivy.Index) -> Iterator[Callable[[dict], None]]:
     """Replace every document by those added in the block, in one commit.
 
-    Searchers see the old index until the new one is complete, and one writer thread with a large
-    budget writes few, large segments (see REBUILD_HEAP). One thread is enough: reading the rows
-    from the database is the slower half, and the writer works on its own thread meanwhile.
+    Searchers see the old index until the new one is complete. One writer thread with a large
+    budget (REBUILD_HEAP): reading the rows from the database is the slower half.
     """
     w = writer(index, heap=REBUILD_HEAP)
     common = common_words(index)  # read while holding the writer: see pairs.py
@@ -675,7 +494,5 @@ def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list
 
 
 def delete_all(index: tantivy.Index) -> None:
-    w = writer(index)
-    w.delete_all_documents()
-    w.commit()
-    w.wait_merging_threads()
+    with rebuilding(index):
+        pass

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -53,9 +52,6 @@ _PUNCTUATION = tuple(
 )
 #: one scan for all of them (a `bytes.replace` per character measured five times slower)
 _PUNCTUATION_PATTERN = re.compile(b"|".join(re.escape(mark) for mark in _PUNCTUATION))
-
-_lock = threading.Lock()
-_cache: dict[str, tuple[int, frozenset[str]]] = {}
 
 
 def choose(texts: Iterable[str]) -> frozenset[str]:
@@ -118,21 +114,11 @@ def phrase_term(tokens: list[str], common: frozenset[str]) -> str | None:
 
 
 def load(index_dir: Path) -> frozenset[str]:
-    """The common words kept beside the index (cached; re-read when the file changes)."""
-    path = index_dir / FILE_NAME
+    """The common words kept beside the index (a few hundred: read at each use)."""
     try:
-        mtime = path.stat().st_mtime_ns
+        return frozenset((index_dir / FILE_NAME).read_text(encoding="utf-8").split())
     except FileNotFoundError:
         return frozenset()
-    key = str(path)
-    with _lock:
-        cached = _cache.get(key)
-        if cached and cached[0] == mtime:
-            return cached[1]
-    words = frozenset(path.read_text(encoding="utf-8").split())
-    with _lock:
-        _cache[key] = (mtime, words)
-    return words
 
 
 def extend(index_dir: Path, words: Iterable[str]) -> frozenset[str]:

@@ -13,12 +13,13 @@ the query language reads (secretariat.archive.search.query).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import tantivy
 
 #: longer words are cut, as the query parser cuts them (a stem of 40 characters still matches)
 MAX_WORD_CHARS = 40
-#: distinct words remembered; past this the memory is started afresh (a safety valve: English
-#: prose stays far below it, a corpus of random identifiers might not)
+#: distinct words remembered: English prose stays far below it, a corpus of identifiers might not
 MAX_REMEMBERED = 500_000
 
 #: tantivy's analysis for English, as its "en_stem" tokenizer does it
@@ -30,25 +31,22 @@ _ANALYZER = (
 )
 
 
-class _Remembered(dict):
-    """word -> its term(s); a word missing is analysed once (tantivy may split one \\w run, at "_")."""
+@lru_cache(maxsize=MAX_REMEMBERED)
+def _term(word: str) -> str:
+    """A word's term(s), space-separated (tantivy may split one \\w run, at "_").
 
-    def __missing__(self, word: str) -> str:
-        term = " ".join(_ANALYZER.analyze(word[:MAX_WORD_CHARS]))
-        if len(self) >= MAX_REMEMBERED:
-            self.clear()
-        self[word] = term
-        return term
-
-
-_remembered = _Remembered()
+    Cached: this is the point of the module. A rebuild meets each distinct word thousands of times,
+    and analysing it once instead of at every occurrence is what makes stemming in Python cheaper
+    than tantivy's own stemming tokenizer.
+    """
+    return " ".join(_ANALYZER.analyze(word[:MAX_WORD_CHARS]))
 
 
 def terms(words: list[str]) -> str:
     """The index terms of ``words`` (lower-cased), space-separated, in order."""
-    return " ".join(map(_remembered.__getitem__, words))
+    return " ".join(map(_term, words))
 
 
 def stems_of(word: str) -> list[str]:
     """The term(s) of one lower-cased word: usually one; none for a word of no letter or digit."""
-    return _remembered[word].split()
+    return _term(word).split()

@@ -1,0 +1,78 @@
+"""What the archive's pages read, through the models with the loader options each page needs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
+
+from secretariat.agenda.models import Meeting
+from secretariat.archive import access
+from secretariat.archive.models import Record, RecordVersion
+from secretariat.extensions import db
+from secretariat.programme.models import Initiative
+
+
+def visible_record(user, record_id: int) -> Record:
+    """The record with its meetings and partners, if ``user`` may see it (NotFound otherwise)."""
+    record = db.session.scalar(
+        sa.select(Record).where(Record.id == record_id).options(joinedload(Record.embargo_meeting))
+    )
+    return access.require(user, record)
+
+
+def visible_versions(user, record: Record) -> list[RecordVersion]:
+    """The versions of ``record`` that ``user`` may open, the latest first, each with its files."""
+    versions = db.session.scalars(
+        sa.select(RecordVersion)
+        .where(RecordVersion.record_id == record.id)
+        .order_by(RecordVersion.number.desc())
+        .options(selectinload(RecordVersion.files))
+    )
+    return [version for version in versions if access.can_see_version(user, record, version)]
+
+
+def records_of_meeting(meeting_id: int, user) -> list[Record]:
+    """The records of a meeting that ``user`` may open, oldest first: what the meeting page lists."""
+    query = (
+        sa.select(Record)
+        .where(Record.meeting_id == meeting_id)
+        .order_by(Record.record_date, Record.id)
+        .options(
+            load_only(
+                Record.title,
+                Record.record_type,
+                Record.record_date,
+                Record.confidentiality,
+                Record.withdrawn_at,
+                Record.embargo_until,
+                Record.embargo_meeting_id,
+            ),
+            joinedload(Record.embargo_meeting).load_only(Meeting.closed_at),
+            lazyload("*"),
+        )
+    )
+    if not access.cleared(user):
+        # What a partner may never open stays in the database; an embargo is judged by the one rule.
+        query = query.where(Record.confidentiality.in_(access.PARTNER_LEVELS), Record.withdrawn_at.is_(None))
+    return [record for record in db.session.scalars(query) if access.can_see(user, record)]
+
+
+def search_hits(kind: str, ids: list[int]) -> dict[int, Record | Initiative]:
+    """The records or initiatives a page of search hits shows, by id, with what their lines print."""
+    if kind == "record":
+        query = sa.select(Record).options(
+            load_only(
+                Record.title, Record.record_type, Record.record_date, Record.confidentiality, Record.withdrawn_at
+            ),
+            joinedload(Record.meeting).load_only(Meeting.title, Meeting.kind),
+            lazyload("*"),
+        )
+        model = Record
+    else:
+        query = sa.select(Initiative).options(
+            load_only(Initiative.code, Initiative.title, Initiative.pillar, Initiative.status),
+            joinedload(Initiative.lead_partner),
+            lazyload("*"),
+        )
+        model = Initiative
+    return {hit.id: hit for hit in db.session.scalars(query.where(model.id.in_(ids)))}
