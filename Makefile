@@ -31,6 +31,8 @@ setup: $(VENV)/.dev node_modules/.installed
 
 ## make run: install, migrate, seed demo data on an empty database, serve on http://127.0.0.1:5000
 ## with the extraction worker (`flask worker`) beside the web server
+# Links the application writes (password links, calendar addresses) name the address it serves on.
+run: export EXTERNAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	@if $(FLASK) db-is-empty; then $(FLASK) seed-demo; \
