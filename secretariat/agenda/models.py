@@ -114,6 +114,8 @@ class Meeting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     host: Mapped[Partner | None] = relationship(lazy="joined")
+    #: the meeting's minutes, if written (read-only here: minutes.py creates them)
+    minutes: Mapped[Minutes | None] = relationship(viewonly=True, uselist=False)
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="dates_in_order"),
