@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
 
 from secretariat import audit
 from secretariat.agenda import items
 from secretariat.agenda.models import ItemProposal, ItemType, Meeting, ProposalStatus
 from secretariat.agenda.visibility import proposals_open
 from secretariat.auth.permissions import acts_for_partner, is_coordinator
+from secretariat.errors import NotFound
 from secretariat.extensions import db
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
@@ -45,9 +45,9 @@ def get_proposal(meeting: Meeting, proposal_id: int, user) -> ItemProposal:
     """The proposal if it belongs to the meeting and the user may see it (coordinators, or its partner)."""
     proposal = db.session.get(ItemProposal, proposal_id)
     if proposal is None or proposal.meeting_id != meeting.id:
-        abort(404)
+        raise NotFound("proposal")
     if not (is_coordinator(user) or acts_for_partner(user, proposal.partner_id)):
-        abort(404)
+        raise NotFound("proposal")
     return proposal
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit, events
 from secretariat.agenda import tree
@@ -103,8 +104,12 @@ class MeetingConflict(Exception):
     """The meeting was saved by someone else after this person opened the form."""
 
     meeting: Meeting
-    current: dict
     submitted: dict
+
+    @property
+    def current(self) -> dict:
+        """The meeting as saved now (read when shown, after the request's rollback)."""
+        return meeting_state(self.meeting)
 
 
 MEETING_FIELDS = (
@@ -167,18 +172,15 @@ def create_meeting(data: dict[str, Any], *, actor) -> Meeting:
 
 def update_meeting(meeting: Meeting, data: dict[str, Any], *, expected_version: int, actor) -> dict:
     """Save the meeting's fields unless someone saved them since the form was opened."""
-    # Compare-and-set on the version: exactly one of two concurrent saves gets the row.
-    claimed = db.session.execute(
-        sa.update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.version == expected_version)
-        .values(version=expected_version + 1)
-    ).rowcount
-    db.session.expire(meeting)
-    if claimed != 1:
-        raise MeetingConflict(meeting, meeting_state(meeting), data)
+    if meeting.version != expected_version:
+        raise MeetingConflict(meeting, data)
     before = meeting_state(meeting)
     _apply_meeting(meeting, data)
-    db.session.flush()
+    meeting.version = expected_version + 1
+    try:
+        db.session.flush()  # UPDATE … WHERE version = expected: one of two concurrent saves gets the row
+    except StaleDataError as stale:
+        raise MeetingConflict(meeting, data) from stale
     changes = audit.diff(before, meeting_state(meeting))
     audit.record(actor, "meeting.update", meeting, diff=changes)
     if changes:

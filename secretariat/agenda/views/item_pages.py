@@ -102,10 +102,10 @@ FIELD_LABELS = {
 
 def _conflict_changes(conflict: items.EditConflict) -> list[dict]:
     """What the other person changed (base → current), and what this person typed, field by field."""
-    base = conflict.base or {}
+    base, current = conflict.base or {}, conflict.current
     rows = []
     for key, label in FIELD_LABELS.items():
-        theirs = conflict.current.get(key)
+        theirs = current.get(key)
         before = base.get(key, theirs)
         mine = conflict.submitted.get(key)
         if isinstance(mine, datetime):
