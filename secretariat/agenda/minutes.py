@@ -41,16 +41,8 @@ class MinutesConflict(Exception):
     submitted: dict
 
 
-# Built once with a bound meeting id: the meeting page reads the minutes and the action points on
-# every view (an ORM statement costs about as much to build as to run).
-_MINUTES_OF_MEETING = sa.select(Minutes).where(Minutes.meeting_id == sa.bindparam("meeting_id"))
-_ACTION_POINTS_OF_MEETING = (
-    sa.select(ActionPoint).where(ActionPoint.meeting_id == sa.bindparam("meeting_id")).order_by(ActionPoint.id)
-)
-
-
 def get_minutes(meeting: Meeting) -> Minutes | None:
-    return db.session.scalar(_MINUTES_OF_MEETING, {"meeting_id": meeting.id})
+    return db.session.scalar(sa.select(Minutes).where(Minutes.meeting_id == meeting.id))
 
 
 def outcomes_by_item(minutes: Minutes | None) -> dict[int, ItemOutcome]:
@@ -166,7 +158,9 @@ def minutes_snapshot(meeting: Meeting, minutes: Minutes) -> dict:
 
 
 def action_points(meeting: Meeting) -> list[ActionPoint]:
-    return list(db.session.scalars(_ACTION_POINTS_OF_MEETING, {"meeting_id": meeting.id}))
+    """The meeting's action points, each with its responsible partner; the caller checks who may read them."""
+    query = sa.select(ActionPoint).where(ActionPoint.meeting_id == meeting.id).order_by(ActionPoint.id)
+    return list(db.session.scalars(query))
 
 
 def add_action_point(

@@ -51,20 +51,12 @@ def get_proposal(meeting: Meeting, proposal_id: int, user) -> ItemProposal:
     return proposal
 
 
-# Built once with bound parameters: the meeting page runs one on every view, and building an ORM
-# statement costs about as much as running it (measured 210 against 115 microseconds).
-_MEETING_PROPOSALS = (
-    sa.select(ItemProposal)
-    .where(ItemProposal.meeting_id == sa.bindparam("meeting_id"))
-    .order_by(ItemProposal.created_at)
-)
-_PARTNER_PROPOSALS = _MEETING_PROPOSALS.where(ItemProposal.partner_id == sa.bindparam("partner_id"))
-
-
 def visible_proposals(meeting: Meeting, user) -> list[ItemProposal]:
-    if is_coordinator(user):
-        return list(db.session.scalars(_MEETING_PROPOSALS, {"meeting_id": meeting.id}))
-    return list(db.session.scalars(_PARTNER_PROPOSALS, {"meeting_id": meeting.id, "partner_id": user.partner_id}))
+    """The meeting's proposals ``user`` may see: all for coordinators, their own partner's for anyone else."""
+    query = sa.select(ItemProposal).where(ItemProposal.meeting_id == meeting.id).order_by(ItemProposal.created_at)
+    if not is_coordinator(user):
+        query = query.where(ItemProposal.partner_id == user.partner_id)
+    return list(db.session.scalars(query))
 
 
 def _decidable(proposal: ItemProposal) -> None:

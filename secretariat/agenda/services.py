@@ -71,23 +71,16 @@ def meeting_query(filters: MeetingFilter, today: date, user, select: sa.Select |
     return query
 
 
-# The meetings not yet over, by start: the columns the home page shows. The meetings not over are
-# found first (the end-date index gives a few ids of thousands), then sorted. Asked as one query
-# with ORDER BY start_date LIMIT n, both databases walk the start-date index from 1996 instead,
-# because they take end and start dates as unrelated: SQLite read every meeting (2 ms at 2,000
-# meetings), PostgreSQL 8.8 ms for the home page (bench/pages.py). OFFSET 0 keeps the inner query
-# apart on both (neither flattens a subquery that has one): 0.06 ms on SQLite, under 1 on PostgreSQL.
-# The id after the date keeps the order of equal dates stable.
-_MEETINGS = Meeting.__table__
-_UPCOMING_COLUMNS = sa.select(
-    _MEETINGS.c.id, _MEETINGS.c.title, _MEETINGS.c.start_date, _MEETINGS.c.city, _MEETINGS.c.status
-).where(_MEETINGS.c.end_date >= sa.bindparam("today"))
-
-
+# The meetings not over are found first (the end-date index gives a few of thousands), then sorted:
+# asked as one query with ORDER BY start_date LIMIT n, both databases walk the start-date index from
+# the first meeting instead, taking end and start dates as unrelated. OFFSET 0 keeps the inner query
+# apart on both (neither flattens a subquery that has one). The id keeps equal dates in a stable order.
 def upcoming_statement(user, limit: int = 5) -> sa.Select:
     """The next ``limit`` meetings ``user`` may see that are not over (bind ``today``): rows of id,
     title, start_date, city, status. Depends on the user's role only (visible_meetings)."""
-    not_over = visible_meetings(_UPCOMING_COLUMNS, user).offset(0).subquery("not_over")
+    columns = sa.select(Meeting.id, Meeting.title, Meeting.start_date, Meeting.city, Meeting.status)
+    not_over = visible_meetings(columns.where(Meeting.end_date >= sa.bindparam("today")), user)
+    not_over = not_over.offset(0).subquery("not_over")
     return sa.select(not_over).order_by(not_over.c.start_date, not_over.c.id).limit(limit)
 
 
@@ -280,41 +273,31 @@ def versions(meeting: Meeting) -> list[AgendaVersion]:
     )
 
 
-# Built once, the values bound at execution: the comparison page asks both on every view.
-_VERSION_NUMBERS = (
-    sa.select(AgendaVersion.number)
-    .where(AgendaVersion.meeting_id == sa.bindparam("meeting_id"))
-    .order_by(AgendaVersion.number)
-)
-_VERSIONS_NUMBERED = sa.select(AgendaVersion).where(
-    AgendaVersion.meeting_id == sa.bindparam("meeting_id"),
-    AgendaVersion.number.in_(sa.bindparam("numbers", expanding=True)),
-)
-
-
 def version_numbers(meeting: Meeting) -> list[int]:
-    return list(db.session.scalars(_VERSION_NUMBERS, {"meeting_id": meeting.id}))
+    return list(
+        db.session.scalars(
+            sa.select(AgendaVersion.number).where(AgendaVersion.meeting_id == meeting.id).order_by(AgendaVersion.number)
+        )
+    )
 
 
 def versions_numbered(meeting: Meeting, numbers: set[int]) -> dict[int, AgendaVersion]:
     """The meeting's versions with these numbers (those that exist), in one query."""
     if not numbers:
         return {}
-    found = db.session.scalars(_VERSIONS_NUMBERED, {"meeting_id": meeting.id, "numbers": sorted(numbers)})
+    found = db.session.scalars(
+        sa.select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id, AgendaVersion.number.in_(numbers))
+    )
     return {v.number: v for v in found}
 
 
-# Built once with a bound meeting id: the meeting page asks on every view.
-_LATEST_VERSION = (
-    sa.select(AgendaVersion)
-    .where(AgendaVersion.meeting_id == sa.bindparam("meeting_id"))
-    .order_by(AgendaVersion.number.desc())
-    .limit(1)
-)
-
-
 def latest_version(meeting: Meeting) -> AgendaVersion | None:
-    return db.session.scalar(_LATEST_VERSION, {"meeting_id": meeting.id})
+    return db.session.scalar(
+        sa.select(AgendaVersion)
+        .where(AgendaVersion.meeting_id == meeting.id)
+        .order_by(AgendaVersion.number.desc())
+        .limit(1)
+    )
 
 
 def get_version(meeting: Meeting, number: int) -> AgendaVersion | None:
