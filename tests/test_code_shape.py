@@ -9,13 +9,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-#: set to True once the agenda, programme and archive rewrites of issue 26 have landed
-ENFORCED = False
-
-pytestmark = pytest.mark.skipif(not ENFORCED, reason="enforced once issue 26's rewrites have merged (ENFORCED)")
-
 PACKAGE = Path(__file__).resolve().parent.parent / "secretariat"
 MAX_LINES = 500
 

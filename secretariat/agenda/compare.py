@@ -2,7 +2,8 @@
 
 Works on the item lists of two snapshots (dicts in reading order, ids stable across versions)
 and says which items were added, removed, moved, reworded or otherwise changed, with
-word-level differences a non-technical reader can follow. Pure Python: no Flask, no database.
+word-level differences a non-technical reader can follow. Pure Python: no Flask, no database;
+the templates mark the differences up (agenda/_changes.html).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-
-from markupsafe import Markup, escape
 
 TYPE_LABELS = {
     "information": "for information",
@@ -23,6 +22,9 @@ TYPE_LABELS = {
 
 _TOKENS = re.compile(r"\S+|\s+")
 
+#: a piece of a word diff: ("same", text), ("del", text) or ("ins", text)
+Segment = tuple[str, str]
+
 
 @dataclass
 class ItemChange:
@@ -30,8 +32,8 @@ class ItemChange:
     item_id: int
     old_number: str | None
     new_number: str | None
-    title_html: Markup
-    description_html: Markup | None = None
+    title_diff: list[Segment]
+    description_diff: list[Segment] | None = None
     details: list[str] = field(default_factory=list)
     moved: bool = False
     reworded: bool = False
@@ -40,20 +42,20 @@ class ItemChange:
     fields_changed: bool = False
 
 
-def word_diff(old: str, new: str) -> Markup:
-    """Word-level diff of two texts as escaped HTML with <del> and <ins> around the changes."""
+def word_diff(old: str, new: str) -> list[Segment]:
+    """Word-level diff of two texts: the unchanged, removed and added runs of words, in order."""
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
-    out = Markup()
+    segments: list[Segment] = []
     # autojunk would treat frequent tokens such as spaces as noise in long descriptions.
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            out += escape("".join(a[i1:i2]))
+            segments.append(("same", "".join(a[i1:i2])))
             continue
         if i2 > i1:
-            out += Markup("<del>{}</del>").format("".join(a[i1:i2]))
+            segments.append(("del", "".join(a[i1:i2])))
         if j2 > j1:
-            out += Markup("<ins>{}</ins>").format("".join(b[j1:j2]))
-    return out
+            segments.append(("ins", "".join(b[j1:j2])))
+    return segments
 
 
 def _lcs(a: list[int], b: list[int]) -> set[int]:
@@ -129,8 +131,8 @@ def _compare_pair(old: dict, new: dict, moved: bool) -> ItemChange:
         item_id=new["id"],
         old_number=old["number"],
         new_number=new["number"],
-        title_html=word_diff(old_title, new_title) if old_title != new_title else escape(new_title),
-        description_html=word_diff(old_desc, new_desc) if old_desc != new_desc else None,
+        title_diff=word_diff(old_title, new_title),
+        description_diff=word_diff(old_desc, new_desc) if old_desc != new_desc else None,
         details=details + fields,
         moved=moved,
         reworded=reworded,
@@ -139,7 +141,7 @@ def _compare_pair(old: dict, new: dict, moved: bool) -> ItemChange:
 
 
 def _removed(item: dict) -> ItemChange:
-    return ItemChange("removed", item["id"], item["number"], None, escape(item.get("title") or ""))
+    return ItemChange("removed", item["id"], item["number"], None, [("same", item.get("title") or "")])
 
 
 def compare_items(old_items: list[dict], new_items: list[dict]) -> list[ItemChange]:
@@ -165,7 +167,7 @@ def compare_items(old_items: list[dict], new_items: list[dict]) -> list[ItemChan
     for item in new_items:
         old = old_by_id.get(item["id"])
         if old is None:
-            changes.append(ItemChange("added", item["id"], None, item["number"], escape(item.get("title") or "")))
+            changes.append(ItemChange("added", item["id"], None, item["number"], [("same", item.get("title") or "")]))
         else:
             moved = item["id"] not in in_place or old.get("parent_id") != item.get("parent_id")
             changes.append(_compare_pair(old, item, moved))

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
+from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit
 from secretariat.agenda import tree
 from secretariat.agenda.models import MAX_ITEM_DEPTH, AgendaItem, AgendaRevision, ItemProposal, ItemType, Meeting
 from secretariat.agenda.visibility import agenda_editable
 from secretariat.auth.models import Partner
+from secretariat.errors import NotFound
 from secretariat.extensions import db
 from secretariat.sanitize import rich_text
 
@@ -33,12 +34,25 @@ class MoveRefused(Exception):
 
 @dataclass
 class EditConflict(Exception):
-    """Someone saved the item after this person opened it."""
+    """Someone saved the item after this person opened it.
 
+    What it shows is read when shown, after the request's rollback: a failed flush leaves nothing to read before.
+    """
+
+    meeting: Meeting
     item: AgendaItem
-    base: dict | None  # the item as this person saw it (from the revision history), if known
-    current: dict  # the item as it is now
+    expected_version: int  # the version this person opened
     submitted: dict  # what this person typed
+
+    @property
+    def base(self) -> dict | None:
+        """The item as this person saw it (from the revision history), if known."""
+        return base_state(self.meeting, self.item.id, self.expected_version)
+
+    @property
+    def current(self) -> dict:
+        """The item as it is now."""
+        return item_state(self.item)
 
 
 ITEM_FIELDS = (
@@ -171,7 +185,7 @@ def get_item(meeting: Meeting, item_id: int) -> AgendaItem:
     """The item, only if it belongs to this meeting (ids from forms are never trusted alone)."""
     item = db.session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting.id:
-        abort(404)
+        raise NotFound("agenda item")
     return item
 
 
@@ -195,11 +209,14 @@ def update_item(meeting: Meeting, item: AgendaItem, data: dict[str, Any], *, exp
     number = lock_agenda(meeting)
     db.session.refresh(item)
     if item.version != expected_version:
-        raise EditConflict(item, base_state(meeting, item.id, expected_version), item_state(item), data)
+        raise EditConflict(meeting, item, expected_version, data)
     before = item_state(item)
     _apply(item, data)
-    item.version = item.version + 1
-    db.session.flush()
+    item.version = expected_version + 1
+    try:
+        db.session.flush()  # UPDATE … WHERE version = expected (the agenda lock makes a miss rare)
+    except StaleDataError as stale:
+        raise EditConflict(meeting, item, expected_version, data) from stale
     changes = audit.diff(before, item_state(item))
     nodes = tree.agenda_nodes(meeting.id)
     label = _number_in(nodes, item.id)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
+from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit, events
 from secretariat.agenda import tree
@@ -22,6 +22,7 @@ from secretariat.agenda.models import (
 from secretariat.agenda.visibility import can_see_meeting, visible_meetings
 from secretariat.auth.models import Partner
 from secretariat.auth.permissions import Permission, acts_for_partner, is_coordinator, role_has
+from secretariat.errors import Forbidden, NotFound
 from secretariat.extensions import db
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
@@ -40,16 +41,8 @@ class MinutesConflict(Exception):
     submitted: dict
 
 
-# Built once with a bound meeting id: the meeting page reads the minutes and the action points on
-# every view (an ORM statement costs about as much to build as to run).
-_MINUTES_OF_MEETING = sa.select(Minutes).where(Minutes.meeting_id == sa.bindparam("meeting_id"))
-_ACTION_POINTS_OF_MEETING = (
-    sa.select(ActionPoint).where(ActionPoint.meeting_id == sa.bindparam("meeting_id")).order_by(ActionPoint.id)
-)
-
-
 def get_minutes(meeting: Meeting) -> Minutes | None:
-    return db.session.scalar(_MINUTES_OF_MEETING, {"meeting_id": meeting.id})
+    return db.session.scalar(sa.select(Minutes).where(Minutes.meeting_id == meeting.id))
 
 
 def outcomes_by_item(minutes: Minutes | None) -> dict[int, ItemOutcome]:
@@ -82,17 +75,18 @@ def save_minutes(meeting: Meeting, *, summary: str, decisions: dict[int, str], e
         db.session.flush()
     if minutes.status != MinutesStatus.DRAFT.value:
         raise MinutesRefused("Adopted minutes cannot change.")
-    claimed = db.session.execute(
-        sa.update(Minutes)
-        .where(Minutes.id == minutes.id, Minutes.version == expected_version)
-        .values(version=expected_version + 1)
-    ).rowcount
-    db.session.expire(minutes)
-    if claimed != 1:
-        raise MinutesConflict(minutes, {"summary": summary, "decisions": decisions})
+    submitted = {"summary": summary, "decisions": decisions}
+    if minutes.version != expected_version:
+        raise MinutesConflict(minutes, submitted)
     before = _state(minutes)
     minutes.summary_source = summary
     minutes.summary_html = str(rich_text(summary))
+    # Saved before the outcomes: the UPDATE … WHERE version = expected is the lock one of two concurrent saves gets.
+    minutes.version = expected_version + 1
+    try:
+        db.session.flush()
+    except StaleDataError as stale:
+        raise MinutesConflict(minutes, submitted) from stale
     valid_items = {node.item.id for node in tree.agenda_nodes(meeting.id)}
     existing = outcomes_by_item(minutes)
     for item_id, text in decisions.items():
@@ -119,14 +113,12 @@ def adopt(meeting: Meeting, *, actor) -> Minutes:
     minutes = get_minutes(meeting)
     if minutes is None or minutes.status != MinutesStatus.DRAFT.value:
         raise MinutesRefused("There are no draft minutes to adopt.")
-    claimed = db.session.execute(
-        sa.update(Minutes)
-        .where(Minutes.id == minutes.id, Minutes.status == MinutesStatus.DRAFT.value)
-        .values(status=MinutesStatus.ADOPTED.value, version=Minutes.version + 1)
-    ).rowcount
-    db.session.expire(minutes)
-    if claimed != 1:
-        raise MinutesRefused("The minutes were adopted meanwhile.")
+    minutes.status = MinutesStatus.ADOPTED.value
+    minutes.version += 1
+    try:
+        db.session.flush()  # UPDATE … WHERE version = read: the minutes frozen are the ones read
+    except StaleDataError as stale:
+        raise MinutesRefused("The minutes were changed or adopted meanwhile. Check them, then adopt them.") from stale
     text = tree.to_json(minutes_snapshot(meeting, minutes))
     minutes.adopted_at = utcnow()
     minutes.adopted_by_id = actor.id
@@ -166,7 +158,9 @@ def minutes_snapshot(meeting: Meeting, minutes: Minutes) -> dict:
 
 
 def action_points(meeting: Meeting) -> list[ActionPoint]:
-    return list(db.session.scalars(_ACTION_POINTS_OF_MEETING, {"meeting_id": meeting.id}))
+    """The meeting's action points, each with its responsible partner; the caller checks who may read them."""
+    query = sa.select(ActionPoint).where(ActionPoint.meeting_id == meeting.id).order_by(ActionPoint.id)
+    return list(db.session.scalars(query))
 
 
 def add_action_point(
@@ -193,12 +187,12 @@ def add_action_point(
 
 
 def get_action_point(point_id: int, user) -> ActionPoint:
-    """The action point, 404 for one the user may not know of (a hidden meeting's, or a draft's)."""
+    """The action point; NotFound for one the user may not know of (a hidden meeting's, or a draft's)."""
     point = db.session.get(ActionPoint, point_id)
     if point is None or not can_see_meeting(user, point.meeting):
-        abort(404)
+        raise NotFound("action point")
     if not can_read_action_points(user, get_minutes(point.meeting)):
-        abort(404)
+        raise NotFound("action point")
     return point
 
 
@@ -209,7 +203,7 @@ def may_close(user, point: ActionPoint) -> bool:
 def mark_done(point: ActionPoint, *, actor) -> None:
     """Coordinators, or officials of the responsible partner, mark an action point done."""
     if not may_close(actor, point):
-        abort(403)
+        raise Forbidden("action point")
     if point.done_at is None:
         point.done_at = utcnow()
         point.done_by_id = actor.id

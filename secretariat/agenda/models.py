@@ -114,7 +114,12 @@ class Meeting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     host: Mapped[Partner | None] = relationship(lazy="joined")
+    #: the meeting's minutes, if written (read-only here: minutes.py creates them)
+    minutes: Mapped[Minutes | None] = relationship(viewonly=True, uselist=False)
 
+    # Every UPDATE checks the version it read (a stale one raises StaleDataError); the services raise
+    # it only for edits of the form's fields, so a status change or a renumbering is not a conflict.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="dates_in_order"),
         sa.CheckConstraint(
@@ -196,6 +201,9 @@ class AgendaItem(db.Model):
     lead_partners: Mapped[list[Partner]] = relationship(
         secondary=agenda_item_partners, order_by=Partner.code, lazy="selectin"
     )
+
+    # As Meeting's: the version counts edits of the item's fields, not moves that renumber it.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -306,6 +314,9 @@ class Minutes(db.Model):
     adopted_snapshot: Mapped[str | None] = mapped_column(sa.Text)
     adopted_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # As Meeting's: every save and the adoption set the next version; a stale one raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class ItemOutcome(db.Model):

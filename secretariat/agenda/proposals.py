@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
 
 from secretariat import audit
 from secretariat.agenda import items
 from secretariat.agenda.models import ItemProposal, ItemType, Meeting, ProposalStatus
 from secretariat.agenda.visibility import proposals_open
 from secretariat.auth.permissions import acts_for_partner, is_coordinator
+from secretariat.errors import NotFound
 from secretariat.extensions import db
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
@@ -45,26 +45,18 @@ def get_proposal(meeting: Meeting, proposal_id: int, user) -> ItemProposal:
     """The proposal if it belongs to the meeting and the user may see it (coordinators, or its partner)."""
     proposal = db.session.get(ItemProposal, proposal_id)
     if proposal is None or proposal.meeting_id != meeting.id:
-        abort(404)
+        raise NotFound("proposal")
     if not (is_coordinator(user) or acts_for_partner(user, proposal.partner_id)):
-        abort(404)
+        raise NotFound("proposal")
     return proposal
 
 
-# Built once with bound parameters: the meeting page runs one on every view, and building an ORM
-# statement costs about as much as running it (measured 210 against 115 microseconds).
-_MEETING_PROPOSALS = (
-    sa.select(ItemProposal)
-    .where(ItemProposal.meeting_id == sa.bindparam("meeting_id"))
-    .order_by(ItemProposal.created_at)
-)
-_PARTNER_PROPOSALS = _MEETING_PROPOSALS.where(ItemProposal.partner_id == sa.bindparam("partner_id"))
-
-
 def visible_proposals(meeting: Meeting, user) -> list[ItemProposal]:
-    if is_coordinator(user):
-        return list(db.session.scalars(_MEETING_PROPOSALS, {"meeting_id": meeting.id}))
-    return list(db.session.scalars(_PARTNER_PROPOSALS, {"meeting_id": meeting.id, "partner_id": user.partner_id}))
+    """The meeting's proposals ``user`` may see: all for coordinators, their own partner's for anyone else."""
+    query = sa.select(ItemProposal).where(ItemProposal.meeting_id == meeting.id).order_by(ItemProposal.created_at)
+    if not is_coordinator(user):
+        query = query.where(ItemProposal.partner_id == user.partner_id)
+    return list(db.session.scalars(query))
 
 
 def _decidable(proposal: ItemProposal) -> None:

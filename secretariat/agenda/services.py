@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit, events
 from secretariat.agenda import tree
@@ -70,31 +71,6 @@ def meeting_query(filters: MeetingFilter, today: date, user, select: sa.Select |
     return query
 
 
-# The meetings not yet over, by start: the columns the home page shows. The meetings not over are
-# found first (the end-date index gives a few ids of thousands), then sorted. Asked as one query
-# with ORDER BY start_date LIMIT n, both databases walk the start-date index from 1996 instead,
-# because they take end and start dates as unrelated: SQLite read every meeting (2 ms at 2,000
-# meetings), PostgreSQL 8.8 ms for the home page (bench/pages.py). OFFSET 0 keeps the inner query
-# apart on both (neither flattens a subquery that has one): 0.06 ms on SQLite, under 1 on PostgreSQL.
-# The id after the date keeps the order of equal dates stable.
-_MEETINGS = Meeting.__table__
-_UPCOMING_COLUMNS = sa.select(
-    _MEETINGS.c.id, _MEETINGS.c.title, _MEETINGS.c.start_date, _MEETINGS.c.city, _MEETINGS.c.status
-).where(_MEETINGS.c.end_date >= sa.bindparam("today"))
-
-
-def upcoming_statement(user, limit: int = 5) -> sa.Select:
-    """The next ``limit`` meetings ``user`` may see that are not over (bind ``today``): rows of id,
-    title, start_date, city, status. Depends on the user's role only (visible_meetings)."""
-    not_over = visible_meetings(_UPCOMING_COLUMNS, user).offset(0).subquery("not_over")
-    return sa.select(not_over).order_by(not_over.c.start_date, not_over.c.id).limit(limit)
-
-
-def upcoming(today: date, user, limit: int = 5) -> list[sa.Row]:
-    """The next ``limit`` meetings ``user`` may see that are not over: rows of id, title, start_date, city, status."""
-    return list(db.session.execute(upcoming_statement(user, limit), {"today": today}))
-
-
 # --- creating and editing meetings --------------------------------------------------------
 
 
@@ -103,8 +79,12 @@ class MeetingConflict(Exception):
     """The meeting was saved by someone else after this person opened the form."""
 
     meeting: Meeting
-    current: dict
     submitted: dict
+
+    @property
+    def current(self) -> dict:
+        """The meeting as saved now (read when shown, after the request's rollback)."""
+        return meeting_state(self.meeting)
 
 
 MEETING_FIELDS = (
@@ -167,18 +147,15 @@ def create_meeting(data: dict[str, Any], *, actor) -> Meeting:
 
 def update_meeting(meeting: Meeting, data: dict[str, Any], *, expected_version: int, actor) -> dict:
     """Save the meeting's fields unless someone saved them since the form was opened."""
-    # Compare-and-set on the version: exactly one of two concurrent saves gets the row.
-    claimed = db.session.execute(
-        sa.update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.version == expected_version)
-        .values(version=expected_version + 1)
-    ).rowcount
-    db.session.expire(meeting)
-    if claimed != 1:
-        raise MeetingConflict(meeting, meeting_state(meeting), data)
+    if meeting.version != expected_version:
+        raise MeetingConflict(meeting, data)
     before = meeting_state(meeting)
     _apply_meeting(meeting, data)
-    db.session.flush()
+    meeting.version = expected_version + 1
+    try:
+        db.session.flush()  # UPDATE … WHERE version = expected: one of two concurrent saves gets the row
+    except StaleDataError as stale:
+        raise MeetingConflict(meeting, data) from stale
     changes = audit.diff(before, meeting_state(meeting))
     audit.record(actor, "meeting.update", meeting, diff=changes)
     if changes:
@@ -280,41 +257,31 @@ def versions(meeting: Meeting) -> list[AgendaVersion]:
     )
 
 
-# Built once, the values bound at execution: the comparison page asks both on every view.
-_VERSION_NUMBERS = (
-    sa.select(AgendaVersion.number)
-    .where(AgendaVersion.meeting_id == sa.bindparam("meeting_id"))
-    .order_by(AgendaVersion.number)
-)
-_VERSIONS_NUMBERED = sa.select(AgendaVersion).where(
-    AgendaVersion.meeting_id == sa.bindparam("meeting_id"),
-    AgendaVersion.number.in_(sa.bindparam("numbers", expanding=True)),
-)
-
-
 def version_numbers(meeting: Meeting) -> list[int]:
-    return list(db.session.scalars(_VERSION_NUMBERS, {"meeting_id": meeting.id}))
+    return list(
+        db.session.scalars(
+            sa.select(AgendaVersion.number).where(AgendaVersion.meeting_id == meeting.id).order_by(AgendaVersion.number)
+        )
+    )
 
 
 def versions_numbered(meeting: Meeting, numbers: set[int]) -> dict[int, AgendaVersion]:
     """The meeting's versions with these numbers (those that exist), in one query."""
     if not numbers:
         return {}
-    found = db.session.scalars(_VERSIONS_NUMBERED, {"meeting_id": meeting.id, "numbers": sorted(numbers)})
+    found = db.session.scalars(
+        sa.select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id, AgendaVersion.number.in_(numbers))
+    )
     return {v.number: v for v in found}
 
 
-# Built once with a bound meeting id: the meeting page asks on every view.
-_LATEST_VERSION = (
-    sa.select(AgendaVersion)
-    .where(AgendaVersion.meeting_id == sa.bindparam("meeting_id"))
-    .order_by(AgendaVersion.number.desc())
-    .limit(1)
-)
-
-
 def latest_version(meeting: Meeting) -> AgendaVersion | None:
-    return db.session.scalar(_LATEST_VERSION, {"meeting_id": meeting.id})
+    return db.session.scalar(
+        sa.select(AgendaVersion)
+        .where(AgendaVersion.meeting_id == meeting.id)
+        .order_by(AgendaVersion.number.desc())
+        .limit(1)
+    )
 
 
 def get_version(meeting: Meeting, number: int) -> AgendaVersion | None:

@@ -56,3 +56,11 @@ def _span_sub_items(items: list[dict], slots: dict[int, Slot]) -> None:
                 break
             end = max(end, slots[later["id"]].end)
         slots[item["id"]] = Slot(start=slots[item["id"]].start, end=end)
+
+
+def with_slots(meeting, items: list[dict]) -> list[dict]:
+    """Each item dict gains its time slot, from the meeting's current start and zone."""
+    slots = compute(items, start_date=meeting.start_date, start_time=meeting.start_time, time_zone=meeting.time_zone)
+    for entry in items:
+        entry["slot"] = slots.get(entry["id"])
+    return items

@@ -8,11 +8,11 @@ are visible to coordinators and administrators only.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
 
 from secretariat.agenda.models import AGENDA_VISIBLE_TO_PARTNERS, Meeting, MeetingKind, MeetingStatus
 from secretariat.auth.models import Role
 from secretariat.auth.permissions import is_coordinator
+from secretariat.errors import NotFound
 
 #: roles that may see coordinators' meetings
 COORDINATION_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
@@ -39,9 +39,9 @@ def visible_meetings(query: sa.Select, user) -> sa.Select:
 
 
 def require_meeting(user, meeting: Meeting | None) -> Meeting:
-    """404 for a meeting that does not exist or that the user may not know about."""
+    """The meeting; NotFound if it does not exist or the user may not know about it."""
     if meeting is None or not can_see_meeting(user, meeting):
-        abort(404)
+        raise NotFound("meeting")
     return meeting
 
 

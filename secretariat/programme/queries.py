@@ -16,7 +16,6 @@ from secretariat.archive.models import Record
 from secretariat.auth.models import Partner, User
 from secretariat.errors import NotFound
 from secretariat.extensions import db
-from secretariat.pagination import MAX_PAGE
 from secretariat.programme.models import (
     Initiative,
     InitiativeStatus,
@@ -29,6 +28,7 @@ from secretariat.programme.models import (
 )
 from secretariat.programme.services import sponsored_by
 from secretariat.timeutil import utcnow
+from secretariat.web.paging import MAX_PAGE
 
 PER_PAGE = 50
 

@@ -70,7 +70,7 @@ def test_pagination(client, login_as, meetings):
 def test_upcoming_meetings_in_start_order_on_every_page_and_on_the_home_page(client, login_as, meetings):
     """The meetings not over yet, soonest first, across pages; one that has begun and not ended
     comes first; a coordinators' meeting is not listed to an official. (Both databases are given
-    the not-over meetings first and sort them: see agenda.services.upcoming_statement.)"""
+    the not-over meetings first and sort them: see core.queries.)"""
     import re
     from datetime import timedelta
 

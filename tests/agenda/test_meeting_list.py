@@ -1,5 +1,4 @@
-"""The meeting list written in Python (agenda/meeting_list.py): the same cells the template wrote, the
-same meetings for each role, and filter options kept per set of choices that follow every change."""
+"""The meeting list: its cells escaped, the meetings each role may see, filters and their options."""
 
 from datetime import date
 
@@ -87,7 +86,7 @@ def test_filters_bind_their_values(client, login_as):
         assert (shown is None or shown in rows) and hidden not in rows, query
 
 
-def test_kept_options_follow_partner_names_and_years(client, login_as):
+def test_filter_options_follow_partner_names_and_years(client, login_as):
     coordinator = make_user("coordinator", partner_code="EU")
     make_meeting(coordinator, code="O-1")
     login_as("official")
