@@ -96,6 +96,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from secretariat import notify
     from secretariat.admin.views import bp as admin_bp
     from secretariat.agenda.views import bp as agenda_bp
     from secretariat.archive import filing
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(archive_bp, url_prefix="/archive")
     audit_views.init_app(app)
     filing.connect()
+    notify.connect()
     indexing.init_app(app)
 
 

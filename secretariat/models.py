@@ -23,6 +23,7 @@ from secretariat.auth.models import (
     User,
     UserSession,
 )
+from secretariat.notify.models import Notification
 from secretariat.programme.models import (
     Comment,
     Initiative,
@@ -35,6 +36,7 @@ from secretariat.programme.models import (
 )
 
 __all__ = [
+    "Notification",
     "Blob",
     "Record",
     "RecordFile",

@@ -29,6 +29,7 @@ EXPECTED = {
     "auth.mfa_cancel": "signed_in",
     "admin.reset_mfa": "manage_users",
     "admin.settings": "manage_users",
+    "admin.mail_queue": "manage_users",
     "admin.users": "manage_users",
     "admin.create_user": "manage_users",
     "admin.edit_user": "manage_users",

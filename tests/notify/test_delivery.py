@@ -1,0 +1,117 @@
+"""The worker's delivery: TLS that verifies, a server down then up, a crash between send and mark,
+and the administrator's view of the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from secretariat import mail
+from secretariat.agenda import services
+from secretariat.extensions import db
+from secretariat.notify import delivery
+from secretariat.notify.models import Notification
+from secretariat.timeutil import utcnow
+from tests.agenda.helpers import add, make_meeting
+from tests.factories import make_user
+from tests.notify.conftest import free_port, point_mail_at, start_server, trustme
+
+
+def queue_circulation(readers: int = 2):
+    coordinator = make_user("coordinator", partner_code="EU")
+    users = [make_user("official", partner_code=code) for code in ("JP", "FR", "DE", "IN")[:readers]]
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening")
+    services.change_status(meeting, "drafting", actor=coordinator)
+    services.change_status(meeting, "circulated", actor=coordinator)
+    db.session.commit()
+    return users
+
+
+def rows() -> list[Notification]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+
+
+def time_passes() -> None:
+    """The retry delay has passed (the rows' next attempt is moved to now)."""
+    db.session.execute(sa.update(Notification).values(next_attempt_at=utcnow()))
+    db.session.commit()
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_refused(app, ca_file, monkeypatch):
+    stranger = trustme.CA()  # a certificate our CA did not issue, for the right host name
+    controller, mailbox = start_server(stranger)
+    point_mail_at(app, monkeypatch, controller.port, ca_file)
+    try:
+        queue_circulation()
+        assert delivery.deliver_due() == 0
+    finally:
+        controller.stop()
+    assert mailbox.messages == []
+    for row in rows():
+        assert row.state == "queued" and row.attempts == 1
+        assert "CERTIFICATE_VERIFY_FAILED" in row.last_error or "certificate verify failed" in row.last_error
+        assert row.next_attempt_at > utcnow()
+
+
+def test_mail_waits_while_the_server_is_down_and_goes_when_it_is_back(app, client, mail_ca, ca_file, monkeypatch):
+    port = free_port()
+    point_mail_at(app, monkeypatch, port, ca_file)
+    users = queue_circulation()
+    assert delivery.deliver_due() == 0
+    assert delivery.deliver_due() == 0  # not due again before its delay
+    first_errors = rows()
+    assert {row.state for row in first_errors} == {"queued"}
+    assert all("Connection refused" in row.last_error or "Errno" in row.last_error for row in first_errors)
+
+    admin = make_user("admin", partner_code="EU")
+    client.login(admin.email)
+    page = client.get("/admin/mail")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<dd id="mail-waiting">2</dd>' in html and "Connection refused" in html
+    assert users[0].email in html
+
+    controller, mailbox = start_server(mail_ca, port)
+    try:
+        time_passes()
+        assert delivery.deliver_due() == 2
+    finally:
+        controller.stop()
+    assert mailbox.recipients() == {user.email for user in users}
+    assert {(row.state, row.attempts) for row in rows()} == {("sent", 2)}
+    assert '<dd id="mail-waiting">0</dd>' in client.get("/admin/mail").get_data(as_text=True)
+
+
+def test_retry_delays_grow_and_end(app):
+    delays = [delivery.retry_delay(n) for n in range(1, 14)]
+    assert delays == sorted(delays) and delays[0] == timedelta(minutes=1) and delays[-1] == timedelta(hours=24)
+
+
+def test_a_worker_dying_between_send_and_mark_resends_with_the_same_message_id(app, smtp_server):
+    queue_circulation(readers=1)
+    # The worker claims the row and sends the mail, then dies before marking it sent.
+    (claimed,) = delivery.claim_due(10)
+    with mail.connection() as send:
+        send(delivery.render(claimed))
+    db.session.rollback()
+    assert len(smtp_server.messages) == 1
+    # A worker started at once leaves the claim alone: the first may still be marking it.
+    assert delivery.deliver_due() == 0
+    # Once the claim is old, the row is sent again with the Message-ID the reader already has.
+    assert delivery.recover_abandoned(now=utcnow() + delivery.CLAIM_TIMEOUT + timedelta(seconds=1)) == 1
+    assert delivery.deliver_due() == 1
+    first, again = smtp_server.messages
+    assert first["Message-ID"] == again["Message-ID"] == rows()[0].message_id
+    assert rows()[0].state == "sent"
+    assert delivery.deliver_due() == 0  # marked: never sent a third time
+    assert len(smtp_server.messages) == 2
+
+
+def test_without_a_mail_server_mails_are_printed_not_sent(app, capsys):
+    queue_circulation(readers=1)
+    assert delivery.deliver_due() == 1
+    out = capsys.readouterr().out
+    assert "Subject: Agenda v1 circulated" in out and "Read the agenda: http://localhost/meetings/" in out
