@@ -23,7 +23,7 @@ from secretariat.auth.models import (
     User,
     UserSession,
 )
-from secretariat.notify.models import Notification
+from secretariat.notify.models import Notification, NotificationPreference
 from secretariat.programme.models import (
     Comment,
     Initiative,
@@ -37,6 +37,7 @@ from secretariat.programme.models import (
 
 __all__ = [
     "Notification",
+    "NotificationPreference",
     "Blob",
     "Record",
     "RecordFile",

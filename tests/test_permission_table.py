@@ -23,6 +23,7 @@ EXPECTED = {
     "auth.logout": "signed_in",
     "auth.account": "signed_in",
     "auth.change_password": "signed_in",
+    "notify.save_preferences": "signed_in",
     "auth.mfa_code": "signed_in",
     "auth.mfa_setup": "signed_in",
     "auth.mfa_manage": "signed_in",

@@ -1,4 +1,4 @@
-"""Notifications: the outbox of mails written in the transaction of the change, sent by the worker
+"""Notifications: the outbox of mails written in the transaction of the change, and preferences
 
 Revision ID: b7d2f0e4a913
 Revises: a4c1e9d27b35
@@ -28,6 +28,7 @@ def upgrade():
         sa.Column("meeting_id", sa.Integer(), nullable=True),
         sa.Column("message_id", sa.String(length=200), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("for_digest", sa.Boolean(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
@@ -40,10 +41,22 @@ def upgrade():
         sa.UniqueConstraint("message_id", name=op.f("uq_notifications_message_id")),
     )
     op.create_index(op.f("ix_notifications_user_id"), "notifications", ["user_id"])
+    op.create_table(
+        "notification_preferences",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("digest_hour", sa.Integer(), nullable=False),
+        sa.Column("choices", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notification_preferences_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_notification_preferences")),
+    )
     op.create_index(op.f("ix_notifications_state"), "notifications", ["state"])
 
 
 def downgrade():
+    op.drop_table("notification_preferences")
     op.drop_index(op.f("ix_notifications_state"), table_name="notifications")
     op.drop_index(op.f("ix_notifications_user_id"), table_name="notifications")
     op.drop_table("notifications")

@@ -27,9 +27,63 @@ class Category(enum.StrEnum):
     """What a notification is about; preferences are chosen per category."""
 
     AGENDA = "agenda"
-    SILENCE = "silence"
+    MINUTES = "minutes"
     ACTION_POINTS = "action_points"
+    PROPOSALS = "proposals"
+    SILENCE = "silence"
+    REPORTS = "reports"
+    RECORDS = "records"
     ACCOUNT = "account"
+
+    @property
+    def label(self) -> str:
+        return {
+            "agenda": "Agendas circulated and adopted",
+            "minutes": "Minutes adopted",
+            "action_points": "Action points for your partner",
+            "proposals": "Agenda item proposals",
+            "silence": "Silence procedures",
+            "reports": "Progress reports",
+            "records": "Records filed and released",
+            "account": "Your account (password links, second factor, new devices)",
+        }[self.value]
+
+
+class Delivery(enum.StrEnum):
+    """How a person wants the mails of a category."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    OFF = "off"
+
+    @property
+    def label(self) -> str:
+        return {"immediate": "At once", "digest": "In a daily digest", "off": "Not by mail"}[self.value]
+
+
+#: categories that cannot be switched off or delayed: a silence procedure decides in a partner's name
+ALWAYS_IMMEDIATE = frozenset({Category.SILENCE, Category.ACCOUNT})
+#: what a person who chose nothing gets
+DEFAULT_DELIVERY = {
+    category: Delivery.IMMEDIATE
+    if category in (Category.SILENCE, Category.ACTION_POINTS, Category.ACCOUNT)
+    else Delivery.DIGEST
+    for category in Category
+}
+DEFAULT_DIGEST_HOUR = 7
+
+
+class NotificationPreference(db.Model):
+    """A person's choices: a delivery per category that may be switched, and the digest's hour."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    #: local hour (0-23, in the time zone of the person's partner) at which the daily digest leaves
+    digest_hour: Mapped[int] = mapped_column(default=DEFAULT_DIGEST_HOUR)
+    #: JSON {category: delivery} of the categories the person changed from the default
+    choices: Mapped[str] = mapped_column(sa.Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Notification(db.Model):
@@ -52,6 +106,9 @@ class Notification(db.Model):
     #: made at creation and sent on every attempt, so that a mail sent twice is one mail to its reader
     message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
     state: Mapped[str] = mapped_column(sa.String(10), default=NotificationState.QUEUED.value, index=True)
+    #: held for the person's daily digest: not sent before next_attempt_at (sent alone for now; a
+    #: mail gathering the day's rows is the next step)
+    for_digest: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

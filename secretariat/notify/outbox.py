@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from secretariat.auth.models import User
 from secretariat.extensions import db
 from secretariat.mail import new_message_id
-from secretariat.notify.models import Category, Notification
+from secretariat.notify import preferences
+from secretariat.notify.models import Category, Delivery, Notification
+from secretariat.timeutil import utcnow
 
 
 def active_users(roles: Iterable[str]) -> list[User]:
@@ -36,21 +38,35 @@ def queue(
     details: dict | None = None,
     meeting_id: int | None = None,
 ) -> list[Notification]:
-    """One outbox row per person, each with its own Message-ID; flushed, never committed."""
+    """One outbox row per person who wants it (a digest's row waits for the person's hour), each with
+    its own Message-ID; flushed, never committed."""
+    users = list(users)
     text = json.dumps(details or {}, sort_keys=True)
-    rows = [
-        Notification(
-            user_id=user.id,
-            category=category.value,
-            kind=kind,
-            subject=subject[:300],
-            link_path=link_path,
-            details=text,
-            meeting_id=meeting_id,
-            message_id=new_message_id(),
+    chosen = preferences.of_users(user.id for user in users)
+    now = utcnow()
+    rows = []
+    for user in users:
+        preference = chosen.get(user.id)
+        delivery = preferences.delivery(preference, category)
+        if delivery is Delivery.OFF:
+            continue
+        for_digest = delivery is Delivery.DIGEST
+        rows.append(
+            Notification(
+                user_id=user.id,
+                category=category.value,
+                kind=kind,
+                subject=subject[:300],
+                link_path=link_path,
+                details=text,
+                meeting_id=meeting_id,
+                message_id=new_message_id(),
+                for_digest=for_digest,
+                next_attempt_at=(
+                    preferences.next_digest_at(user, preferences.digest_hour(preference), now) if for_digest else now
+                ),
+            )
         )
-        for user in users
-    ]
     db.session.add_all(rows)
     db.session.flush()
     return rows

@@ -9,6 +9,11 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+import sqlalchemy as sa
+
+from secretariat.extensions import db
+from secretariat.notify.models import Notification
+from secretariat.timeutil import utcnow
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 trustme = pytest.importorskip("trustme")
@@ -82,3 +87,9 @@ def smtp_server(app, mail_ca, ca_file, monkeypatch):
     point_mail_at(app, monkeypatch, controller.port, ca_file)
     yield mailbox
     controller.stop()
+
+
+def time_passes() -> None:
+    """Every mail waiting (for a retry or for its reader's digest hour) is due now."""
+    db.session.execute(sa.update(Notification).values(next_attempt_at=utcnow()))
+    db.session.commit()

@@ -11,6 +11,7 @@ from secretariat.notify import delivery
 from secretariat.notify.models import Notification
 from tests.agenda.helpers import add, make_meeting
 from tests.factories import make_user
+from tests.notify.conftest import time_passes
 
 
 def people():
@@ -27,6 +28,7 @@ def people():
 def circulate(meeting, actor, note=""):
     services.change_status(meeting, "circulated", actor=actor, note=note)
     db.session.commit()
+    time_passes()  # agendas come in the daily digest by default: its hour has come
 
 
 def event_of(message) -> icalendar.cal.Component:
@@ -81,6 +83,7 @@ def test_circulation_mails_every_official_and_observer_with_link_and_event(app, 
 
     services.change_status(meeting, "adopted", actor=coordinator)
     db.session.commit()
+    time_passes()
     assert delivery.deliver_due() == 3
     adopted = smtp_server.to(who["observer"].email)[-1]
     assert adopted["Subject"] == f"Agenda v3 adopted: {meeting.title}"

@@ -15,7 +15,7 @@ from secretariat.notify.models import Notification
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import add, make_meeting
 from tests.factories import make_user
-from tests.notify.conftest import free_port, point_mail_at, start_server, trustme
+from tests.notify.conftest import free_port, point_mail_at, start_server, time_passes, trustme
 
 
 def queue_circulation(readers: int = 2):
@@ -26,18 +26,13 @@ def queue_circulation(readers: int = 2):
     services.change_status(meeting, "drafting", actor=coordinator)
     services.change_status(meeting, "circulated", actor=coordinator)
     db.session.commit()
+    time_passes()  # agendas come in the daily digest by default: its hour has come
     return users
 
 
 def rows() -> list[Notification]:
     db.session.expire_all()
     return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
-
-
-def time_passes() -> None:
-    """The retry delay has passed (the rows' next attempt is moved to now)."""
-    db.session.execute(sa.update(Notification).values(next_attempt_at=utcnow()))
-    db.session.commit()
 
 
 def test_a_server_whose_certificate_is_not_trusted_is_refused(app, ca_file, monkeypatch):
