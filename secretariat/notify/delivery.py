@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from sqlalchemy.orm import joinedload
 
 from secretariat import mail
 from secretariat.agenda import calendar as ical
@@ -73,7 +74,12 @@ def claim_due(limit: int, now=None) -> list[Notification]:
     ).all()
     db.session.commit()
     return list(
-        db.session.scalars(sa.select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id))
+        db.session.scalars(
+            sa.select(Notification)
+            .options(joinedload(Notification.user))
+            .where(Notification.id.in_(claimed))
+            .order_by(Notification.id)
+        )
     )
 
 
@@ -133,7 +139,13 @@ def deliver_due(batch: int = 100) -> int:
             with mail.connection() as send:
                 for row in rows:
                     try:
-                        send(render(row))
+                        message = render(row)
+                    except Exception as exc:  # a fault of this row (its meeting gone, a template): not of the server
+                        current_app.logger.exception("notification %s could not be rendered", row.id)
+                        _mark_failed(row, exc)
+                        continue
+                    try:
+                        send(message)
                     except PER_MESSAGE_ERRORS as exc:  # this address only: the rest of the batch goes on
                         current_app.logger.warning("notification %s refused: %s", row.id, exc)
                         _mark_failed(row, exc)

@@ -41,6 +41,7 @@ def queue(
     """One outbox row per person who wants it (a digest's row waits for the person's hour), each with
     its own Message-ID; flushed, never committed."""
     users = list(users)
+    subject = " ".join(subject.split())[:300]  # one line: a title never breaks the header
     text = json.dumps(details or {}, sort_keys=True)
     chosen = preferences.of_users(user.id for user in users)
     now = utcnow()
@@ -56,7 +57,7 @@ def queue(
                 user_id=user.id,
                 category=category.value,
                 kind=kind,
-                subject=subject[:300],
+                subject=subject,
                 link_path=link_path,
                 details=text,
                 meeting_id=meeting_id,

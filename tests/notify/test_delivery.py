@@ -134,3 +134,14 @@ def test_a_circulation_to_53_partners_with_3_officials_each_goes_within_a_minute
     took = time.monotonic() - started
     print(f"\n159 circulation mails delivered over STARTTLS in {took:.1f} s")
     assert took < 60 and len(smtp_server.messages) == 159
+
+
+def test_a_mail_that_cannot_be_made_waits_alone_and_the_others_go(app, smtp_server):
+    users = queue_circulation(readers=2)
+    broken = rows()[0]
+    broken.kind = "no_such_event"
+    db.session.commit()
+    assert delivery.deliver_due() == 1
+    assert smtp_server.recipients() == {users[1].email}
+    broken = rows()[0]
+    assert broken.state == "queued" and "no_such_event" in broken.last_error
