@@ -82,6 +82,19 @@ def test_mail_waits_while_the_server_is_down_and_goes_when_it_is_back(app, clien
     assert '<dd id="mail-waiting">0</dd>' in client.get("/admin/mail").get_data(as_text=True)
 
 
+def test_mail_held_for_a_digest_is_not_counted_as_a_delivery_problem(app, client):
+    coordinator = make_user("coordinator", partner_code="EU")
+    make_user("official", partner_code="JP")
+    meeting = make_meeting(coordinator)
+    add(meeting, coordinator, "Opening")
+    services.change_status(meeting, "drafting", actor=coordinator)
+    services.change_status(meeting, "circulated", actor=coordinator)
+    db.session.commit()
+    client.login(make_user("admin", partner_code="EU").email)
+    html = client.get("/admin/mail").get_data(as_text=True)
+    assert '<dd id="mail-waiting">0</dd>' in html and '<dd id="mail-digest">1</dd>' in html
+
+
 def test_retry_delays_grow_and_end(app):
     delays = [delivery.retry_delay(n) for n in range(1, 14)]
     assert delays == sorted(delays) and delays[0] == timedelta(minutes=1) and delays[-1] == timedelta(hours=24)
