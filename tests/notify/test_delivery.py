@@ -3,6 +3,7 @@ and the administrator's view of the queue."""
 
 from __future__ import annotations
 
+import ssl
 import time
 from datetime import timedelta
 
@@ -17,7 +18,15 @@ from secretariat.notify.models import Notification
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import add, make_meeting
 from tests.factories import make_user
-from tests.notify.conftest import free_port, point_mail_at, start_server, time_passes, trustme
+from tests.notify.conftest import (
+    Mailbox,
+    aiosmtpd_controller,
+    free_port,
+    point_mail_at,
+    start_server,
+    time_passes,
+    trustme,
+)
 
 
 def queue_circulation(readers: int = 2):
@@ -158,3 +167,19 @@ def test_a_mail_that_cannot_be_made_waits_alone_and_the_others_go(app, smtp_serv
     assert smtp_server.recipients() == {users[1].email}
     broken = rows()[0]
     assert broken.state == "queued" and "no_such_event" in broken.last_error
+
+
+def test_implicit_tls_verifies_the_server_too(app, mail_ca, ca_file, monkeypatch):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    mail_ca.issue_cert("127.0.0.1").configure_cert(context)
+    mailbox = Mailbox()
+    controller = aiosmtpd_controller.Controller(mailbox, hostname="127.0.0.1", port=free_port(), ssl_context=context)
+    controller.start()
+    point_mail_at(app, monkeypatch, controller.port, ca_file)
+    monkeypatch.setitem(app.config, "MAIL_USE_SSL", True)
+    try:
+        users = queue_circulation(readers=1)
+        assert delivery.deliver_due() == 1
+    finally:
+        controller.stop()
+    assert mailbox.recipients() == {users[0].email}
