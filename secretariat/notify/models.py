@@ -106,8 +106,8 @@ class Notification(db.Model):
     #: made at creation and sent on every attempt, so that a mail sent twice is one mail to its reader
     message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
     state: Mapped[str] = mapped_column(sa.String(10), default=NotificationState.QUEUED.value, index=True)
-    #: held for the person's daily digest: not sent before next_attempt_at (sent alone for now; a
-    #: mail gathering the day's rows is the next step)
+    #: held for the person's daily digest: not sent before next_attempt_at, then in one mail with the
+    #: person's other digest rows due (delivery.mails)
     for_digest: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

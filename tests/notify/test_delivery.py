@@ -114,7 +114,7 @@ def test_a_worker_dying_between_send_and_mark_resends_with_the_same_message_id(a
     # The worker claims the row and sends the mail, then dies before marking it sent.
     (claimed,) = delivery.claim_due(10)
     with mail.connection() as send:
-        send(delivery.render(claimed))
+        send(delivery.render([claimed]))
     db.session.rollback()
     assert len(smtp_server.messages) == 1
     # A worker started at once leaves the claim alone: the first may still be marking it.

@@ -7,15 +7,18 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 import sqlalchemy as sa
 
+from secretariat import mail
 from secretariat.agenda import services
 from secretariat.extensions import db
-from secretariat.notify import preferences
+from secretariat.notify import delivery, preferences
 from secretariat.notify.models import Category, Delivery, Notification
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import add, make_meeting
 from tests.factories import make_user, page_text
+from tests.notify.conftest import time_passes
 
 
 def circulate():
@@ -76,3 +79,25 @@ def test_silence_and_account_mails_cannot_be_switched_off_or_delayed(app):
     assert preferences.delivery(saved, Category.ACCOUNT) is Delivery.IMMEDIATE
     assert preferences.delivery(None, Category.ACTION_POINTS) is Delivery.IMMEDIATE  # the defaults
     assert preferences.delivery(None, Category.MINUTES) is Delivery.DIGEST
+
+
+def test_a_persons_digest_gathers_the_days_mails_into_one(app, smtp_server):
+    official = make_user("official", partner_code="JP")
+    circulate()
+    circulate()  # a second meeting's agenda
+    assert delivery.deliver_due() == 0  # both wait for 07:00 in Tokyo
+    time_passes()
+    # The worker dies after sending the digest, before marking it: sent again, as the same mail.
+    claimed = delivery.claim_due(10)
+    with mail.connection() as send:
+        send(delivery.render(claimed))
+    db.session.rollback()
+    delivery.recover_abandoned(now=utcnow() + delivery.CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert delivery.deliver_due() == 2
+    first, again = smtp_server.to(official.email)
+    assert first["Message-ID"] == again["Message-ID"]
+    assert again["Subject"] == "Your daily digest: 2 updates"
+    text = again.get_body(("plain",)).get_content()
+    assert text.count("Agenda v1 circulated: Senior Officials' Meeting, Brussels") == 2
+    events = [p for p in again.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert len({icalendar.Calendar.from_ical(p.get_content()).walk("VEVENT")[0]["UID"] for p in events}) == 2
