@@ -32,8 +32,8 @@ from secretariat.timeutil import utcnow
 
 #: a claim older than this was left by a worker that died between sending and marking
 CLAIM_TIMEOUT = timedelta(minutes=5)
-#: after so many failed attempts the mail is given up (it stays listed for the administrator)
-MAX_ATTEMPTS = 8
+#: after so many failed attempts (about a day and a half of retries) the mail is given up, still listed
+MAX_ATTEMPTS = 12
 #: the wait after the first failure, doubled at each further one (1, 2, 4 … minutes, at most a day)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=24)

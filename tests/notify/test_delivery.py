@@ -183,3 +183,15 @@ def test_implicit_tls_verifies_the_server_too(app, mail_ca, ca_file, monkeypatch
     finally:
         controller.stop()
     assert mailbox.recipients() == {users[0].email}
+
+
+def test_a_mail_is_given_up_after_its_last_attempt_and_stays_listed(app, client, ca_file, monkeypatch):
+    point_mail_at(app, monkeypatch, free_port(), ca_file)  # nothing listens there
+    queue_circulation(readers=1)
+    db.session.execute(sa.update(Notification).values(attempts=delivery.MAX_ATTEMPTS - 1))
+    db.session.commit()
+    assert delivery.deliver_due() == 0
+    assert rows()[0].state == "failed"
+    client.login(make_user("admin", partner_code="EU").email)
+    html = client.get("/admin/mail").get_data(as_text=True)
+    assert '<dd id="mail-failed">1</dd>' in html and "failed" in html
