@@ -96,6 +96,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from secretariat import notify
     from secretariat.admin.views import bp as admin_bp
     from secretariat.agenda.views import bp as agenda_bp
     from secretariat.archive import filing
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from secretariat.audit import views as audit_views
     from secretariat.auth.views import bp as auth_bp
     from secretariat.core.views import bp as core_bp
+    from secretariat.notify import views as notify_views
     from secretariat.programme.views import bp as programme_bp
 
     app.register_blueprint(core_bp)
@@ -112,8 +114,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agenda_bp, url_prefix="/meetings")
     app.register_blueprint(programme_bp, url_prefix="/programme")
     app.register_blueprint(archive_bp, url_prefix="/archive")
+    app.register_blueprint(notify_views.bp)
     audit_views.init_app(app)
     filing.connect()
+    notify.connect()
     indexing.init_app(app)
 
 

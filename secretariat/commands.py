@@ -12,8 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from secretariat import audit as audit_trail
-from secretariat import seed
-from secretariat.archive import extraction
+from secretariat import seed, worker
 from secretariat.auth import services, throttle
 from secretariat.auth.models import Role, User
 from secretariat.extensions import db
@@ -345,6 +344,6 @@ def register(app: Flask) -> None:
         db_is_empty_command,
         ops_cli.backup_command,
         ops_cli.restore_command,
-        extraction.worker_command,
+        worker.worker_command,
     ):
         app.cli.add_command(command)

@@ -23,6 +23,7 @@ from secretariat.auth.models import (
     User,
     UserSession,
 )
+from secretariat.notify.models import Notification, NotificationPreference
 from secretariat.programme.models import (
     Comment,
     Initiative,
@@ -35,6 +36,8 @@ from secretariat.programme.models import (
 )
 
 __all__ = [
+    "Notification",
+    "NotificationPreference",
     "Blob",
     "Record",
     "RecordFile",

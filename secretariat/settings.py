@@ -119,6 +119,13 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "secretariat@localhost")
+    #: implicit TLS from the first byte (port 465) instead of STARTTLS; both verify certificate and host name
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    #: a CA bundle for a mail server signed by a private authority (the system's store otherwise)
+    MAIL_CA_FILE = os.environ.get("MAIL_CA_FILE")
+    #: print mails to the worker's output instead of sending them (also when MAIL_SERVER is unset)
+    MAIL_SUPPRESS = _env_bool("MAIL_SUPPRESS", False)
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 15)
     # Base of every absolute link the application makes (password links, calendar addresses, event
     # URLs), e.g. https://secretariat.example.org: never taken from the request's Host header.
     EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL")

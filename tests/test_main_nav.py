@@ -28,7 +28,7 @@ EVERYONE = ["Home", "Meetings", "Work programme", "Silence procedures", "Archive
         ("official", EVERYONE),
         ("observer", EVERYONE),
         ("coordinator", EVERYONE),
-        ("admin", [*EVERYONE, "Users", "Audit trail", "Settings"]),
+        ("admin", [*EVERYONE, "Users", "Audit trail", "Settings", "Mail queue"]),
     ],
 )
 def test_each_role_sees_its_entries_and_the_current_page_marked(client, role, labels):

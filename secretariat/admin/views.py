@@ -1,4 +1,4 @@
-"""Administration: users (create, edit, password links, session resets) and the audit trail."""
+"""Administration: users (create, edit, password links, session resets), the audit trail and the mail queue."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import User, UserSession
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
+from secretariat.notify import queries as notify_queries
 from secretariat.timeutil import UTC
 from secretariat.web.forms import ConfirmForm
 from secretariat.web.paging import requested_page
@@ -156,6 +157,17 @@ def settings():
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", mfa_required_for_all=mfa.required_for_all())
+
+
+@bp.get("/mail")
+@requires(Permission.MANAGE_USERS)
+def mail_queue():
+    """Mails waiting or given up: a mail server that fails shows here, never as an error page."""
+    return render_template(
+        "admin/mail_queue.html",
+        state=notify_queries.queue_state(),
+        problems=notify_queries.undelivered_with_errors(),
+    )
 
 
 @bp.get("/audit")

@@ -204,6 +204,9 @@ def change_status(meeting: Meeting, target: str, *, actor, note: str = "") -> Ag
     if goal in (MeetingStatus.CIRCULATED, MeetingStatus.ADOPTED):
         version = _freeze(meeting, goal, actor=actor, note=note)
     meeting.status = goal.value
+    if version is not None:
+        # Its calendar event changes (status, description): clients update it only for a higher SEQUENCE.
+        meeting.version += 1
     if goal is MeetingStatus.CLOSED:
         meeting.closed_at = utcnow()
     db.session.flush()

@@ -1,4 +1,4 @@
-"""The extraction worker: reads the text of uploaded files outside any web request.
+"""Text extraction, a job of `flask worker` (secretariat/worker.py): uploads read outside any request.
 
 An upload is filed at once with its text "pending" (services.prepare_upload). `flask worker`
 claims pending files one at a time, reads each one's text in a child process limited in memory,
@@ -17,11 +17,9 @@ import json
 import signal
 import subprocess  # nosec B404
 import sys
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-import click
 import sqlalchemy as sa
 from flask import current_app
 
@@ -215,36 +213,3 @@ def _keep_index() -> None:
     except Exception:  # tried again at the next poll
         db.session.rollback()
         current_app.logger.exception("search index rebuild or sync failed; it will be retried")
-
-
-def run_forever(poll_seconds: float = 2.0) -> None:
-    """Extract as files arrive, until SIGTERM or Ctrl-C (a file being read is given back)."""
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)  # also when started in the background, where SIGINT was ignored
-    try:
-        while True:
-            if not run_pending():
-                db.session.remove()
-                time.sleep(poll_seconds)
-    except KeyboardInterrupt:
-        db.session.rollback()
-
-
-@click.command("worker")
-@click.option("--once", is_flag=True, help="Extract what waits now, then exit (for cron and tests)")
-@click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between looks")
-def worker_command(once: bool, poll: float) -> None:
-    """Read the text of uploaded files in limited child processes and keep the search index (runs until stopped)."""
-    if once:
-        click.echo(f"{run_pending()} file(s) extracted.")
-        return
-    limits = Limits.from_config()
-    click.echo(
-        f"Extraction worker started: each file in a child limited to {limits.memory_mb} MB, "
-        f"{limits.cpu_seconds} s of CPU and {limits.wall_seconds:g} s. Ctrl-C stops it."
-    )
-    run_forever(poll)

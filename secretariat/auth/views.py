@@ -21,6 +21,9 @@ from secretariat.auth.access import is_safe_next
 from secretariat.auth.forms import ChangePasswordForm, CodeForm, LoginForm, PasswordConfirmForm, SetPasswordForm
 from secretariat.auth.permissions import Permission, public, requires
 from secretariat.extensions import db, limiter
+from secretariat.notify import preferences as notify_preferences
+from secretariat.notify.forms import preferences_form
+from secretariat.notify.models import ALWAYS_IMMEDIATE
 
 bp = Blueprint("auth", __name__)
 
@@ -241,6 +244,8 @@ def _account_page(form: ChangePasswordForm, status: int):
         mfa_enrolled=mfa.enrolled(current_user),
         mfa_required=mfa.required_for(current_user),
         recovery_left=mfa.remaining_recovery_codes(current_user),
+        notification_form=preferences_form(notify_preferences.of_user(current_user), formdata=None),
+        always_immediate=sorted(ALWAYS_IMMEDIATE),
     ), status
 
 

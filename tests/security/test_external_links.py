@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from email.message import EmailMessage
 from pathlib import Path
 
 import icalendar
@@ -47,32 +46,17 @@ def evil_client(app) -> Client:
 
 
 @pytest.fixture
-def sent_mail(app, monkeypatch) -> list[EmailMessage]:
-    """The messages the application hands to its SMTP server (a stand-in that keeps them)."""
-    sent: list[EmailMessage] = []
+def sent_mail(app, tmp_path, monkeypatch):
+    """The messages the application's SMTP server received (a real one, on 127.0.0.1, over STARTTLS)."""
+    from tests.notify.conftest import point_mail_at, start_server, trustme
 
-    class Smtp:
-        def __init__(self, *args, **kwargs) -> None:
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc) -> None:
-            return None
-
-        def starttls(self) -> None:
-            pass
-
-        def login(self, *args) -> None:
-            pass
-
-        def send_message(self, message: EmailMessage) -> None:
-            sent.append(message)
-
-    monkeypatch.setattr("secretariat.mail.smtplib.SMTP", Smtp)
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.internal")
-    return sent
+    authority = trustme.CA()
+    ca_file = tmp_path / "mail-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    controller, mailbox = start_server(authority)
+    point_mail_at(app, monkeypatch, controller.port, str(ca_file))
+    yield mailbox.messages
+    controller.stop()
 
 
 def _shown_link(response) -> str:

@@ -444,12 +444,12 @@ def test_the_worker_loop_extracts_as_files_arrive_and_stops_on_sigterm(app, clie
     program = (
         "import sys\n"
         "from secretariat import create_app\n"
-        "from secretariat.archive import extraction\n"
+        "from secretariat import worker\n"
         "app = create_app('testing', {'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'ARCHIVE_STORAGE': sys.argv[2],"
         " 'ARCHIVE_INDEX': sys.argv[3]})\n"
         "with app.app_context():\n"
         "    print('ready', flush=True)\n"
-        "    extraction.run_forever(poll_seconds=0.2)\n"
+        "    worker.run_forever(poll_seconds=0.2)\n"
         "print('stopped', flush=True)\n"
     )
     config = app.config
