@@ -30,7 +30,7 @@ node_modules/.installed: package.json package-lock.json
 setup: $(VENV)/.dev node_modules/.installed
 
 ## make run: install, migrate, seed demo data on an empty database, serve on http://127.0.0.1:5000
-## with the extraction worker (`flask worker`) beside the web server
+## with the worker (`flask worker`: uploads' text, search index, mail, scheduled jobs) beside the web server
 # Links the application writes (password links, calendar addresses) name the address it serves on.
 run: export EXTERNAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.runtime
@@ -40,7 +40,7 @@ run: $(VENV)/.runtime
 	@echo ""
 	@echo "  ASEM Virtual Secretariat: sign in at http://$(HOST):$(PORT)/login"
 	@echo ""
-	@# The extraction worker reads uploads' text beside the web server, in the same process group:
+	@# The worker runs beside the web server, in the same process group:
 	@# Ctrl-C reaches both, and the trap stops the worker whichever way gunicorn ends.
 	@$(FLASK) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
