@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
@@ -57,22 +59,33 @@ def records_of_meeting(meeting_id: int, user) -> list[Record]:
     return [record for record in db.session.scalars(query) if access.can_see(user, record)]
 
 
-def search_hits(kind: str, ids: list[int]) -> dict[int, Record | Initiative]:
-    """The records or initiatives a page of search hits shows, by id, with what their lines print."""
+@functools.cache
+def _hits_statement(kind: str) -> sa.Select:
+    """The statement that loads one page of hits of ``kind`` by id: built once, run with the ids."""
+    ids = sa.bindparam("ids", expanding=True)
     if kind == "record":
-        query = sa.select(Record).options(
-            load_only(
-                Record.title, Record.record_type, Record.record_date, Record.confidentiality, Record.withdrawn_at
-            ),
-            joinedload(Record.meeting).load_only(Meeting.title, Meeting.kind),
-            lazyload("*"),
+        return (
+            sa.select(Record)
+            .where(Record.id.in_(ids))
+            .options(
+                load_only(
+                    Record.title, Record.record_type, Record.record_date, Record.confidentiality, Record.withdrawn_at
+                ),
+                joinedload(Record.meeting).load_only(Meeting.title, Meeting.kind),
+                lazyload("*"),
+            )
         )
-        model = Record
-    else:
-        query = sa.select(Initiative).options(
+    return (
+        sa.select(Initiative)
+        .where(Initiative.id.in_(ids))
+        .options(
             load_only(Initiative.code, Initiative.title, Initiative.pillar, Initiative.status),
             joinedload(Initiative.lead_partner),
             lazyload("*"),
         )
-        model = Initiative
-    return {hit.id: hit for hit in db.session.scalars(query.where(model.id.in_(ids)))}
+    )
+
+
+def search_hits(kind: str, ids: list[int]) -> dict[int, Record | Initiative]:
+    """The records or initiatives a page of search hits shows, by id, with what their lines print."""
+    return {hit.id: hit for hit in db.session.scalars(_hits_statement(kind), {"ids": ids})}
