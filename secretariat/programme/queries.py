@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,11 +134,12 @@ def partners() -> list[Partner]:
 # --- one initiative -----------------------------------------------------------------------------
 
 
-def initiative(initiative_id: int) -> Initiative:
-    """The initiative with everything its page lists but the reports (see reports()); NotFound if none."""
-    initiative = db.session.scalar(
+@cache
+def _initiative_statement() -> sa.Select:
+    """The initiative page's statement, built once: only the initiative's id varies."""
+    return (
         sa.select(Initiative)
-        .where(Initiative.id == initiative_id)
+        .where(Initiative.id == sa.bindparam("initiative_id"))
         .options(
             joinedload(Initiative.programme),
             joinedload(Initiative.mandate_meeting).lazyload(Meeting.host),
@@ -148,42 +150,60 @@ def initiative(initiative_id: int) -> Initiative:
             selectinload(Initiative.silence_procedures),
         )
     )
+
+
+def initiative(initiative_id: int) -> Initiative:
+    """The initiative with everything its page lists but the reports (see reports()); NotFound if none."""
+    initiative = db.session.scalar(_initiative_statement(), {"initiative_id": initiative_id})
     if initiative is None:
         raise NotFound(f"initiative {initiative_id}")
     return initiative
 
 
-def reports(initiative: Initiative) -> list[ProgressReport]:
-    """Its progress reports, newest first, each with the archive record filed from it (if any)."""
+@cache
+def _reports_statement() -> sa.Select:
+    """The reports' statement, built once: only the initiative's id varies."""
     filed = sa.select(Record.id, Record.current_version).where(
         Record.source_ref == sa.literal(REPORT_SOURCE_PREFIX) + sa.cast(ProgressReport.id, sa.String)
     )
-    return list(
-        db.session.scalars(
-            sa.select(ProgressReport)
-            .where(ProgressReport.initiative_id == initiative.id)
-            .order_by(ProgressReport.submitted_at.desc())
-            .options(
-                with_expression(ProgressReport.record_id, filed.with_only_columns(Record.id).scalar_subquery()),
-                with_expression(
-                    ProgressReport.record_version, filed.with_only_columns(Record.current_version).scalar_subquery()
-                ),
-            )
+    return (
+        sa.select(ProgressReport)
+        .where(ProgressReport.initiative_id == sa.bindparam("initiative_id"))
+        .order_by(ProgressReport.submitted_at.desc())
+        .options(
+            with_expression(ProgressReport.record_id, filed.with_only_columns(Record.id).scalar_subquery()),
+            with_expression(
+                ProgressReport.record_version, filed.with_only_columns(Record.current_version).scalar_subquery()
+            ),
         )
     )
+
+
+def reports(initiative: Initiative) -> list[ProgressReport]:
+    """Its progress reports, newest first, each with the archive record filed from it (if any)."""
+    return list(db.session.scalars(_reports_statement(), {"initiative_id": initiative.id}))
+
+
+@cache
+def _meetings_statement(*, recent: bool) -> sa.Select:
+    """The meeting choices' statement, built once; ``recent``: between the bounds given when executed."""
+    query = sa.select(Meeting).order_by(Meeting.start_date.desc())
+    if recent:
+        query = query.where(Meeting.start_date >= sa.bindparam("since"), Meeting.start_date <= sa.bindparam("until"))
+    # A choice shows these four columns; the others would only be read to be thrown away.
+    return query.options(load_only(Meeting.id, Meeting.start_date, Meeting.code, Meeting.title), lazyload("*"))
 
 
 def meeting_choices(user, *, recent: bool = False) -> list[Meeting]:
     """The meetings ``user`` may see, newest first; ``recent``: only those near today (a status change's)."""
-    query = sa.select(Meeting).order_by(Meeting.start_date.desc())
+    bounds = {}
     if recent:
         today = utcnow().date()
-        query = query.where(
-            Meeting.start_date >= today.replace(year=today.year - STATUS_MEETING_YEARS_BACK, day=1),
-            Meeting.start_date <= today.replace(year=today.year + 1, day=1),
-        )
-    query = query.options(load_only(Meeting.id, Meeting.start_date, Meeting.code, Meeting.title), lazyload("*"))
-    return list(db.session.scalars(visible_meetings(query, user)))
+        bounds = {
+            "since": today.replace(year=today.year - STATUS_MEETING_YEARS_BACK, day=1),
+            "until": today.replace(year=today.year + 1, day=1),
+        }
+    return list(db.session.scalars(visible_meetings(_meetings_statement(recent=recent), user), bounds))
 
 
 def active_users() -> list[User]:
