@@ -26,6 +26,7 @@ from secretariat.programme.models import (
     SilenceProcedure,
     StatusChange,
     WorkProgramme,
+    initiative_cosponsors,
 )
 from secretariat.programme.services import sponsored_by
 from secretariat.timeutil import utcnow
@@ -98,14 +99,21 @@ def _late(today: date) -> tuple[sa.ColumnElement[bool], ...]:
 def initiatives(filters: InitiativeFilter, today: date, page: int) -> Pagination:
     """One page of the initiatives matching ``filters``, by code, with their lead and co-sponsors."""
     has_overdue = sa.exists().where(Milestone.initiative_id == Initiative.id, *_late(today))
+    co_sponsor_count = (
+        sa.select(sa.func.count())
+        .select_from(initiative_cosponsors)
+        .where(initiative_cosponsors.c.initiative_id == Initiative.id)
+        .scalar_subquery()
+    )
     query = (
         sa.select(Initiative)
         .where(*filters.conditions(today))
         .order_by(Initiative.code)
         .options(
-            selectinload(Initiative.co_sponsors).load_only(Partner.id),
+            lazyload(Initiative.co_sponsors),
             lazyload(Initiative.contacts),
             with_expression(Initiative.has_overdue_milestone, has_overdue),
+            with_expression(Initiative.co_sponsor_count, co_sponsor_count),
         )
     )
     return db.paginate(query, page=min(max(1, page), MAX_PAGE), per_page=PER_PAGE, error_out=False)
