@@ -131,6 +131,8 @@ class Initiative(db.Model):
 
     #: whether a milestone is past due and not done, where a query asks (queries.with_overdue)
     has_overdue_milestone: Mapped[bool | None] = query_expression()
+    #: how many partners co-sponsor it, where a query asks (the list shows the number, not the partners)
+    co_sponsor_count: Mapped[int | None] = query_expression()
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from secretariat.programme.models import (
     SilenceProcedure,
     StatusChange,
     WorkProgramme,
+    initiative_cosponsors,
 )
 from secretariat.programme.services import sponsored_by
 from secretariat.timeutil import utcnow
@@ -97,14 +99,21 @@ def _late(today: date) -> tuple[sa.ColumnElement[bool], ...]:
 def initiatives(filters: InitiativeFilter, today: date, page: int) -> Pagination:
     """One page of the initiatives matching ``filters``, by code, with their lead and co-sponsors."""
     has_overdue = sa.exists().where(Milestone.initiative_id == Initiative.id, *_late(today))
+    co_sponsor_count = (
+        sa.select(sa.func.count())
+        .select_from(initiative_cosponsors)
+        .where(initiative_cosponsors.c.initiative_id == Initiative.id)
+        .scalar_subquery()
+    )
     query = (
         sa.select(Initiative)
         .where(*filters.conditions(today))
         .order_by(Initiative.code)
         .options(
-            selectinload(Initiative.co_sponsors).load_only(Partner.id),
+            lazyload(Initiative.co_sponsors),
             lazyload(Initiative.contacts),
             with_expression(Initiative.has_overdue_milestone, has_overdue),
+            with_expression(Initiative.co_sponsor_count, co_sponsor_count),
         )
     )
     return db.paginate(query, page=min(max(1, page), MAX_PAGE), per_page=PER_PAGE, error_out=False)
@@ -133,11 +142,12 @@ def partners() -> list[Partner]:
 # --- one initiative -----------------------------------------------------------------------------
 
 
-def initiative(initiative_id: int) -> Initiative:
-    """The initiative with everything its page lists but the reports (see reports()); NotFound if none."""
-    initiative = db.session.scalar(
+@cache
+def _initiative_statement() -> sa.Select:
+    """The initiative page's statement, built once: only the initiative's id varies."""
+    return (
         sa.select(Initiative)
-        .where(Initiative.id == initiative_id)
+        .where(Initiative.id == sa.bindparam("initiative_id"))
         .options(
             joinedload(Initiative.programme),
             joinedload(Initiative.mandate_meeting).lazyload(Meeting.host),
@@ -148,42 +158,60 @@ def initiative(initiative_id: int) -> Initiative:
             selectinload(Initiative.silence_procedures),
         )
     )
+
+
+def initiative(initiative_id: int) -> Initiative:
+    """The initiative with everything its page lists but the reports (see reports()); NotFound if none."""
+    initiative = db.session.scalar(_initiative_statement(), {"initiative_id": initiative_id})
     if initiative is None:
         raise NotFound(f"initiative {initiative_id}")
     return initiative
 
 
-def reports(initiative: Initiative) -> list[ProgressReport]:
-    """Its progress reports, newest first, each with the archive record filed from it (if any)."""
+@cache
+def _reports_statement() -> sa.Select:
+    """The reports' statement, built once: only the initiative's id varies."""
     filed = sa.select(Record.id, Record.current_version).where(
         Record.source_ref == sa.literal(REPORT_SOURCE_PREFIX) + sa.cast(ProgressReport.id, sa.String)
     )
-    return list(
-        db.session.scalars(
-            sa.select(ProgressReport)
-            .where(ProgressReport.initiative_id == initiative.id)
-            .order_by(ProgressReport.submitted_at.desc())
-            .options(
-                with_expression(ProgressReport.record_id, filed.with_only_columns(Record.id).scalar_subquery()),
-                with_expression(
-                    ProgressReport.record_version, filed.with_only_columns(Record.current_version).scalar_subquery()
-                ),
-            )
+    return (
+        sa.select(ProgressReport)
+        .where(ProgressReport.initiative_id == sa.bindparam("initiative_id"))
+        .order_by(ProgressReport.submitted_at.desc())
+        .options(
+            with_expression(ProgressReport.record_id, filed.with_only_columns(Record.id).scalar_subquery()),
+            with_expression(
+                ProgressReport.record_version, filed.with_only_columns(Record.current_version).scalar_subquery()
+            ),
         )
     )
+
+
+def reports(initiative: Initiative) -> list[ProgressReport]:
+    """Its progress reports, newest first, each with the archive record filed from it (if any)."""
+    return list(db.session.scalars(_reports_statement(), {"initiative_id": initiative.id}))
+
+
+@cache
+def _meetings_statement(*, recent: bool) -> sa.Select:
+    """The meeting choices' statement, built once; ``recent``: between the bounds given when executed."""
+    query = sa.select(Meeting).order_by(Meeting.start_date.desc())
+    if recent:
+        query = query.where(Meeting.start_date >= sa.bindparam("since"), Meeting.start_date <= sa.bindparam("until"))
+    # A choice shows these four columns; the others would only be read to be thrown away.
+    return query.options(load_only(Meeting.id, Meeting.start_date, Meeting.code, Meeting.title), lazyload("*"))
 
 
 def meeting_choices(user, *, recent: bool = False) -> list[Meeting]:
     """The meetings ``user`` may see, newest first; ``recent``: only those near today (a status change's)."""
-    query = sa.select(Meeting).order_by(Meeting.start_date.desc())
+    bounds = {}
     if recent:
         today = utcnow().date()
-        query = query.where(
-            Meeting.start_date >= today.replace(year=today.year - STATUS_MEETING_YEARS_BACK, day=1),
-            Meeting.start_date <= today.replace(year=today.year + 1, day=1),
-        )
-    query = query.options(load_only(Meeting.id, Meeting.start_date, Meeting.code, Meeting.title), lazyload("*"))
-    return list(db.session.scalars(visible_meetings(query, user)))
+        bounds = {
+            "since": today.replace(year=today.year - STATUS_MEETING_YEARS_BACK, day=1),
+            "until": today.replace(year=today.year + 1, day=1),
+        }
+    return list(db.session.scalars(visible_meetings(_meetings_statement(recent=recent), user), bounds))
 
 
 def active_users() -> list[User]:

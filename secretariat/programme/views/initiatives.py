@@ -130,7 +130,7 @@ def _status_form(initiative) -> StatusForm | None:
         return None
     form = StatusForm(formdata=None, data={"effective_date": utcnow().date()})
     form.status.choices = [SelectChoice(s.value, s.label) for s in goals]
-    form.meeting_id.choices = meeting_choices(current_user, "No meeting", recent=True)
+    # The meetings are hundreds: the template lists them in a plain loop (see status_meetings).
     return form
 
 
@@ -139,13 +139,15 @@ def _status_form(initiative) -> StatusForm | None:
 def initiative(initiative_id: int):
     item = queries.initiative(initiative_id)
     coordinator = is_coordinator(current_user)
+    status_form = _status_form(item) if coordinator else None
     return render_template(
         "programme/initiative.html",
         initiative=item,
         reports=queries.reports(item),
         coordinator=coordinator,
         may_report=reports.may_report(current_user, item),
-        status_form=_status_form(item) if coordinator else None,
+        status_form=status_form,
+        status_meetings=queries.meeting_choices(current_user, recent=True) if status_form else [],
         milestone_form=MilestoneForm(formdata=None) if coordinator else None,
         comment_form=CommentForm(formdata=None),
         today=utcnow().date(),
