@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
@@ -24,9 +25,16 @@ from secretariat.web.paging import MAX_PAGE
 PER_PAGE = 25
 
 
+# The meeting page's statements are built once (with bind parameters) and run with the request's
+# values: building a statement with its loader options costs more than running it.
+_MEETING_WITH_MINUTES = (
+    sa.select(Meeting).options(joinedload(Meeting.minutes)).where(Meeting.id == sa.bindparam("meeting_id"))
+)
+
+
 def meeting_with_minutes(meeting_id: int) -> Meeting | None:
     """The meeting with its host and its minutes (one at most) in one statement; the caller checks access."""
-    return db.session.scalar(sa.select(Meeting).options(joinedload(Meeting.minutes)).where(Meeting.id == meeting_id))
+    return db.session.scalar(_MEETING_WITH_MINUTES, {"meeting_id": meeting_id})
 
 
 def meeting_list(filters: MeetingFilter, today: date, user, page: int | None) -> Pagination:
@@ -47,17 +55,20 @@ def meeting_years() -> list[int]:
     return list(range(latest.year, earliest.year - 1, -1))
 
 
-def latest_version(meeting: Meeting, *, with_snapshot: bool = True) -> AgendaVersion | None:
-    """The meeting's latest frozen version; its snapshot (the whole agenda) only when asked."""
+@cache
+def _latest_version_query(with_snapshot: bool) -> sa.Select:
     query = (
         sa.select(AgendaVersion)
-        .where(AgendaVersion.meeting_id == meeting.id)
+        .where(AgendaVersion.meeting_id == sa.bindparam("meeting_id"))
         .order_by(AgendaVersion.number.desc())
         .limit(1)
     )
-    if not with_snapshot:
-        query = query.options(defer(AgendaVersion.snapshot))
-    return db.session.scalar(query)
+    return query if with_snapshot else query.options(defer(AgendaVersion.snapshot))
+
+
+def latest_version(meeting: Meeting, *, with_snapshot: bool = True) -> AgendaVersion | None:
+    """The meeting's latest frozen version; its snapshot (the whole agenda) only when asked."""
+    return db.session.scalar(_latest_version_query(with_snapshot), {"meeting_id": meeting.id})
 
 
 def draft_items(meeting: Meeting, *, include_notes: bool) -> list[dict]:

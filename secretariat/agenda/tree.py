@@ -24,15 +24,17 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
+#: built once, run with each meeting's id
+_MEETING_ITEMS = (
+    sa.select(AgendaItem)
+    .where(AgendaItem.meeting_id == sa.bindparam("meeting_id"))
+    .order_by(AgendaItem.position, AgendaItem.id)
+)
+
+
 def load_items(meeting_id: int) -> list[AgendaItem]:
     """All items of a meeting in one query (lead partners come with a second, batched one)."""
-    return list(
-        db.session.scalars(
-            sa.select(AgendaItem)
-            .where(AgendaItem.meeting_id == meeting_id)
-            .order_by(AgendaItem.position, AgendaItem.id)
-        )
-    )
+    return list(db.session.scalars(_MEETING_ITEMS, {"meeting_id": meeting_id}))
 
 
 def build_tree(items: list[AgendaItem]) -> list[Node]:

@@ -4,12 +4,17 @@ Access rules are not repeated here: meetings go through visible_meetings() and a
 through visible_action_points(), as on the pages they link to. Every query loads its objects
 with ``raiseload``, so a template that reaches for something not read fails in the tests instead
 of costing a query per row.
+
+Each statement is built once per shape (per role where an access rule shapes it) with bind
+parameters for what varies, and executed with the request's values: building a statement with
+its loader options costs more than running it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, raiseload
@@ -37,29 +42,41 @@ REPORT_INTERVAL = timedelta(days=180)
 ACTIVE = (InitiativeStatus.ENDORSED.value, InitiativeStatus.ONGOING.value)
 
 
-def upcoming_meetings(today: date, user, limit: int = 5) -> list[Meeting]:
-    """The next meetings ``user`` may see that are not over, by start."""
+@dataclass(frozen=True)
+class Reader:
+    """The part of a user the access rules of these lists read: the role (a statement's shape)."""
+
+    role: str
+
+
+@cache
+def _upcoming_query(role: str, limit: int) -> sa.Select:
     # The meetings not over are found first (the end-date index gives a few of thousands), then
     # sorted: asked as one ORDER BY start_date LIMIT, both databases walk the start-date index from
     # 1996 instead. OFFSET 0 keeps the inner query apart (neither database flattens it).
-    not_over = visible_meetings(sa.select(Meeting).where(Meeting.end_date >= today), user).offset(0).subquery()
-    meeting = aliased(Meeting, not_over)
-    query = (
+    not_over = sa.select(Meeting).where(Meeting.end_date >= sa.bindparam("today", type_=Meeting.end_date.type))
+    inner = visible_meetings(not_over, Reader(role)).offset(0).subquery()
+    meeting = aliased(Meeting, inner)
+    return (
         sa.select(meeting)
         .options(load_only(meeting.title, meeting.start_date, meeting.city, meeting.status, raiseload=True))
         .options(raiseload("*"))
         .order_by(meeting.start_date, meeting.id)
         .limit(limit)
     )
-    return list(db.session.scalars(query))
 
 
-def open_action_points(partner_id: int, user) -> list[ActionPoint]:
-    """The partner's open action points that ``user`` may read, earliest due first, undated last (at most 20)."""
+def upcoming_meetings(today: date, user, limit: int = 5) -> list[Meeting]:
+    """The next meetings ``user`` may see that are not over, by start."""
+    return list(db.session.scalars(_upcoming_query(user.role, limit), {"today": today}))
+
+
+@cache
+def _action_points_query(role: str) -> sa.Select:
     query = (
         sa.select(ActionPoint)
         .join(ActionPoint.meeting)
-        .where(ActionPoint.responsible_partner_id == partner_id, ActionPoint.done_at.is_(None))
+        .where(ActionPoint.responsible_partner_id == sa.bindparam("partner_id"), ActionPoint.done_at.is_(None))
         .options(
             load_only(ActionPoint.text, ActionPoint.due_date, ActionPoint.meeting_id, raiseload=True),
             contains_eager(ActionPoint.meeting).load_only(Meeting.title, raiseload=True),
@@ -70,11 +87,16 @@ def open_action_points(partner_id: int, user) -> list[ActionPoint]:
     )
     # An official neither opens a coordinators' meeting nor learns its title here, nor reads the
     # action points of minutes not yet adopted (the coordinators' draft).
-    return list(db.session.scalars(visible_action_points(query, user)))
+    return visible_action_points(query, Reader(role))
 
 
-def sponsored_initiatives(partner_id: int, now: datetime) -> list[tuple[Initiative, bool]]:
-    """The initiatives the partner leads or co-sponsors, by code, each with whether a report is due."""
+def open_action_points(partner_id: int, user) -> list[ActionPoint]:
+    """The partner's open action points that ``user`` may read, earliest due first, undated last (at most 20)."""
+    return list(db.session.scalars(_action_points_query(user.role), {"partner_id": partner_id}))
+
+
+@cache
+def _sponsored_query() -> sa.Select:
     # The latest report's date per initiative comes from the (initiative, submitted_at) index; an
     # EXISTS made PostgreSQL scan every report ever submitted. No report at all (NULL) is not "reported".
     latest_report = (
@@ -82,27 +104,34 @@ def sponsored_initiatives(partner_id: int, now: datetime) -> list[tuple[Initiati
         .where(ProgressReport.initiative_id == Initiative.id)
         .scalar_subquery()
     )
-    reported = sa.literal(now - REPORT_INTERVAL, type_=ProgressReport.submitted_at.type) <= latest_report
-    query = (
+    reported = sa.bindparam("reported_since", type_=ProgressReport.submitted_at.type) <= latest_report
+    return (
         sa.select(Initiative, reported)
-        .where(sponsored_by(partner_id))
+        .where(sponsored_by(sa.bindparam("partner_id")))
         .options(load_only(Initiative.code, Initiative.title, Initiative.status, raiseload=True), raiseload("*"))
         .order_by(Initiative.code)
     )
-    return [(initiative, initiative.status in ACTIVE and not done) for initiative, done in db.session.execute(query)]
 
 
-def overdue_milestones(today: date, initiative_ids: list[int]) -> list[Milestone]:
-    """Open milestones of these initiatives due before today, earliest first (then as recorded)."""
-    if not initiative_ids:
-        return []
+def sponsored_initiatives(partner_id: int, now: datetime) -> list[tuple[Initiative, bool]]:
+    """The initiatives the partner leads or co-sponsors, by code, each with whether a report is due."""
+    rows = db.session.execute(_sponsored_query(), {"partner_id": partner_id, "reported_since": now - REPORT_INTERVAL})
+    return [(initiative, initiative.status in ACTIVE and not done) for initiative, done in rows]
+
+
+@cache
+def _overdue_query() -> sa.Select:
     # From the initiatives to their milestones: SQLite then looks milestones up by initiative
     # instead of walking the due-date index over every milestone ever due.
-    query = (
+    return (
         sa.select(Milestone)
         .select_from(Initiative)
         .join(Milestone, Milestone.initiative_id == Initiative.id)
-        .where(Initiative.id.in_(initiative_ids), Milestone.due_date < today, Milestone.done_at.is_(None))
+        .where(
+            Initiative.id.in_(sa.bindparam("initiative_ids", expanding=True)),
+            Milestone.due_date < sa.bindparam("today", type_=Milestone.due_date.type),
+            Milestone.done_at.is_(None),
+        )
         .options(
             load_only(Milestone.title, Milestone.due_date, raiseload=True),
             contains_eager(Milestone.initiative).load_only(Initiative.code, raiseload=True),
@@ -110,12 +139,18 @@ def overdue_milestones(today: date, initiative_ids: list[int]) -> list[Milestone
         )
         .order_by(Milestone.due_date, Milestone.id)
     )
-    return list(db.session.scalars(query))
 
 
-def reports_to_review() -> list[ProgressReport]:
-    """The oldest reports no coordinator has reviewed (at most 20), with their initiative and partner."""
-    query = (
+def overdue_milestones(today: date, initiative_ids: list[int]) -> list[Milestone]:
+    """Open milestones of these initiatives due before today, earliest first (then as recorded)."""
+    if not initiative_ids:
+        return []
+    return list(db.session.scalars(_overdue_query(), {"initiative_ids": initiative_ids, "today": today}))
+
+
+@cache
+def _to_review_query() -> sa.Select:
+    return (
         sa.select(ProgressReport)
         .where(ProgressReport.reviewed_at.is_(None))
         .options(
@@ -127,18 +162,25 @@ def reports_to_review() -> list[ProgressReport]:
         .order_by(ProgressReport.submitted_at)
         .limit(20)
     )
-    return list(db.session.scalars(query))
 
 
-def open_silence_procedures(partner_id: int, now: datetime) -> list[tuple[SilenceProcedure, bool]]:
-    """Procedures whose silence still runs, nearest deadline first, each with whether the partner has to answer."""
+def reports_to_review() -> list[ProgressReport]:
+    """The oldest reports no coordinator has reviewed (at most 20), with their initiative and partner."""
+    return list(db.session.scalars(_to_review_query()))
+
+
+@cache
+def _silence_query() -> sa.Select:
     awaiting = ~sa.exists().where(
-        SilencePosition.procedure_id == SilenceProcedure.id, SilencePosition.partner_id == partner_id
+        SilencePosition.procedure_id == SilenceProcedure.id, SilencePosition.partner_id == sa.bindparam("partner_id")
     )
-    query = (
+    return (
         sa.select(SilenceProcedure, awaiting)
         # past its deadline, silence has settled it, whether or not `programme settle-silence` has run
-        .where(SilenceProcedure.outcome == SilenceOutcome.OPEN.value, SilenceProcedure.deadline > now)
+        .where(
+            SilenceProcedure.outcome == SilenceOutcome.OPEN.value,
+            SilenceProcedure.deadline > sa.bindparam("now", type_=SilenceProcedure.deadline.type),
+        )
         .options(
             load_only(
                 SilenceProcedure.subject, SilenceProcedure.deadline, SilenceProcedure.deadline_zone, raiseload=True
@@ -147,7 +189,12 @@ def open_silence_procedures(partner_id: int, now: datetime) -> list[tuple[Silenc
         )
         .order_by(SilenceProcedure.deadline, SilenceProcedure.id)
     )
-    return [(procedure, bool(awaits)) for procedure, awaits in db.session.execute(query)]
+
+
+def open_silence_procedures(partner_id: int, now: datetime) -> list[tuple[SilenceProcedure, bool]]:
+    """Procedures whose silence still runs, nearest deadline first, each with whether the partner has to answer."""
+    rows = db.session.execute(_silence_query(), {"partner_id": partner_id, "now": now})
+    return [(procedure, bool(awaits)) for procedure, awaits in rows]
 
 
 @dataclass

@@ -58,6 +58,10 @@ def export_csv():
     )
 
 
+#: what the meeting page's document list says for each record type
+RECORD_TYPE_LABELS = {record_type.value: record_type.label for record_type in RecordType}
+
+
 @bp.get("/<int:meeting_id>")
 @requires(Permission.READ)
 def meeting(meeting_id: int):
@@ -92,7 +96,7 @@ def meeting(meeting_id: int):
         may_close=lambda point: minutes.may_close(user, point),
         mandated=programme_services.mandated_by(m),
         documents=archive_queries.records_of_meeting(m.id, user),
-        RecordType=RecordType,
+        record_type_labels=RECORD_TYPE_LABELS,
     )
 
 
