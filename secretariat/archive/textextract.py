@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
 import zipfile
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
-from defusedxml.ElementTree import fromstring as parse_xml
+if __package__:
+    from secretariat.archive import office_text
+else:  # the extraction child runs this file as a script, isolated (-I): its sibling, not the application
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import office_text
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -133,14 +138,31 @@ class Budget:
         return b"".join(chunks)
 
 
+#: the parts that hold a document's text, read in this order (a slide before its notes)
 OFFICE_PARTS = {
     DOCX: re.compile(r"word/(document|footnotes|endnotes|header\d*|footer\d*)\.xml"),
-    PPTX: re.compile(r"ppt/slides/slide\d+\.xml"),
-    XLSX: re.compile(r"xl/sharedStrings\.xml"),
+    PPTX: re.compile(r"ppt/(slides/slide|notesSlides/notesSlide)\d+\.xml"),
+    XLSX: re.compile(r"xl/(sharedStrings|workbook|styles|worksheets/sheet\d+)\.xml"),
     ODT: re.compile(r"content\.xml"),
     ODS: re.compile(r"content\.xml"),
     ODP: re.compile(r"content\.xml"),
 }
+
+
+def _part_order(mime: str):
+    """Headers, body, footnotes in a DOCX; slide 2 before slide 10, each slide before its notes."""
+    docx = ["header", "document", "footnotes", "endnotes", "footer"]
+
+    def key(name: str):
+        if mime == DOCX:
+            stem = re.sub(r"\d*\.xml$", "", name.removeprefix("word/"))
+            return (docx.index(stem), office_text.natural_key(name))
+        if mime == PPTX:
+            number = int(re.search(r"(\d+)\.xml$", name).group(1))
+            return (number, "notes" in name)
+        return (0, office_text.natural_key(name))
+
+    return key
 
 
 def _office_text(data: bytes, mime: str) -> str:
@@ -149,31 +171,17 @@ def _office_text(data: bytes, mime: str) -> str:
         check_zip(archive, len(data))
         # Every text part is read (and counted) before any is parsed: a document over the file's
         # limit is refused before the costly part, whatever the number of its parts.
-        xml_parts = [
-            budget.read(archive, name) for name in sorted(archive.namelist()) if OFFICE_PARTS[mime].fullmatch(name)
-        ]
+        names = sorted((n for n in archive.namelist() if OFFICE_PARTS[mime].fullmatch(n)), key=_part_order(mime))
+        xml_parts = {name: budget.read(archive, name) for name in names}
+    if mime == XLSX:
+        return office_text.xlsx_text(xml_parts)
     parts, length = [], 0
-    for xml in xml_parts:
-        parts.append(_xml_text(xml))
+    for xml in xml_parts.values():
+        parts.append(office_text.xml_text(xml, sheets=mime == ODS))
         length += len(parts[-1])
         if length > TEXT_LIMIT:
             break
     return "\n".join(parts)
-
-
-def _xml_text(xml: bytes) -> str:
-    # defusedxml refuses entity expansion, external entities and DTD tricks in hostile documents.
-    root = parse_xml(xml)
-    chunks = []
-    for element in root.iter():
-        tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
-        if element.text and tag in ("t", "span", "p", "h", "s"):
-            chunks.append(element.text)
-        if tag in ("p", "h", "br", "tab"):
-            chunks.append("\n" if tag != "tab" else " ")
-        if element.tail and tag in ("span", "s", "tab", "line-break"):
-            chunks.append(element.tail)
-    return "".join(chunks)
 
 
 # --- PDF -------------------------------------------------------------------------------------------
@@ -236,7 +244,8 @@ def extract_text(data: bytes, mime: str) -> Extraction:
         raise  # the child's memory limit: reported by its parent, which knows the limit
     except Exception:  # broken or hostile files: keep the bytes, report no text
         return Extraction("failed", "", "the file is damaged or uses features that cannot be read")
-    text = re.sub(r"[ \t]+", " ", text).strip()[:TEXT_LIMIT]
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" *\n[ \n]*", "\n", text).strip()[:TEXT_LIMIT]  # one line break, no blank lines
     return Extraction("extracted" if text else "empty", text)
 
 
