@@ -140,12 +140,19 @@ def _links(notification: Notification) -> dict:
     }
 
 
-def _events(meeting_ids: Iterable[int | None]) -> list[mail.Attachment]:
-    """The iCalendar event of each meeting (METHOD:PUBLISH: clients update the event of the same UID)."""
+def _calendar(meeting_id: int) -> bytes:
+    meeting = db.session.get(Meeting, meeting_id)
+    return ical.meetings_to_ics([calendar_meeting(meeting)], calendar_name=meeting.title, now=utcnow())
+
+
+def _events(meeting_ids: Iterable[int | None], calendars: dict[int, bytes]) -> list[mail.Attachment]:
+    """The iCalendar event of each meeting (METHOD:PUBLISH: clients update the event of the same UID),
+    made once per batch (``calendars``): a circulation's mails all carry the same event."""
     attachments = []
     for meeting_id in dict.fromkeys(i for i in meeting_ids if i is not None):
-        meeting = db.session.get(Meeting, meeting_id)
-        body = ical.meetings_to_ics([calendar_meeting(meeting)], calendar_name=meeting.title, now=utcnow())
+        if meeting_id not in calendars:
+            calendars[meeting_id] = _calendar(meeting_id)
+        body = calendars[meeting_id]
         name = "meeting.ics" if not attachments else f"meeting-{meeting_id}.ics"
         attachments.append(mail.Attachment(name, "text", "calendar", body, params=(("method", "PUBLISH"),)))
     return attachments
@@ -159,7 +166,7 @@ def _digest_message_id(rows: list[Notification]) -> str:
     return f"<digest-{digest}@{domain}>"
 
 
-def render(rows: list[Notification]):
+def render(rows: list[Notification], calendars: dict[int, bytes] | None = None):
     """The mail of one row (text and HTML from notify/mail/<kind>), or the digest of several rows
     of one person; the meetings' events attached."""
     user = rows[0].user
@@ -179,7 +186,12 @@ def render(rows: list[Notification]):
         html = render_template("notify/mail/digest.html", **context)
         subject, message_id = f"Your daily digest: {len(rows)} updates", _digest_message_id(rows)
     return mail.build_message(
-        user.email, subject, text, html, message_id=message_id, attachments=_events(row.meeting_id for row in rows)
+        user.email,
+        subject,
+        text,
+        html,
+        message_id=message_id,
+        attachments=_events((row.meeting_id for row in rows), {} if calendars is None else calendars),
     )
 
 
@@ -223,12 +235,13 @@ def deliver_due(batch: int = 100) -> int:
     for a mail server that fails: the rows stay queued with the error, for the next attempt."""
     recover_abandoned()
     sent = 0
+    calendars: dict[int, bytes] = {}
     while rows := claim_due(batch):
         try:
             with mail.connection() as send:
                 for group in mails(rows):
                     try:
-                        message = render(group)
+                        message = render(group, calendars)
                     except Exception as exc:  # a fault of these rows (a meeting gone, a template): not of the server
                         current_app.logger.exception("notification(s) %s could not be made", [r.id for r in group])
                         _mark_failed(group, exc)
