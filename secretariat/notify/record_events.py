@@ -75,8 +75,10 @@ def _queue(readers: list[User], record: Record, *, kind: str, subject: str, intr
 
 
 def filed(record: Record) -> None:
-    """The followers of the record's meeting who may open it now learn that it was filed."""
-    if record.meeting_id is None:
+    """The followers of the record's meeting who may open it now learn that it was filed. A record the
+    application filed itself (an agenda version, minutes, a report: source_ref) was announced by the
+    event that made it."""
+    if record.meeting_id is None or record.source_ref is not None:
         return
     meeting = db.session.get(Meeting, record.meeting_id)
     readers = [user for user in followers(meeting.id) if _may_open(user, record)]
