@@ -1,5 +1,6 @@
 """Outgoing mail: messages built properly (multipart, Message-ID, Date, Auto-Submitted) and sent over
-SMTP with STARTTLS or implicit TLS that verifies the server's certificate and host name.
+SMTP with STARTTLS or implicit TLS that verifies the server's certificate and host name. Only the
+worker sends (notify/delivery.py): a request writes outbox rows, never to a mail server.
 
 Without MAIL_SERVER, or with MAIL_SUPPRESS, messages are printed to the process's output instead
 (the console backend of `make run`: the worker's terminal shows what would have been sent).
@@ -121,17 +122,3 @@ def connection() -> Iterator[Callable[[EmailMessage], object]]:
         return
     with connect() as smtp:
         yield smtp.send_message
-
-
-def send(message: EmailMessage) -> None:
-    """Send one message (or print it); raises smtplib.SMTPException, ssl.SSLError or OSError on failure."""
-    if console_backend():
-        print_message(message)
-        return
-    with connect() as smtp:
-        smtp.send_message(message)
-
-
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message; raises smtplib.SMTPException or OSError on failure."""
-    send(build_message(to, subject, body))

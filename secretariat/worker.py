@@ -1,4 +1,5 @@
-"""The one background process, `flask worker`: text extraction, mail delivery and the scheduled jobs.
+"""The one background process, `flask worker`: text extraction, mail delivery and the scheduled jobs
+(silence settlement, the reminders and releases to announce, purges).
 
 Each job runs at its own interval inside one loop, in the application context, committing its own
 work; a job that fails is logged and tried again at its next turn, never stopping the others. The
@@ -39,6 +40,14 @@ def _settle_silence() -> str:
     return f"{len(decided)} silence procedure(s) decided."
 
 
+def _announce() -> str:
+    from secretariat.notify import schedule
+
+    made = schedule.announce_due()
+    db.session.commit()
+    return ", ".join(f"{count} {what}" for what, count in made.items()) + " announced."
+
+
 def _purge_login_attempts() -> str:
     from secretariat.auth import throttle
 
@@ -65,6 +74,7 @@ def jobs() -> list[Job]:
         Job("extraction", _extract, 0),
         Job("mail", _deliver, 0),
         Job("silence", _settle_silence, 60),
+        Job("reminders", _announce, 60),
         Job("purge", _purge_login_attempts, 3600),
     ]
 
@@ -110,7 +120,7 @@ def run_forever(poll_seconds: float = 2.0) -> None:
 @click.option("--once", is_flag=True, help="Run every job once, then exit (for cron and tests)")
 @click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between looks")
 def worker_command(once: bool, poll: float) -> None:
-    """Extract uploads' text, send mail, decide silence procedures, purge old records (runs until stopped)."""
+    """Extract uploads' text, send mail, decide silence procedures, announce reminders, purge old records."""
     if once:
         for line in run_once():
             click.echo(line)
@@ -121,6 +131,6 @@ def worker_command(once: bool, poll: float) -> None:
     click.echo(
         f"Worker started: extraction (each file in a child limited to {limits.memory_mb} MB, "
         f"{limits.cpu_seconds} s of CPU and {limits.wall_seconds:g} s), mail, silence procedures "
-        "(every minute), sign-in records purge (hourly). Ctrl-C stops it."
+        "and reminders (every minute), sign-in records purge (hourly). Ctrl-C stops it."
     )
     run_forever(poll)

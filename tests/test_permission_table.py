@@ -24,6 +24,7 @@ EXPECTED = {
     "auth.account": "signed_in",
     "auth.change_password": "signed_in",
     "notify.save_preferences": "signed_in",
+    "notify.follow_meeting": "read",
     "auth.mfa_code": "signed_in",
     "auth.mfa_setup": "signed_in",
     "auth.mfa_manage": "signed_in",

@@ -220,6 +220,7 @@ def test_the_meeting_page_reads_the_minutes_with_the_meeting(app, client):
     url = f"/meetings/{meeting.id}"
     client.get(url)
     # the session check, the meeting with its minutes, the latest version, the minutes' outcomes,
-    # the partners' names, the proposals, the action points, the initiatives it mandated, its records
-    assert queries_for(client, url) == 9
+    # the partners' names, the proposals, the action points, the initiatives it mandated, its records,
+    # whether the reader follows it (notify/_follow.html)
+    assert queries_for(client, url) == 10
     assert "<em>met</em>" in client.get(url).get_data(as_text=True)

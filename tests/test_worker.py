@@ -11,6 +11,7 @@ def test_every_job_runs_once_with_what_it_did(app):
         "0 file(s) extracted.",
         "0 mail(s) sent.",
         "0 silence procedure(s) decided.",
+        "0 action point reminder(s), 0 silence reminder(s), 0 embargo release(s) announced.",
         "0 old failed sign-in record(s) deleted.",
     ]
 

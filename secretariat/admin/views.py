@@ -15,6 +15,7 @@ from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import User, UserSession
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
+from secretariat.notify import account_events
 from secretariat.notify import queries as notify_queries
 from secretariat.timeutil import UTC
 from secretariat.web.forms import ConfirmForm
@@ -138,6 +139,7 @@ def reset_mfa(user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     mfa.admin_reset(user, actor=current_user)
+    account_events.second_factor_reset(user)
     db.session.commit()
     flash(
         f"The second factor of {user.display_name} was removed; they are signed out and will set up a new one.",

@@ -13,6 +13,7 @@ from secretariat.agenda.visibility import proposals_open
 from secretariat.auth.permissions import acts_for_partner, is_coordinator
 from secretariat.errors import NotFound
 from secretariat.extensions import db
+from secretariat.notify import proposal_events
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
 
@@ -38,6 +39,7 @@ def propose(meeting: Meeting, data: dict[str, Any], *, actor) -> ItemProposal:
     db.session.add(proposal)
     db.session.flush()
     audit.record(actor, "agenda.proposal.create", proposal, meeting_id=meeting.id, title=proposal.title)
+    proposal_events.submitted(meeting, proposal)
     return proposal
 
 
@@ -87,6 +89,7 @@ def accept(meeting: Meeting, proposal: ItemProposal, *, actor):
     proposal.item_id = item.id
     db.session.flush()
     audit.record(actor, "agenda.proposal.accept", proposal, meeting_id=meeting.id, item_id=item.id)
+    proposal_events.decided(meeting, proposal)
     return item
 
 
@@ -100,3 +103,4 @@ def decline(meeting: Meeting, proposal: ItemProposal, reason: str, *, actor) -> 
     proposal.decline_reason = reason.strip()
     db.session.flush()
     audit.record(actor, "agenda.proposal.decline", proposal, meeting_id=meeting.id, reason=proposal.decline_reason)
+    proposal_events.decided(meeting, proposal)

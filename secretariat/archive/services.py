@@ -30,6 +30,7 @@ from secretariat.audit.services import canonical_json
 from secretariat.auth.models import Partner
 from secretariat.errors import NotFound
 from secretariat.extensions import db
+from secretariat.notify import record_events
 from secretariat.sanitize import rich_text
 from secretariat.timeutil import utcnow
 
@@ -210,6 +211,7 @@ def create_record(
     db.session.flush()
     audit.record(actor, "archive.create", record, **record_metadata(record))
     _new_version(record, 1, "Filed", prepared, [], actor)
+    record_events.filed(record)
     return record
 
 

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from secretariat import audit
 from secretariat.auth.models import LoginAttempt, TrustedDevice, User
 from secretariat.extensions import db
+from secretariat.notify import account_events
 from secretariat.timeutil import as_utc, utcnow
 
 COOKIE_NAME = "secretariat_device"
@@ -73,6 +74,7 @@ def trust(user: User, device: TrustedDevice | None) -> str:
         db.session.add(device)
         db.session.flush()
         audit.record(user, "auth.device_trusted", device, user_id=user.id)
+        account_events.new_device(user)
     return _serializer().dumps({"u": user.id, "n": nonce})
 
 

@@ -18,7 +18,8 @@ from secretariat.auth import devices, mfa, passwords, reauth, sessions, throttle
 from secretariat.auth.models import Partner, PasswordToken, Role, TrustedDevice, User
 from secretariat.extensions import db
 from secretariat.external_links import external_url
-from secretariat.mail import mail_configured, send_mail
+from secretariat.mail import mail_configured
+from secretariat.notify import account_events
 from secretariat.timeutil import as_utc, utcnow
 
 
@@ -160,9 +161,9 @@ def _token_hash(token: str) -> str:
 
 
 def issue_password_link(user: User, *, actor) -> str:
-    """Create a one-time link (older unused links stop working) and deliver it.
+    """Create a one-time link (older unused links stop working) and queue its mail.
 
-    Returns the URL. Without a mail server it is written to the log for the admin to pass on.
+    Returns the URL. Without a mail server it is also written to the log for the admin to pass on.
     """
     now = utcnow()
     db.session.execute(
@@ -177,16 +178,10 @@ def issue_password_link(user: User, *, actor) -> str:
     )
     db.session.flush()
     url = password_link_url(token)
-    delivered = "log"
-    if mail_configured():
-        send_mail(
-            user.email,
-            "Set your password for the ASEM Virtual Secretariat",
-            f"Dear {user.display_name},\n\nAn account was created or reset for you. Set your password "
-            f"within {hours} hours at:\n\n{url}\n\nThe link works once.\n",
-        )
-        delivered = "mail"
-    else:
+    account_events.password_link(user, token, hours)  # mailed by the worker: a server down breaks nothing here
+    delivered = "outbox"
+    if not mail_configured():
+        delivered = "log"
         current_app.logger.warning("Password link for %s (valid %sh): %s", user.email, hours, url)
     audit.record(actor, "user.password_link_issued", user, delivered=delivered, valid_hours=hours)
     return url

@@ -16,7 +16,7 @@ import hashlib
 import json
 import smtplib
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -27,8 +27,9 @@ from secretariat.agenda import calendar as ical
 from secretariat.agenda.calendar_export import calendar_meeting
 from secretariat.agenda.models import Meeting
 from secretariat.extensions import db
+from secretariat.notify import preferences
 from secretariat.notify.models import Notification, NotificationState
-from secretariat.timeutil import utcnow
+from secretariat.timeutil import as_utc, utcnow
 
 #: a claim older than this was left by a worker that died between sending and marking
 CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -39,6 +40,33 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=24)
 #: a refusal of one message, not of the connection
 PER_MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+#: events whose mail is the common one (an intro, the title, a few lines, a deadline, the link):
+#: notify/mail/event.txt and .html; any other kind has its own templates, notify/mail/<kind>.*
+COMMON_MAIL_KINDS = frozenset(
+    {
+        "minutes_adopted",
+        "action_points_assigned",
+        "action_point_due",
+        "action_point_overdue",
+        "proposal_submitted",
+        "proposal_accepted",
+        "proposal_declined",
+        "silence_opened",
+        "silence_reminder",
+        "silence_broken",
+        "silence_outcome",
+        "report_submitted",
+        "report_reviewed",
+        "report_commented",
+        "record_filed",
+        "embargo_released",
+        "password_link",
+        "second_factor_reset",
+        "new_device",
+    }
+)
+#: mails whose link is a secret (a password link): forgotten once sent
+SECRET_KINDS = frozenset({"password_link"})
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -87,6 +115,19 @@ def claim_due(limit: int, now=None) -> list[Notification]:
     )
 
 
+def _deadline(details: dict, user) -> dict | None:
+    """A deadline (stored in UTC) as its reader reads it: in their partner's time zone, and in UTC."""
+    if not details.get("deadline"):
+        return None
+    at = as_utc(datetime.fromisoformat(details["deadline"]))
+    zone = preferences.zone_of(user)
+    return {
+        "local": at.astimezone(zone).strftime("%A %-d %B %Y, %H:%M"),
+        "zone": zone.key,
+        "utc": at.strftime("%A %-d %B %Y, %H:%M UTC"),
+    }
+
+
 def _links(notification: Notification) -> dict:
     base = current_app.config["EXTERNAL_BASE_URL"].rstrip("/")
     details = json.loads(notification.details)
@@ -95,15 +136,23 @@ def _links(notification: Notification) -> dict:
         "details": details,
         "link": base + notification.link_path,
         "compare_link": base + details["compare_path"] if details.get("compare_path") else None,
+        "deadline": _deadline(details, notification.user),
     }
 
 
-def _events(meeting_ids: Iterable[int | None]) -> list[mail.Attachment]:
-    """The iCalendar event of each meeting (METHOD:PUBLISH: clients update the event of the same UID)."""
+def _calendar(meeting_id: int) -> bytes:
+    meeting = db.session.get(Meeting, meeting_id)
+    return ical.meetings_to_ics([calendar_meeting(meeting)], calendar_name=meeting.title, now=utcnow())
+
+
+def _events(meeting_ids: Iterable[int | None], calendars: dict[int, bytes]) -> list[mail.Attachment]:
+    """The iCalendar event of each meeting (METHOD:PUBLISH: clients update the event of the same UID),
+    made once per batch (``calendars``): a circulation's mails all carry the same event."""
     attachments = []
     for meeting_id in dict.fromkeys(i for i in meeting_ids if i is not None):
-        meeting = db.session.get(Meeting, meeting_id)
-        body = ical.meetings_to_ics([calendar_meeting(meeting)], calendar_name=meeting.title, now=utcnow())
+        if meeting_id not in calendars:
+            calendars[meeting_id] = _calendar(meeting_id)
+        body = calendars[meeting_id]
         name = "meeting.ics" if not attachments else f"meeting-{meeting_id}.ics"
         attachments.append(mail.Attachment(name, "text", "calendar", body, params=(("method", "PUBLISH"),)))
     return attachments
@@ -117,7 +166,7 @@ def _digest_message_id(rows: list[Notification]) -> str:
     return f"<digest-{digest}@{domain}>"
 
 
-def render(rows: list[Notification]):
+def render(rows: list[Notification], calendars: dict[int, bytes] | None = None):
     """The mail of one row (text and HTML from notify/mail/<kind>), or the digest of several rows
     of one person; the meetings' events attached."""
     user = rows[0].user
@@ -127,8 +176,9 @@ def render(rows: list[Notification]):
     if len(rows) == 1:
         (row,) = rows
         context = {**_links(row), "user": user, "preferences_link": preferences_link}
-        text = render_template(f"notify/mail/{row.kind}.txt", **context)
-        html = render_template(f"notify/mail/{row.kind}.html", **context)
+        template = "event" if row.kind in COMMON_MAIL_KINDS else row.kind
+        text = render_template(f"notify/mail/{template}.txt", **context)
+        html = render_template(f"notify/mail/{template}.html", **context)
         subject, message_id = row.subject, row.message_id
     else:
         context = {"user": user, "entries": [_links(row) for row in rows], "preferences_link": preferences_link}
@@ -136,7 +186,12 @@ def render(rows: list[Notification]):
         html = render_template("notify/mail/digest.html", **context)
         subject, message_id = f"Your daily digest: {len(rows)} updates", _digest_message_id(rows)
     return mail.build_message(
-        user.email, subject, text, html, message_id=message_id, attachments=_events(row.meeting_id for row in rows)
+        user.email,
+        subject,
+        text,
+        html,
+        message_id=message_id,
+        attachments=_events((row.meeting_id for row in rows), {} if calendars is None else calendars),
     )
 
 
@@ -146,6 +201,8 @@ def _mark_sent(rows: list[Notification]) -> None:
         row.state = NotificationState.SENT.value
         row.sent_at = now
         row.last_error = None
+        if row.kind in SECRET_KINDS:  # the link has left: the outbox keeps no usable copy of it
+            row.link_path = ""
     db.session.commit()
 
 
@@ -178,12 +235,13 @@ def deliver_due(batch: int = 100) -> int:
     for a mail server that fails: the rows stay queued with the error, for the next attempt."""
     recover_abandoned()
     sent = 0
+    calendars: dict[int, bytes] = {}
     while rows := claim_due(batch):
         try:
             with mail.connection() as send:
                 for group in mails(rows):
                     try:
-                        message = render(group)
+                        message = render(group, calendars)
                     except Exception as exc:  # a fault of these rows (a meeting gone, a template): not of the server
                         current_app.logger.exception("notification(s) %s could not be made", [r.id for r in group])
                         _mark_failed(group, exc)

@@ -117,3 +117,26 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class MeetingFollow(db.Model):
+    """A person who asked to be told of the records filed for a meeting."""
+
+    __tablename__ = "meeting_follows"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationOnce(db.Model):
+    """A scheduled announcement already made (a reminder, a release): the worker makes each once.
+
+    Its key names the event ("silence-48h:12", "action-point-overdue:40"); the row is written in the
+    transaction of the announcement's outbox rows, and the unique key refuses a second worker's copy.
+    """
+
+    __tablename__ = "notification_once"
+
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,22 +10,41 @@ import json
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask import current_app
 
-from secretariat.auth.models import User
+from secretariat.auth.models import Role, User
 from secretariat.extensions import db
 from secretariat.mail import new_message_id
 from secretariat.notify import preferences
-from secretariat.notify.models import Category, Delivery, Notification
+from secretariat.notify.models import Category, Delivery, Notification, NotificationOnce
 from secretariat.timeutil import utcnow
 
+#: the people who act for a partner and answer for it (observers read, they do not act)
+OFFICIALS = (Role.OFFICIAL.value,)
+COORDINATORS = (Role.COORDINATOR.value,)
 
-def active_users(roles: Iterable[str]) -> list[User]:
-    """Active accounts with one of these roles, in a stable order."""
-    return list(
-        db.session.scalars(
-            sa.select(User).where(User.role.in_(list(roles)), User.is_active_account.is_(True)).order_by(User.id)
-        )
-    )
+
+def active_users(roles: Iterable[str], partner_ids: Iterable[int] | None = None) -> list[User]:
+    """Active accounts with one of these roles (of these partners, if given), in a stable order."""
+    query = sa.select(User).where(User.role.in_(list(roles)), User.is_active_account.is_(True)).order_by(User.id)
+    if partner_ids is not None:
+        query = query.where(User.partner_id.in_(list(partner_ids)))
+    return list(db.session.scalars(query))
+
+
+def path(endpoint: str, _anchor: str | None = None, **values) -> str:
+    """The path of a page on this site, the same inside a request or in the worker (no request needed)."""
+    built = current_app.url_map.bind("localhost").build(endpoint, values)
+    return f"{built}#{_anchor}" if _anchor else built
+
+
+def once(key: str) -> bool:
+    """True the first time an announcement ``key`` is made (its row joins the transaction), then False."""
+    if db.session.get(NotificationOnce, key) is not None:
+        return False
+    db.session.add(NotificationOnce(key=key))
+    db.session.flush()
+    return True
 
 
 def queue(

@@ -52,7 +52,8 @@ def digest_hour(preference: NotificationPreference | None) -> int:
     return preference.digest_hour if preference else DEFAULT_DIGEST_HOUR
 
 
-def _zone(user: User) -> ZoneInfo:
+def zone_of(user: User) -> ZoneInfo:
+    """The person's time zone: their partner's (UTC if unknown)."""
     try:
         return ZoneInfo(user.partner.time_zone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -61,7 +62,7 @@ def _zone(user: User) -> ZoneInfo:
 
 def next_digest_at(user: User, hour: int, now: datetime) -> datetime:
     """The next time it is ``hour`` o'clock where the person is (their partner's time zone), in UTC."""
-    local = now.astimezone(_zone(user))
+    local = now.astimezone(zone_of(user))
     at = local.replace(hour=hour, minute=0, second=0, microsecond=0)
     if at <= local:
         at = (at + timedelta(days=1)).replace(hour=hour)  # a wall-clock hour, whatever the day's length

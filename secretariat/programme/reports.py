@@ -11,6 +11,7 @@ from secretariat import audit, events
 from secretariat.auth.permissions import Permission, acts_for_partner, is_coordinator, role_has
 from secretariat.errors import Forbidden, NotFound
 from secretariat.extensions import db
+from secretariat.notify import report_events
 from secretariat.programme.models import Comment, Initiative, Milestone, ProgressReport
 from secretariat.programme.services import ProgrammeRefused, set_milestone_done
 from secretariat.sanitize import rich_text
@@ -99,6 +100,7 @@ def mark_reviewed(report: ProgressReport, *, actor) -> None:
     report.reviewed_by_id = actor.id
     db.session.flush()
     audit.record(actor, "report.review", report, initiative_id=report.initiative_id)
+    report_events.reviewed(report)
 
 
 def add_comment(initiative: Initiative, text: str, *, actor, report: ProgressReport | None = None) -> Comment:
@@ -115,4 +117,5 @@ def add_comment(initiative: Initiative, text: str, *, actor, report: ProgressRep
     db.session.add(comment)
     db.session.flush()
     audit.record(actor, "comment.create", comment, initiative_id=initiative.id, report_id=report.id if report else None)
+    report_events.commented(comment, report)
     return comment

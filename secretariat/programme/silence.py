@@ -18,6 +18,7 @@ from secretariat import audit
 from secretariat.auth.models import Partner
 from secretariat.errors import NotFound
 from secretariat.extensions import db
+from secretariat.notify import silence_events
 from secretariat.programme import services
 from secretariat.programme.models import (
     STATUS_TRANSITIONS,
@@ -82,6 +83,7 @@ def start(
         initiative_id=procedure.initiative_id,
         proposed_status=procedure.proposed_status,
     )
+    silence_events.opened(procedure)
     return procedure
 
 
@@ -141,6 +143,7 @@ def take_position(
     db.session.add(position)
     db.session.flush()
     audit.record(actor, f"silence.{position_kind.value}", procedure, partner=actor.partner.code, reason=position.reason)
+    silence_events.position_taken(procedure, position)
     return position
 
 
@@ -173,6 +176,7 @@ def settle_due(now: datetime | None = None) -> list[SilenceProcedure]:
                 actor=SYSTEM_ACTOR,
             )
         audit.record(SYSTEM_ACTOR, "silence.settle", procedure, outcome=outcome.value, objections=objections)
+        silence_events.decided(procedure)
         decided.append(procedure)
     return decided
 

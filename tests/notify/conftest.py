@@ -93,3 +93,45 @@ def time_passes() -> None:
     """Every mail waiting (for a retry or for its reader's digest hour) is due now."""
     db.session.execute(sa.update(Notification).values(next_attempt_at=utcnow()))
     db.session.commit()
+
+
+def deliver() -> int:
+    """The worker's turn once every mail is due (digests included): how many notifications went."""
+    from secretariat.notify import delivery
+
+    time_passes()
+    return delivery.deliver_due()
+
+
+def about(mailbox: Mailbox, subject: str) -> list[EmailMessage]:
+    """The messages received with this subject (a long one may be folded onto the header's next line,
+    which leaves a space before it once parsed: RFC 5322 folding, which mail programs unfold)."""
+    return [m for m in mailbox.messages if m["Subject"].strip() == subject]
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def link_of(message: EmailMessage) -> str:
+    """The mail's link to its object: the first line that ends in an address of the site."""
+    return next(line.split(": ", 1)[1] for line in text_of(message).splitlines() if ": http://localhost/" in line)
+
+
+def opens(app, user, link: str) -> int:
+    """The status of the link's page for ``user``, signed in in a browser of their own."""
+    reader = app.test_client()
+    assert reader.login(user.email).status_code == 302
+    return reader.get(link.removeprefix("http://localhost").split("#")[0]).status_code
+
+
+def reader(role: str, partner_code: str = "JP", **kwargs):
+    """A user who chose every mail at once (no digest), so that each event's own mail can be read."""
+    from secretariat.notify import preferences
+    from secretariat.notify.models import Delivery
+    from tests.factories import make_user
+
+    user = make_user(role, partner_code=partner_code, **kwargs)
+    preferences.save(user, {category: Delivery.IMMEDIATE for category in preferences.CHOOSABLE}, 7)
+    db.session.commit()
+    return user
