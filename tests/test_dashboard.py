@@ -7,17 +7,24 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
 
-from secretariat.agenda.models import ActionPoint, Minutes
-from secretariat.core.queries import REPORT_INTERVAL
+from secretariat.agenda import services as agenda
+from secretariat.agenda.models import ActionPoint, AgendaVersion, ItemProposal, Minutes
+from secretariat.auth.models import User, UserSession
+from secretariat.core.queries import NEWS_WINDOW, REPORT_INTERVAL
 from secretariat.extensions import db
+from secretariat.mail import new_message_id
+from secretariat.notify.models import Notification
 from secretariat.programme import reports
 from secretariat.programme import services as programme
 from secretariat.programme.models import SilencePosition, SilenceProcedure
-from tests.agenda.helpers import make_meeting
+from secretariat.timeutil import as_utc, utcnow
+from tests.agenda.helpers import add, make_meeting, set_status
 from tests.factories import make_user, page_text, partner
 from tests.programme.helpers import make_initiative
+from tests.test_query_counts import MAX_QUERIES
 
 NASTY = "<b>&\"'x</b>"
 ESCAPED = "&lt;b&gt;&amp;&#34;&#39;x&lt;/b&gt;"
@@ -189,26 +196,65 @@ def test_coordinator_sees_reports_to_review_and_agendas_in_drafting(client, logi
     login_as("coordinator", partner_code="JP")
     html = _main(page_text(client.get("/")))
     review = f"/programme/initiatives/{ids['I1']}#report-{ids['report']}"
+    s = ids["silence"]
     _in_order(
         html,
-        f'<li><a href="{review}">Report to review: ASEM-SOC-001 by Germany</a></li>',
+        '<h2 id="needs-title">What needs you now</h2>',
+        '<h3 id="proposals-title">Proposals awaiting a decision (0)</h3>',
+        "<p>No proposal waits for a decision.</p>",
+        '<h3 id="drafting-title">Agendas in drafting (1)</h3>',
         f'<li><a href="/meetings/{ids["M3"]}">Agenda in drafting: M3 {ESCAPED}</a>',
         '<span class="muted">meets ',
         "; partners see nothing until it is circulated</span></li>",
+        # every procedure running, the one JP answered without the mark
+        '<h3 id="running-title">Silence procedures running (3)</h3>',
+        f'<li><a href="/programme/silence/{s[0]}">Silence procedure: S0 {ESCAPED}</a>',
+        " (03:07 UTC) · 0 partners broke silence</span></li>",
+        f'<li><a href="/programme/silence/{s[1]}">Silence procedure: S1 {ESCAPED}</a>',
+        " (04:07 UTC) · 0 partners broke silence · Japan has not answered</span></li>",
+        '<h3 id="review-title">Progress reports awaiting review (1)</h3>',
+        f'<li><a href="{review}">Report to review: ASEM-SOC-001 by Germany</a></li>',
+        '<h3 id="due-title">Due from Japan (',
+        "Action point: AP early",
+        "Progress report due: ASEM-SOC-000",
         f'<li><a href="/meetings/{ids["M1"]}">M1 {ESCAPED}</a>',  # a coordinators' meeting
-        f'<h3>Reports awaiting review</h3>\n    <ul class="plain-list"><li><a href="{review}">'
-        "ASEM-SOC-001: report by Germany</a></li></ul>",
     )
+    assert "Agendas circulated to you" not in html  # they circulate them
 
 
 @pytest.mark.parametrize("role", ["observer", "admin"])
 def test_who_may_not_contribute_sees_no_forms_nor_reports_due(client, login_as, role):
-    _scenario()
+    """Observers and administrators read the partner's action points and the procedures, but are offered
+    no action and never told that their partner has not answered (they cannot answer)."""
+    ids = _scenario()
     login_as(role, partner_code="JP")
     html = _main(page_text(client.get("/")))
     assert "<li>AP early" in html and "Mark done" not in html and 'name="csrf_token"' not in html
     assert "Silence procedure:" not in html and "Progress report due" not in html
-    assert ('<h2 id="admin">Administration</h2>' in html) == (role == "admin")
+    assert "has not answered" not in html and "What needs you now" not in html
+    assert f'<li><a href="/programme/silence/{ids["silence"][1]}">S1 {ESCAPED}</a>' in html
+    assert ('<h2 id="admin">User management</h2>' in html) == (role == "admin")
+
+
+def test_user_management_comes_first_for_administrators(client, login_as):
+    make_user("official", partner_code="DE", password=None)  # has not set a password yet
+    make_user("official", partner_code="DE", active=False, password=None)  # not counted: deactivated
+    login_as("admin", partner_code="EU")
+    html = _main(page_text(client.get("/")))
+    active = db.session.scalar(sa.select(sa.func.count()).where(User.is_active_account.is_(True)))
+    _in_order(
+        html,
+        "<h1>",
+        '<h2 id="admin">User management</h2>',
+        f"<p>{active} active accounts; 1 of them have not set their password yet.</p>",
+        '<a href="/admin/users">Manage users</a>',
+        '<a href="/admin/users/new">Create a user</a>',
+        '<a href="/admin/mail">Mail queue</a>',
+        "0 waiting to be sent",
+        '<a href="/admin/audit">Audit trail</a>',
+        '<h2 id="news-title">',
+        '<h2 id="upcoming">Upcoming meetings</h2>',
+    )
 
 
 def _queries(client) -> int:
@@ -371,3 +417,223 @@ def test_a_procedure_past_its_deadline_is_no_longer_open(client, login_as):
     login_as("official", partner_code="JP")
     html = _main(page_text(client.get("/")))
     assert "Silence procedure: Still silent" in html and "Past deadline" not in html
+
+
+# --- what is new: circulated agenda versions, notifications, proposals to decide ----------------------
+
+
+def _circulate(meeting, coordinator, note: str = "") -> None:
+    agenda.change_status(meeting, "circulated", actor=coordinator, note=note)
+    db.session.commit()
+
+
+def _row(user, subject: str, **fields) -> Notification:
+    row = Notification(
+        user_id=user.id,
+        category=fields.pop("category", "agenda"),
+        kind=fields.pop("kind", "agenda_circulated"),
+        subject=subject,
+        link_path=fields.pop("link_path", "/meetings/"),
+        message_id=new_message_id(),
+        **fields,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_officials_and_observers_see_the_latest_circulated_version_with_its_cover_note(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    meeting = make_meeting(coordinator, title=f"SOM {NASTY}", code="S")
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting")
+    _circulate(meeting, coordinator, note="First draft")
+    add(meeting, coordinator, "Connectivity")
+    _circulate(meeting, coordinator, note=f"Comments by Friday {NASTY}")
+    closed = make_meeting(coordinator, title="Behind closed doors", code="C", kind="coordinators")
+    add(closed, coordinator, "Rotation")
+    set_status(closed, coordinator, "drafting")
+    _circulate(closed, coordinator, note="Coordinators only")
+    make_meeting(coordinator, title="Still a draft", code="D")
+    old = make_meeting(coordinator, title="Long ago", code="L")
+    add(old, coordinator, "Opening")
+    set_status(old, coordinator, "drafting")
+    _circulate(old, coordinator)
+    db.session.execute(
+        sa.update(AgendaVersion).where(AgendaVersion.meeting_id == old.id).values(frozen_at=utcnow() - NEWS_WINDOW)
+    )
+    db.session.commit()
+    for role in ("official", "observer"):
+        login_as(role, partner_code="TH")
+        html = _main(page_text(client.get("/")))
+        _in_order(
+            html,
+            '<h2 id="versions-title">Agendas circulated to you</h2>',
+            f'<span class="badge badge--warning">New</span> <a href="/meetings/{meeting.id}">SOM {ESCAPED}</a>:',
+            "agenda v2 circulated on ",
+            f'<span class="muted">Cover note:</span> Comments by Friday {ESCAPED}</p></blockquote>',
+            f'<a href="/meetings/{meeting.id}/compare?from=v1&amp;to=v2">What changed since v1'
+            f'<span class="visually-hidden"> of SOM {ESCAPED}</span></a>',
+            '<h2 id="news-title">',
+        )
+        versions = html[html.index("versions-title") : html.index("news-title")]
+        assert "First draft" not in versions and "Still a draft" not in versions and "Long ago" not in versions
+        assert "Behind closed doors" not in html and "Coordinators only" not in html
+        client.logout()
+    login_as("coordinator", partner_code="TH")
+    assert "Agendas circulated to you" not in page_text(client.get("/"))
+
+
+def test_news_since_the_last_visit_stay_new_until_read_and_a_get_writes_nothing(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    reader = login_as("official", partner_code="JP")
+    meeting = make_meeting(coordinator, title=f"SOM {NASTY}", code="S")
+    add(meeting, coordinator, "Opening")
+    set_status(meeting, coordinator, "drafting")
+    _circulate(meeting, coordinator, note="First draft")
+    html = _main(page_text(client.get("/")))
+    _in_order(
+        html,
+        '<h2 id="news-title">What is new since your last visit <span class="badge">1 unread</span></h2>',
+        f'<li class="news__item"><span class="badge badge--warning">New</span> <a href="/meetings/{meeting.id}">'
+        f"Agenda v1 circulated: SOM {ESCAPED}</a>",
+        " UTC</span></li>",
+        '<form method="post" action="/news/read" class="inline-form">',
+        "Mark all as read</button>",
+    )
+    db.session.refresh(reader)
+    assert reader.news_read_at is None  # reading the page marked nothing
+    assert client.get("/news/read").status_code == 405
+    assert client.post("/news/read").status_code == 400  # no CSRF token
+    response = client.submit("/news/read", page="/")
+    assert response.status_code == 302 and response.headers["Location"] == "/#news"
+    html = _main(page_text(client.get("/")))
+    assert f"Agenda v1 circulated: SOM {ESCAPED}</a>" in html
+    assert "unread" not in html and ">New</span>" not in html and "/news/read" not in html
+
+    # what comes after is new again, what was read stays read
+    add(meeting, coordinator, "Connectivity")
+    _circulate(meeting, coordinator)
+    html = _main(page_text(client.get("/")))
+    _in_order(
+        html,
+        '<span class="badge">1 unread</span>',
+        f'<span class="badge badge--warning">New</span> <a href="/meetings/{meeting.id}">Agenda v2 circulated',
+        f'<li class="news__item"><a href="/meetings/{meeting.id}">Agenda v1 circulated',
+    )
+
+    # The next sign-in counts from the end of this visit: what had come by then is not new any more.
+    client.logout()
+    db.session.refresh(reader)
+    marked = reader.news_read_at
+    seen = utcnow()
+    db.session.execute(sa.update(UserSession).where(UserSession.user_id == reader.id).values(last_seen_at=seen))
+    db.session.commit()
+    client.login(reader.email)
+    db.session.refresh(reader)
+    assert as_utc(reader.news_read_at) == seen > as_utc(marked)
+    html = _main(page_text(client.get("/")))
+    assert "Agenda v2 circulated" in html and "unread" not in html and ">New</span>" not in html
+
+    # a sign-in never moves the mark back before a "Mark all as read"
+    client.logout()
+    db.session.execute(sa.update(UserSession).where(UserSession.user_id == reader.id).values(last_seen_at=seen - DAY))
+    db.session.commit()
+    client.login(reader.email)
+    db.session.refresh(reader)
+    assert as_utc(reader.news_read_at) == seen
+
+
+def test_news_are_the_readers_own_and_only_what_they_may_see(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    reader = login_as("official", partner_code="JP")
+    other = make_user("official", partner_code="FR")
+    meeting = make_meeting(coordinator, title="Open to partners", code="S")
+    closed = make_meeting(coordinator, title="Closed door", code="C", kind="coordinators")
+    _row(reader, f"Visible {NASTY}", link_path=f"/meetings/{meeting.id}", meeting_id=meeting.id)
+    # written while the reader was a coordinator: they may not see that meeting any more
+    _row(reader, "Closed door v1", link_path=f"/meetings/{closed.id}", meeting_id=closed.id)
+    _row(reader, "Your password link", category="account", kind="password_link", link_path="/password/secret")
+    _row(other, "Not yours", link_path=f"/meetings/{meeting.id}", meeting_id=meeting.id)
+    _row(reader, "Too old", created_at=utcnow() - NEWS_WINDOW - DAY)
+    _row(reader, "Not a path", link_path="javascript:alert(1)")
+    _row(reader, "Another host", link_path="//evil.example/")
+    html = _main(page_text(client.get("/")))
+    assert f'<a href="/meetings/{meeting.id}">Visible {ESCAPED}</a>' in html
+    assert '<span class="badge">3 unread</span>' in html
+    for hidden in ("Closed door", "password", "Not yours", "Too old", "javascript:", "evil.example"):
+        assert hidden not in html, hidden
+    assert '<span class="badge badge--warning">New</span> Not a path' in html  # shown, not linked
+    assert "New</span> Another host" in html
+
+
+def test_coordinators_see_the_proposals_awaiting_a_decision_by_meeting(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    official = make_user("official", partner_code="JP")
+    today = datetime.now(UTC).date()
+    drafting = make_meeting(coordinator, title=f"Drafting {NASTY}", code="A", start_date=today + DAY)
+    set_status(drafting, coordinator, "drafting")
+    circulated = make_meeting(coordinator, title="Circulated", code="B", start_date=today + 9 * DAY)
+    add(circulated, coordinator, "Opening")
+    set_status(circulated, coordinator, "drafting", "circulated")
+    planned = make_meeting(coordinator, title="Not open to proposals", code="C")
+
+    def propose(meeting, title, status="pending"):
+        db.session.add(
+            ItemProposal(
+                meeting_id=meeting.id,
+                partner_id=official.partner_id,
+                proposer_id=official.id,
+                title=title,
+                item_type="discussion",
+                status=status,
+            )
+        )
+        db.session.commit()
+
+    propose(drafting, "P1")
+    propose(drafting, "P2")
+    propose(circulated, "P3")
+    propose(circulated, "Declined", status="declined")
+    propose(planned, "Stale")
+    login_as("coordinator", partner_code="KR")
+    html = _main(page_text(client.get("/")))
+    _in_order(
+        html,
+        '<h3 id="proposals-title">Proposals awaiting a decision (3)</h3>',
+        f'<li><a href="/meetings/{drafting.id}#proposals">Drafting {ESCAPED}</a>',
+        '<span class="muted">2 proposals to accept or decline · meets ',
+        f'<li><a href="/meetings/{circulated.id}#proposals">Circulated</a>',
+        '<span class="muted">1 proposal to accept or decline · meets ',
+        '<h3 id="drafting-title">Agendas in drafting (1)</h3>',
+    )
+    assert "Not open to proposals" not in html[: html.index('<h2 id="upcoming">')]
+
+
+@pytest.mark.parametrize("role", ["official", "observer", "coordinator", "admin"])
+def test_the_dashboard_reads_a_few_statements_whatever_the_news(client, login_as, role):
+    coordinator = make_user("coordinator", partner_code="EU")
+    reader = login_as(role, partner_code="JP")
+    official = make_user("official", partner_code="TH")
+
+    def more(n: int) -> None:
+        meeting = make_meeting(coordinator, title=f"Meeting {n}", code=f"M{n}")
+        add(meeting, coordinator, "Opening")
+        set_status(meeting, coordinator, "drafting")
+        _circulate(meeting, coordinator, note=f"Note {n}")
+        db.session.add(
+            ItemProposal(
+                meeting_id=meeting.id,
+                partner_id=official.partner_id,
+                proposer_id=official.id,
+                title=f"Proposal {n}",
+                item_type="discussion",
+            )
+        )
+        _row(reader, f"News {n}", link_path=f"/meetings/{meeting.id}", meeting_id=meeting.id)
+
+    more(0)
+    before = _queries(client)
+    for n in range(1, 6):
+        more(n)
+    assert _queries(client) == before <= MAX_QUERIES

@@ -66,7 +66,7 @@ def grow(coordinator, meeting, n: int, start: int, steps: tuple[str, ...]) -> No
     services.sync()  # measure pages, not the index catching up with pending changes
 
 
-@pytest.mark.parametrize("role", ["official", "coordinator", "admin"])
+@pytest.mark.parametrize("role", ["official", "observer", "coordinator", "admin"])
 def test_main_pages_query_count_is_small_and_does_not_grow(app, client, role):
     coordinator = make_user("coordinator", partner_code="EU")
     meeting = make_meeting(coordinator)

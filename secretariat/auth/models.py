@@ -71,6 +71,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the dashboard shows the person's notifications made before this as read: moved to the end of
+    #: the previous visit at sign-in, and to the moment of "Mark all as read" (both POSTs)
+    news_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: base32 TOTP secret (set at enrolment, kept once confirmed with a first code)
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

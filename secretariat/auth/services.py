@@ -80,6 +80,10 @@ def authenticate(email: str, password: str, ip_address: str, device_cookie: str 
 def sign_in(user: User) -> bool:
     """Start a fresh session after the password; returns True if a second factor must follow."""
     second_factor = mfa.enrolled(user) or mfa.required_for(user)
+    # The dashboard's "new since your last visit" counts from the end of the previous visit.
+    previous_visit = sessions.last_activity(user)
+    if previous_visit is not None and (user.news_read_at is None or as_utc(user.news_read_at) < previous_visit):
+        user.news_read_at = previous_visit
     row = sessions.start_session(user, mfa_done=not second_factor)
     audit.record(user, "auth.login", user, session_id=row.id, second_factor_pending=second_factor)
     return second_factor

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, request, session
@@ -65,6 +65,12 @@ def start_session(user: User, *, mfa_done: bool) -> UserSession:
     login_user(user)
     g.user_session = row
     return row
+
+
+def last_activity(user: User) -> datetime | None:
+    """When ``user`` was last seen in any of their sessions (to TOUCH_INTERVAL), None if never signed in."""
+    query = sa.select(sa.func.max(UserSession.last_seen_at)).where(UserSession.user_id == user.id)
+    return as_utc(db.session.scalar(query))
 
 
 def current_session() -> UserSession | None:

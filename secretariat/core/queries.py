@@ -1,7 +1,9 @@
 """What the home page reads: each list through the models, with only the columns it shows.
 
-Access rules are not repeated here: meetings go through visible_meetings() and action points
-through visible_action_points(), as on the pages they link to. Every query loads its objects
+Access rules are not repeated here: meetings go through visible_meetings() (with the rule of
+partners_may_see_agenda for agenda versions) and action points through visible_action_points(),
+as on the pages they link to; notifications are the reader's own rows, those about a meeting
+kept only while the reader may still see it. Every query loads its objects
 with ``raiseload``, so a template that reaches for something not read fails in the tests instead
 of costing a query per row.
 
@@ -13,18 +15,28 @@ its loader options costs more than running it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, raiseload
 
 from secretariat.agenda.minutes import visible_action_points
-from secretariat.agenda.models import ActionPoint, Meeting, MeetingStatus
-from secretariat.agenda.visibility import visible_meetings
-from secretariat.auth.models import Partner
+from secretariat.agenda.models import (
+    AGENDA_VISIBLE_TO_PARTNERS,
+    ActionPoint,
+    AgendaVersion,
+    ItemProposal,
+    Meeting,
+    MeetingStatus,
+    ProposalStatus,
+)
+from secretariat.agenda.visibility import PROPOSALS_OPEN, visible_meetings
+from secretariat.auth.models import Partner, User
 from secretariat.auth.permissions import Permission, role_has
 from secretariat.extensions import db
+from secretariat.notify import queries as notify_queries
+from secretariat.notify.models import Category, Notification
 from secretariat.programme.models import (
     Initiative,
     InitiativeStatus,
@@ -35,11 +47,16 @@ from secretariat.programme.models import (
     SilenceProcedure,
 )
 from secretariat.programme.services import sponsored_by
-from secretariat.timeutil import utcnow
+from secretariat.timeutil import as_utc, utcnow
 
 #: an active initiative without a report for this long is shown as "report due"
 REPORT_INTERVAL = timedelta(days=180)
 ACTIVE = (InitiativeStatus.ENDORSED.value, InitiativeStatus.ONGOING.value)
+#: how far back the news and the newly circulated agenda versions go
+NEWS_WINDOW = timedelta(days=30)
+NEWS_LIMIT = 10
+#: a person who never marked anything read: everything is new
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,7 @@ def overdue_milestones(today: date, initiative_ids: list[int]) -> list[Milestone
 @cache
 def _to_review_query() -> sa.Select:
     return (
-        sa.select(ProgressReport)
+        sa.select(ProgressReport, sa.func.count().over())
         .where(ProgressReport.reviewed_at.is_(None))
         .options(
             load_only(ProgressReport.initiative_id, ProgressReport.partner_id, raiseload=True),
@@ -164,9 +181,11 @@ def _to_review_query() -> sa.Select:
     )
 
 
-def reports_to_review() -> list[ProgressReport]:
-    """The oldest reports no coordinator has reviewed (at most 20), with their initiative and partner."""
-    return list(db.session.scalars(_to_review_query()))
+def reports_to_review() -> tuple[list[ProgressReport], int]:
+    """The oldest reports no coordinator has reviewed (at most 20), with their initiative and partner,
+    and how many there are in all."""
+    rows = db.session.execute(_to_review_query()).all()
+    return [report for report, _total in rows], (rows[0][1] if rows else 0)
 
 
 @cache
@@ -183,7 +202,11 @@ def _silence_query() -> sa.Select:
         )
         .options(
             load_only(
-                SilenceProcedure.subject, SilenceProcedure.deadline, SilenceProcedure.deadline_zone, raiseload=True
+                SilenceProcedure.subject,
+                SilenceProcedure.deadline,
+                SilenceProcedure.deadline_zone,
+                SilenceProcedure.objections,
+                raiseload=True,
             ),
             raiseload("*"),
         )
@@ -197,42 +220,202 @@ def open_silence_procedures(partner_id: int, now: datetime) -> list[tuple[Silenc
     return [(procedure, bool(awaits)) for procedure, awaits in rows]
 
 
+@cache
+def _drafting_query() -> sa.Select:
+    # Coordinators see every meeting: no visibility rule shapes this one.
+    return (
+        sa.select(Meeting, sa.func.count().over())
+        .where(
+            Meeting.status == MeetingStatus.DRAFTING.value,
+            Meeting.end_date >= sa.bindparam("today", type_=Meeting.end_date.type),
+        )
+        .options(load_only(Meeting.title, Meeting.start_date, raiseload=True), raiseload("*"))
+        .order_by(Meeting.start_date, Meeting.id)
+        .limit(10)
+    )
+
+
+def agendas_in_drafting(today: date) -> tuple[list[Meeting], int]:
+    """Meetings not over whose agenda is being drafted, soonest first (at most 10), and how many in all."""
+    rows = db.session.execute(_drafting_query(), {"today": today}).all()
+    return [meeting for meeting, _total in rows], (rows[0][1] if rows else 0)
+
+
+@cache
+def _proposals_query(role: str) -> sa.Select:
+    query = (
+        sa.select(Meeting, sa.func.count(ItemProposal.id))
+        .join(ItemProposal, ItemProposal.meeting_id == Meeting.id)
+        .where(
+            ItemProposal.status == ProposalStatus.PENDING.value,
+            Meeting.status.in_([status.value for status in PROPOSALS_OPEN]),
+        )
+        .options(load_only(Meeting.title, Meeting.start_date, raiseload=True), raiseload("*"))
+        .group_by(Meeting.id)
+        .order_by(Meeting.start_date, Meeting.id)
+    )
+    return visible_meetings(query, Reader(role))
+
+
+def pending_proposals(user) -> list[tuple[Meeting, int]]:
+    """The meetings open to proposals with proposals awaiting a decision, soonest first, each with how many."""
+    return [(meeting, count) for meeting, count in db.session.execute(_proposals_query(user.role))]
+
+
+@cache
+def _new_versions_query(role: str) -> sa.Select:
+    newer = aliased(AgendaVersion)
+    query = (
+        sa.select(AgendaVersion, Meeting)
+        .join(Meeting, Meeting.id == AgendaVersion.meeting_id)
+        .where(
+            AgendaVersion.frozen_at >= sa.bindparam("since", type_=AgendaVersion.frozen_at.type),
+            # the latest version of each meeting: the one its reader sees
+            ~sa.exists().where(newer.meeting_id == AgendaVersion.meeting_id, newer.number > AgendaVersion.number),
+            Meeting.status.in_([status.value for status in AGENDA_VISIBLE_TO_PARTNERS]),
+        )
+        .options(
+            load_only(
+                AgendaVersion.meeting_id,
+                AgendaVersion.number,
+                AgendaVersion.kind,
+                AgendaVersion.frozen_at,
+                AgendaVersion.note,
+                raiseload=True,
+            ),
+            load_only(Meeting.title, Meeting.start_date, raiseload=True),
+            raiseload("*"),
+        )
+        .order_by(AgendaVersion.frozen_at.desc(), AgendaVersion.id.desc())
+        .limit(5)
+    )
+    return visible_meetings(query, Reader(role))
+
+
+def new_agenda_versions(user, now: datetime) -> list[tuple[AgendaVersion, Meeting, bool]]:
+    """The agenda versions circulated or adopted lately (the latest of each meeting ``user`` may see, most
+    recent first), each with its meeting and whether it is new since the user last read their news."""
+    read_at = as_utc(user.news_read_at) or NEVER
+    rows = db.session.execute(_new_versions_query(user.role), {"since": now - NEWS_WINDOW})
+    return [(version, meeting, as_utc(version.frozen_at) > read_at) for version, meeting in rows]
+
+
+@cache
+def _news_query(role: str) -> sa.Select:
+    unread = Notification.created_at > sa.bindparam("read_at", type_=Notification.created_at.type)
+    # A row about a meeting the reader may no longer see (a coordinator who became an official) is not shown.
+    meeting_visible = sa.exists(
+        visible_meetings(sa.select(Meeting.id), Reader(role)).where(Meeting.id == Notification.meeting_id)
+    )
+    return (
+        sa.select(Notification, unread, sa.func.count(sa.case((unread, 1))).over())
+        .where(
+            Notification.user_id == sa.bindparam("user_id"),
+            # password links and sign-in alerts stay in the mail: they are not news
+            Notification.category != Category.ACCOUNT.value,
+            Notification.created_at >= sa.bindparam("since", type_=Notification.created_at.type),
+            sa.or_(Notification.meeting_id.is_(None), meeting_visible),
+        )
+        .options(
+            load_only(
+                Notification.category,
+                Notification.subject,
+                Notification.link_path,
+                Notification.created_at,
+                raiseload=True,
+            ),
+            raiseload("*"),
+        )
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(NEWS_LIMIT)
+    )
+
+
+def news(user, now: datetime) -> tuple[list[tuple[Notification, bool]], int]:
+    """The user's latest notifications of the last NEWS_WINDOW (at most NEWS_LIMIT), each with whether it
+    is unread, and how many are unread in all."""
+    values = {"user_id": user.id, "since": now - NEWS_WINDOW, "read_at": as_utc(user.news_read_at) or NEVER}
+    rows = db.session.execute(_news_query(user.role), values).all()
+    return [(notification, bool(unread)) for notification, unread, _total in rows], (rows[0][2] if rows else 0)
+
+
+@dataclass(frozen=True)
+class Accounts:
+    active: int
+    #: active accounts whose person has not set a password yet (their link unused or expired)
+    without_password: int
+
+
+def accounts() -> Accounts:
+    """How many accounts are active, and how many of them still wait for their password."""
+    active = User.is_active_account.is_(True)
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(active),
+            sa.func.count().filter(active, User.password_hash.is_(None)),
+        )
+    ).one()
+    return Accounts(active=row[0], without_password=row[1])
+
+
 @dataclass
 class Dashboard:
     """Everything the home page lists for one user."""
 
     upcoming: list[Meeting] = field(default_factory=list)
-    #: the coordinators' own line: agendas still being drafted
+    #: the coordinators' own lines: agendas being drafted, proposals to decide, reports to review
     drafting: list[Meeting] = field(default_factory=list)
+    drafting_total: int = 0
+    #: (meeting, how many of its proposals await a decision)
+    proposals: list[tuple[Meeting, int]] = field(default_factory=list)
+    to_review: list[ProgressReport] = field(default_factory=list)
+    to_review_total: int = 0
+    #: the partners' readers' line: (version, its meeting, whether new since the news were read)
+    new_versions: list[tuple[AgendaVersion, Meeting, bool]] = field(default_factory=list)
+    #: the user's notifications, latest first: (notification, unread)
+    news: list[tuple[Notification, bool]] = field(default_factory=list)
+    unread: int = 0
     #: the partner's, not the user's: a successor sees their predecessor's open ones
     action_points: list[ActionPoint] = field(default_factory=list)
     initiative_count: int = 0
     reports_due: list[Initiative] = field(default_factory=list)
     overdue: list[Milestone] = field(default_factory=list)
-    to_review: list[ProgressReport] = field(default_factory=list)
     #: (procedure, whether the user's partner has still to answer)
     silence: list[tuple[SilenceProcedure, bool]] = field(default_factory=list)
+    #: the administrators' lines
+    accounts: Accounts | None = None
+    mail: notify_queries.QueueState | None = None
 
     @property
     def silence_awaiting(self) -> list[SilenceProcedure]:
         return [procedure for procedure, awaiting in self.silence if awaiting]
 
+    @property
+    def proposals_total(self) -> int:
+        return sum(count for _meeting, count in self.proposals)
+
 
 def dashboard(user) -> Dashboard:
-    """The home page's lists for ``user`` (nothing for a role that may not read)."""
-    if not role_has(user.role, Permission.READ):
-        return Dashboard()
+    """The home page's lists for ``user``: what their role acts on, and what they may read."""
     now = utcnow()
-    coordinator = role_has(user.role, Permission.COORDINATE)
-    upcoming = upcoming_meetings(now.date(), user)
+    board = Dashboard()
+    board.news, board.unread = news(user, now)
+    if role_has(user.role, Permission.MANAGE_USERS):
+        board.accounts, board.mail = accounts(), notify_queries.queue_state()
+    if not role_has(user.role, Permission.READ):
+        return board
+    board.upcoming = upcoming_meetings(now.date(), user)
+    if role_has(user.role, Permission.COORDINATE):
+        board.drafting, board.drafting_total = agendas_in_drafting(now.date())
+        board.proposals = pending_proposals(user)
+        board.to_review, board.to_review_total = reports_to_review()
+    elif not role_has(user.role, Permission.MANAGE_USERS):
+        # officials and observers: what the coordinators circulated to them
+        board.new_versions = new_agenda_versions(user, now)
+    board.action_points = open_action_points(user.partner_id, user)
     initiatives = sponsored_initiatives(user.partner_id, now)
-    return Dashboard(
-        upcoming=upcoming,
-        drafting=[m for m in upcoming if m.status == MeetingStatus.DRAFTING.value] if coordinator else [],
-        action_points=open_action_points(user.partner_id, user),
-        initiative_count=len(initiatives),
-        reports_due=[initiative for initiative, due in initiatives if due],
-        overdue=overdue_milestones(now.date(), [initiative.id for initiative, _due in initiatives]),
-        to_review=reports_to_review() if coordinator else [],
-        silence=open_silence_procedures(user.partner_id, now),
-    )
+    board.initiative_count = len(initiatives)
+    board.reports_due = [initiative for initiative, due in initiatives if due]
+    board.overdue = overdue_milestones(now.date(), [initiative.id for initiative, _due in initiatives])
+    board.silence = open_silence_procedures(user.partner_id, now)
+    return board

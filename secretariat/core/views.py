@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from secretariat.auth.permissions import Permission, public, requires
-from secretariat.core import queries
+from secretariat.core import queries, services
+from secretariat.extensions import db
 from secretariat.ops import readiness
 
 bp = Blueprint("core", __name__)
@@ -20,6 +21,16 @@ NO_STORE = {"Cache-Control": "no-store"}
 def home():
     """What needs the user now, and where to go next."""
     return render_template("core/home.html", dashboard=queries.dashboard(current_user))
+
+
+@bp.post("/news/read")
+@requires(Permission.SIGNED_IN)
+def mark_news_read():
+    """The "Mark all as read" button: the dashboard's news made until now lose their "New" marker."""
+    services.mark_news_read(current_user)
+    db.session.commit()
+    flash("Everything in your news is marked as read.", "success")
+    return redirect(url_for("core.home", _anchor="news"))
 
 
 @bp.get("/healthz")
