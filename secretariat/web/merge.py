@@ -16,7 +16,7 @@ the person is asked rather than anything being overwritten silently.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -285,3 +285,38 @@ def changes_since(obj, opened_at: datetime, actions: tuple[str, ...]) -> dict[st
             found[name] = (who, entry.created_at)
         found[""] = (who, entry.created_at)
     return found
+
+
+@dataclass
+class Saved:
+    """What ``save_or_merge`` did: saved (perhaps merged: ``merge``), or a merge to show (not saved)."""
+
+    saved: bool
+    merge: Merge | None
+
+
+def save_or_merge(
+    key: str,
+    *,
+    save: Callable[[], Any],
+    remerge: Callable[[], Merge],
+    conflict: type[Exception] | tuple[type[Exception], ...],
+) -> Saved:
+    """Save an edit form; if someone saved first, merge with theirs and save again when nothing clashes.
+
+    ``save`` calls the service with the form's data and version; ``remerge`` rolls back, reads the object
+    afresh and merges the form with it (``merge_form``, setting the form's version to the one saved now).
+    The conflict page's answer (a base with fields asked about) has its choices applied before saving.
+    """
+    base = Base.from_request(key)
+    outcome = remerge() if base and base.asked else None
+    for _attempt in range(2):  # a second conflict (a third save meanwhile) is shown, not retried again
+        if outcome is not None and not outcome.resolved:
+            return Saved(False, outcome)
+        try:
+            save()
+        except conflict:
+            outcome = remerge()
+        else:
+            return Saved(True, outcome)
+    return Saved(False, outcome)

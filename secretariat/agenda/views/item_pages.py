@@ -62,29 +62,28 @@ def edit_item(meeting_id: int, item_id: int):
     form = _saved_item_form(m, item) if request.method == "GET" else _item_form(m)
     key = merge.object_key(item)
     if form.validate_on_submit():
-        base = merge.Base.from_request(key)
-        # The conflict page's answer carries the fields asked about: apply the choices first.
-        outcome = _merge_item(m, item, form) if base and base.asked else None
-        for _attempt in range(2):  # a second conflict (a third save meanwhile) is shown, not retried again
-            if outcome is not None and not outcome.resolved:
-                break
-            try:
-                _save_item(m, item, form)
-            except items.EditConflict:
-                db.session.rollback()
-                item = items.get_item(m, item_id)
-                outcome = _merge_item(m, item, form)
-            except items.AgendaLocked as refused:
-                db.session.rollback()
-                flash(refusal(refused), "error")
-                return redirect(url_for("agenda.meeting", meeting_id=m.id))
-            else:
-                db.session.commit()
-                flash(outcome.summary() if outcome and outcome.taken else "Item saved.", "success")
-                return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + f"#item-{item_id}")
-        return render_template(
-            "agenda/item_form.html", form=form, meeting=m, item=item, merge=outcome, edit_base=outcome.token()
-        ), 409
+
+        def remerge() -> merge.Merge:
+            nonlocal item
+            db.session.rollback()
+            item = items.get_item(m, item_id)
+            return _merge_item(m, item, form)
+
+        try:
+            done = merge.save_or_merge(
+                key, save=lambda: _save_item(m, item, form), remerge=remerge, conflict=items.EditConflict
+            )
+        except items.AgendaLocked as refused:
+            db.session.rollback()
+            flash(refusal(refused), "error")
+            return redirect(url_for("agenda.meeting", meeting_id=m.id))
+        if not done.saved:
+            return render_template(
+                "agenda/item_form.html", form=form, meeting=m, item=item, merge=done.merge, edit_base=done.merge.token()
+            ), 409
+        db.session.commit()
+        flash(done.merge.summary() if done.merge and done.merge.taken else "Item saved.", "success")
+        return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + f"#item-{item_id}")
     return render_template(
         "agenda/item_form.html",
         form=form,
