@@ -380,7 +380,9 @@ def test_minutes_outcomes_and_action_points(app, client, drafted, coordinator):
     body = page_text(vietnam.get(f"/meetings/{drafted.id}"))
     assert "The SOM met in Brussels" not in body and "Circulate a concept note" not in body
     assert (
-        client.submit(f"/meetings/{drafted.id}/minutes/adopt", page=f"/meetings/{drafted.id}/minutes").status_code
+        client.submit(
+            f"/meetings/{drafted.id}/minutes/adopt", {"confirmed": "yes"}, page=f"/meetings/{drafted.id}/minutes"
+        ).status_code
         == 302
     )
     body = page_text(vietnam.get(f"/meetings/{drafted.id}"))
