@@ -1,6 +1,7 @@
 """The minutes page is one form: every button saves what was typed before doing what it says, a
 half-written action point is never dropped, adopting asks first, and a stale save is merged."""
 
+import html
 import re
 
 import pytest
@@ -33,6 +34,14 @@ def _typed(client, meeting) -> dict:
     data["edit_base"] = re.search(r'name="edit_base" value="([^"]+)"', page).group(1)
     for n, name in enumerate(re.findall(r'name="(decision-\d+)"', page)):
         data[name] = f"Outcome {n + 1} agreed."
+    return data
+
+
+def _as_shown(body: str) -> dict:
+    """The minutes form's fields as the page shows them (what pressing its button sends back)."""
+    data = {m[0]: html.unescape(m[1]) for m in re.findall(r'name="([\w-]+)"[^>]*>([^<]*)</textarea>', body)}
+    for name in ("version", "edit_base"):
+        data[name] = re.search(rf'name="{name}" value="([^"]+)"', body).group(1)
     return data
 
 
@@ -130,16 +139,7 @@ def test_a_stale_save_of_the_minutes_is_merged(app, coordinator, held):
     assert response.status_code == 409  # Alice wrote all outcomes too: Bob's one clashes
     assert "Someone else saved the minutes" in body and f'name="choose-{outcome}"' in body
     assert "Alice&#39;s summary" in body  # her summary, which Bob never touched, is in his form now
-    chosen = bob.submit(
-        url,
-        {
-            **bob_form,
-            "summary": "Alice's summary",
-            "version": "1",
-            "edit_base": re.search(r'name="edit_base" value="([^"]+)"', body).group(1),
-            f"choose-{outcome}": "mine",
-        },
-    )
+    chosen = bob.submit(url, {**_as_shown(body), f"choose-{outcome}": "mine"})
     assert chosen.status_code == 302
     assert _minutes(held).summary_source == "Alice's summary"
     page = page_text(bob.get(url))
