@@ -86,7 +86,7 @@ def test_adopted_minutes_print_as_a_document(live_server, new_account, page):
     page.get_by_label("Summary of the meeting").fill("Ministers met in a **constructive** spirit.")
     page.get_by_label("1 Opening and adoption of the agenda").fill("The agenda was adopted.")
     page.get_by_label("2 Connectivity between Asia and Europe").fill("Ministers welcomed the connectivity report.")
-    page.get_by_role("button", name="Save the minutes").click()
+    page.get_by_role("button", name="Save the minutes", exact=True).click()
     assert "Minutes saved." in flash(page)
     page.get_by_role("button", name="Save and adopt the minutes").click()
     go_on(page)
