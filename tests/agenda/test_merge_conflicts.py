@@ -3,10 +3,11 @@ the other person's changes to fields this person never touched survive, this per
 kept, and a field both changed is shown side by side for a choice."""
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 
-from secretariat.agenda.models import AgendaItem
+from secretariat.agenda.models import AgendaItem, Meeting
 from secretariat.extensions import db
 from tests.agenda.helpers import add, item_form, make_meeting, set_status
 from tests.factories import make_user, page_text
@@ -136,3 +137,67 @@ def test_a_forged_base_asks_rather_than_overwrites(two, item):
     forged = bob.submit(url, item_form("Connectivity", presenter="", version="1", edit_base="e30.forged"))
     assert forged.status_code == 409 and 'name="choose-presenter"' in page_text(forged)
     assert _item(item.id).presenter == "Chair"
+
+
+class _Fields(HTMLParser):
+    """The values a form sends as the page shows it: inputs, checked boxes, selected options, textareas."""
+
+    def __init__(self):
+        super().__init__()
+        self.values: dict[str, list[str]] = {}
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "radio", "checkbox"):
+            self.values.setdefault(a["name"], []).append(a.get("value") or "")
+        elif tag == "input" and a.get("type") in ("radio", "checkbox") and "checked" in a:
+            self.values.setdefault(a["name"], []).append(a.get("value") or "on")
+        elif tag == "select":
+            self._select = a.get("name")
+            self.values.setdefault(self._select, [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select].append(a.get("value") or "")
+        elif tag == "textarea":
+            self._textarea = a.get("name")
+            self.values[self._textarea] = [""]
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea][0] += data
+
+
+def form_as_shown(response, **changes) -> dict:
+    parser = _Fields()
+    parser.feed(page_text(response))
+    data = {k: (v if len(v) != 1 else v[0]) for k, v in parser.values.items() if k != "csrf_token"}
+    data.update(changes)
+    return data
+
+
+def test_a_meeting_edited_by_two_is_merged(two, coordinator):
+    alice, bob = two
+    meeting = make_meeting(coordinator)
+    url = f"/meetings/{meeting.id}/edit"
+    bob_page = bob.get(url)
+    assert alice.submit(url, form_as_shown(alice.get(url), chair="Thailand")).status_code == 302
+    response = bob.submit(url, form_as_shown(bob_page, city="Antwerp"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Meeting, meeting.id)
+    assert (saved.city, saved.chair) == ("Antwerp", "Thailand")
+    assert "Chair" in page_text(bob.get(response.headers["Location"]))  # the notice names the field kept
+    # Both change the theme: a choice, with the other's value beside this person's.
+    bob_page = bob.get(url)
+    alice.submit(url, form_as_shown(alice.get(url), theme="Connectivity"))
+    clash = bob.submit(url, form_as_shown(bob_page, theme="Sustainability"))
+    assert clash.status_code == 409 and 'name="choose-theme"' in page_text(clash)
+    assert bob.submit(url, form_as_shown(clash, **{"choose-theme": "mine"})).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).theme == "Sustainability"

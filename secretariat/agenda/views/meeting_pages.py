@@ -19,7 +19,7 @@ from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
 from secretariat.programme import services as programme_services
 from secretariat.timeutil import utcnow
-from secretariat.web import confirm
+from secretariat.web import confirm, merge
 
 
 @bp.get("/")
@@ -136,29 +136,55 @@ def create_meeting():
     )
 
 
+def _saved_meeting_form(m) -> MeetingForm:
+    """The meeting form as it opens: the meeting's saved values."""
+    initial = {name: getattr(m, name) for name in services.MEETING_FIELDS if name != "host"}
+    form = MeetingForm(formdata=None, data={**initial, "host": m.host.code if m.host else "", "version": m.version})
+    form.host.choices = partner_choices("No host / not decided")
+    return form
+
+
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
 @requires(Permission.COORDINATE)
 def edit_meeting(meeting_id: int):
     m = meeting_or_404(meeting_id)
     if request.method == "GET":
-        initial = {name: getattr(m, name) for name in services.MEETING_FIELDS if name != "host"}
-        form = MeetingForm(data={**initial, "host": m.host.code if m.host else "", "version": m.version})
+        form = _saved_meeting_form(m)
     else:
         form = MeetingForm()
-    form.host.choices = partner_choices("No host / not decided")
+        form.host.choices = partner_choices("No host / not decided")
+    key, labels = merge.object_key(m), {name: form[name].label.text for name in services.MEETING_FIELDS}
     if form.validate_on_submit():
-        try:
-            changes = services.update_meeting(
-                m, _meeting_form_data(form), expected_version=int(form.version.data or 0), actor=current_user
+        changes: list[dict] = []
+
+        def save() -> None:
+            data = _meeting_form_data(form)
+            changes.append(
+                services.update_meeting(m, data, expected_version=int(form.version.data or 0), actor=current_user)
             )
-        except services.MeetingConflict as conflict:
+
+        def remerge() -> merge.Merge:
+            nonlocal m
             db.session.rollback()
+            m = meeting_or_404(meeting_id)
             form.version.data = str(m.version)
-            return render_template("agenda/meeting_form.html", form=form, meeting=m, conflict=conflict), 409
+            return merge.merge_form(key, form, _saved_meeting_form(m), labels, audit_of=(m, ("meeting.update",)))
+
+        done = merge.save_or_merge(key, save=save, remerge=remerge, conflict=services.MeetingConflict)
+        if not done.saved:
+            return render_template(
+                "agenda/meeting_form.html", form=form, meeting=m, merge=done.merge, edit_base=done.merge.token()
+            ), 409
         db.session.commit()
-        flash("Meeting saved." if changes else "Nothing was changed.", "success")
+        if done.merge and done.merge.taken:
+            flash(done.merge.summary(), "success")
+        else:
+            flash("Meeting saved." if changes and changes[-1] else "Nothing was changed.", "success")
         return redirect(url_for("agenda.meeting", meeting_id=meeting_id))
-    return render_template("agenda/meeting_form.html", form=form, meeting=m), (400 if request.method == "POST" else 200)
+    edit_base = merge.carried(key, {name: form[name].data for name in labels})
+    return render_template("agenda/meeting_form.html", form=form, meeting=m, edit_base=edit_base), (
+        400 if request.method == "POST" else 200
+    )
 
 
 @bp.route("/<int:meeting_id>/status", methods=["GET", "POST"])
