@@ -301,12 +301,15 @@ def save_or_merge(
     save: Callable[[], Any],
     remerge: Callable[[], Merge],
     conflict: type[Exception] | tuple[type[Exception], ...],
+    retry: bool = True,
 ) -> Saved:
     """Save an edit form; if someone saved first, merge with theirs and save again when nothing clashes.
 
     ``save`` calls the service with the form's data and version; ``remerge`` rolls back, reads the object
     afresh and merges the form with it (``merge_form``, setting the form's version to the one saved now).
     The conflict page's answer (a base with fields asked about) has its choices applied before saving.
+    Without ``retry`` even a merge where nothing clashes is shown first (a form whose files must be
+    chosen again).
     """
     base = Base.from_request(key)
     outcome = remerge() if base and base.asked else None
@@ -317,6 +320,8 @@ def save_or_merge(
             save()
         except conflict:
             outcome = remerge()
+            if not retry:
+                return Saved(False, outcome)
         else:
             return Saved(True, outcome)
     return Saved(False, outcome)
