@@ -20,6 +20,7 @@ from secretariat.auth.choices import partner_choices, partner_names
 from secretariat.auth.permissions import Permission, requires
 from secretariat.errors import NotFound
 from secretariat.extensions import db
+from secretariat.web import merge
 from secretariat.web.forms import ConfirmForm
 
 bp = Blueprint("archive", __name__)
@@ -166,32 +167,54 @@ def create():
     return render_template("archive/record_form.html", form=form, record=None), status
 
 
+def _saved_record_form(rec, current) -> RecordForm:
+    """The revision form as it opens: the record's saved metadata, every current file kept."""
+    meta = services.record_metadata(rec)
+    form = _form(
+        formdata=False,
+        **{
+            **meta,
+            "record_date": rec.record_date,
+            "embargo_until": rec.embargo_until,
+            "meeting_id": str(rec.meeting_id or ""),
+            "embargo_meeting_id": str(rec.embargo_meeting_id or ""),
+            "keep_files": [str(f.id) for f in current.files],
+            "version": rec.version,
+        },
+    )
+    form.keep_files.choices = [SelectChoice(str(f.id), f.filename) for f in current.files]
+    return form
+
+
+#: the metadata a conflict merges (web/merge.py); files are chosen again, the change note is this person's
+MERGED_FIELDS = (
+    "title",
+    "record_type",
+    "record_date",
+    "meeting_id",
+    "partners",
+    "language",
+    "description_source",
+    "tags",
+    "confidentiality",
+    "embargo_until",
+    "embargo_meeting_id",
+)
+
+
 @bp.route("/records/<int:record_id>/revise", methods=["GET", "POST"])
 @requires(Permission.COORDINATE)
 def revise(record_id: int):
     rec = _record(record_id)
     current = services.current_version(rec)
-    if request.method == "GET":
-        meta = services.record_metadata(rec)
-        form = _form(
-            formdata=False,
-            **{
-                **meta,
-                "record_date": rec.record_date,
-                "embargo_until": rec.embargo_until,
-                "meeting_id": str(rec.meeting_id or ""),
-                "embargo_meeting_id": str(rec.embargo_meeting_id or ""),
-                "keep_files": [str(f.id) for f in current.files],
-                "version": rec.version,
-            },
-        )
-    else:
-        form = _form()
+    form = _saved_record_form(rec, current) if request.method == "GET" else _form()
     form.keep_files.choices = [SelectChoice(str(f.id), f.filename) for f in current.files]
+    key, labels = merge.object_key(rec), {name: form[name].label.text for name in MERGED_FIELDS}
     if form.validate_on_submit():
         prepared = _prepare_uploads(form)
         if prepared is not None:
-            try:
+
+            def save() -> None:
                 services.revise_record(
                     rec,
                     form.record_data(),
@@ -201,19 +224,39 @@ def revise(record_id: int):
                     expected_version=int(form.version.data or 0),
                     actor=current_user,
                 )
-            except services.RecordConflict as conflict:
+
+            def remerge() -> merge.Merge:
+                nonlocal rec
                 db.session.rollback()
-                form.version.data = str(services.get_record(record_id).version)
-                return render_template("archive/record_form.html", form=form, record=rec, conflict=conflict), 409
+                rec = _record(record_id)
+                saved = _saved_record_form(rec, services.current_version(rec))
+                # The other version's files replace the list: every file is kept unless unticked again.
+                form.keep_files.choices, form.keep_files.data = saved.keep_files.choices, saved.keep_files.data
+                form.version.data = str(rec.version)
+                return merge.merge_form(key, form, saved, labels, audit_of=(rec, ("archive.update",)))
+
+            try:
+                done = merge.save_or_merge(
+                    key, save=save, remerge=remerge, conflict=services.RecordConflict, retry=False
+                )
             except services.RecordRefused as refused:
                 db.session.rollback()
                 form.change_note.errors = [str(refused)]
             else:
+                if not done.saved:
+                    return render_template(
+                        "archive/record_form.html",
+                        form=form,
+                        record=rec,
+                        merge=done.merge,
+                        edit_base=done.merge.token(),
+                    ), 409
                 db.session.commit()
                 flash("New version filed.", "success")
                 return redirect(url_for("archive.record", record_id=record_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("archive/record_form.html", form=form, record=rec), status
+    edit_base = merge.carried(key, {name: form[name].data for name in labels})
+    return render_template("archive/record_form.html", form=form, record=rec, edit_base=edit_base), status
 
 
 @bp.post("/records/<int:record_id>/withdraw")

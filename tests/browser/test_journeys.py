@@ -31,6 +31,16 @@ def flash(page) -> str:
     return " ".join(page.locator(".flashes").inner_text().split())
 
 
+def go_on(page) -> None:
+    """Irreversible actions ask first: go on, in the dialog (JavaScript) or on the confirmation page."""
+    dialog = page.locator("dialog[open]")
+    with page.expect_navigation():
+        if dialog.count():
+            dialog.locator("button[value=confirm]").click()
+        else:
+            page.locator("form:has(input[name=confirmed]) button[type=submit]").click()
+
+
 def add_item(page, title: str, kind: str, minutes: int, under: str | None = None) -> None:
     """Add an agenda item from the meeting page (under the item numbered ``under`` as a sub-item)."""
     if under:
@@ -85,6 +95,7 @@ def coordinator_journey(page, base: str, email: str, password: str) -> None:
 
     page.get_by_label("Note for partners with this version (optional)").fill("First draft for comments.")
     page.get_by_role("button", name="Circulate the agenda to partners").click()
+    go_on(page)
     assert "Version v1 of the agenda is frozen and visible to partners" in flash(page)
 
     page.get_by_role("link", name="Edit item 3", exact=True).click()
@@ -92,6 +103,7 @@ def coordinator_journey(page, base: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Save item").click()
     assert "Item saved." in flash(page)
     page.get_by_role("button", name="Circulate the revised agenda").click()
+    go_on(page)
 
     page.get_by_role("link", name="Compare versions").click()
     page.get_by_label("From").select_option("v1")
@@ -105,6 +117,7 @@ def coordinator_journey(page, base: str, email: str, password: str) -> None:
 
     page.get_by_role("link", name="Meeting and agenda").click()
     page.get_by_role("button", name="Adopt the agenda").click()
+    go_on(page)
     assert "Version v3" in flash(page)
     assert page.get_by_text("The agenda is adopted and can no longer change.").is_visible()
     assert page.get_by_role("button", name="Move up item 2.2").count() == 0
@@ -184,6 +197,7 @@ def test_an_official_follows_the_agenda_silence_and_reports(live_server, new_acc
     assert "Europe/Brussels" in page.locator(".facts").inner_text()
     page.get_by_label("Reason (required to break silence)").fill("Cambodia needs more time to consult its ministries.")
     page.get_by_role("button", name="Break silence on behalf of Cambodia").click()
+    go_on(page)
     assert "broke silence" in page.locator("#position ~ p").inner_text()
     row = page.locator("tr", has_text="Cambodia")
     assert "Broke silence" in row.inner_text() and "consult its ministries" in row.inner_text()

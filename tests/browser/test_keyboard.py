@@ -96,6 +96,15 @@ def activate(page, name: str | re.Pattern, key: str = "Enter") -> None:
         page.keyboard.press(key)
 
 
+def activate_and_confirm(page, name: str) -> None:
+    """An irreversible action: its button opens the confirmation dialog, whose first button (focused) goes on."""
+    tab_to(page, name)
+    page.keyboard.press("Space")
+    assert page.evaluate("() => document.activeElement.closest('dialog[open]') !== null")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def add_item_by_keyboard(page, title: str, kind: str, minutes: int, under: str | None = None) -> None:
     activate(page, f"Add sub-item to {under}" if under else "Add an item")
     type_into(page, "Title", title)
@@ -145,11 +154,11 @@ def test_a_coordinator_prepares_an_agenda_with_the_keyboard_alone(live_server, n
     assert agenda_lines(page) == ["1 Opening", "2 Regional connectivity", "2.1 Digital links", "2.2 Rail links"]
     assert page.locator("#agenda ~ p.muted, section[aria-labelledby=agenda] p.muted").first.is_visible()
 
-    activate(page, "Circulate the agenda to partners", key="Space")
+    activate_and_confirm(page, "Circulate the agenda to partners")
     activate(page, "Edit item 2.2")
     type_into(page, "Title", "Rail and road links")
     activate(page, "Save item", key="Space")
-    activate(page, "Circulate the revised agenda", key="Space")
+    activate_and_confirm(page, "Circulate the revised agenda")
 
     activate(page, "Compare versions")
     tab_to(page, "From")
@@ -161,7 +170,7 @@ def test_a_coordinator_prepares_an_agenda_with_the_keyboard_alone(live_server, n
     assert page.locator(".change--changed ins").inner_text().strip() == "and road"
 
     activate(page, "Meeting and agenda")
-    activate(page, "Adopt the agenda", key="Space")
+    activate_and_confirm(page, "Adopt the agenda")
     assert "Version v3" in flash(page)
     assert page.get_by_text("The agenda is adopted and can no longer change.").is_visible()
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from pypdf import PdfReader
 
 from tests.browser.test_accessibility import sign_in
-from tests.browser.test_journeys import add_item, flash
+from tests.browser.test_journeys import add_item, flash, go_on
 
 #: what only a screen needs: it must not be printed
 CHROME = ("Skip to main content", "Sign out", "My account", "Work programme", "Silence procedures", "Back to the")
@@ -79,14 +79,17 @@ def test_adopted_minutes_print_as_a_document(live_server, new_account, page):
     add_item(page, "Opening and adoption of the agenda", "adoption", 15)
     add_item(page, "Connectivity between Asia and Europe", "discussion", 60)
     page.get_by_role("button", name="Circulate the agenda to partners").click()
+    go_on(page)
     page.get_by_role("button", name="Adopt the agenda").click()
+    go_on(page)
     page.get_by_role("link", name="Write the minutes").click()
     page.get_by_label("Summary of the meeting").fill("Ministers met in a **constructive** spirit.")
     page.get_by_label("1 Opening and adoption of the agenda").fill("The agenda was adopted.")
     page.get_by_label("2 Connectivity between Asia and Europe").fill("Ministers welcomed the connectivity report.")
-    page.get_by_role("button", name="Save the minutes").click()
+    page.get_by_role("button", name="Save the minutes", exact=True).click()
     assert "Minutes saved." in flash(page)
-    page.get_by_role("button", name="Adopt the minutes (freezes them)").click()
+    page.get_by_role("button", name="Save and adopt the minutes").click()
+    go_on(page)
     assert "Minutes adopted and frozen." in flash(page)
     page.get_by_role("link", name="Print view of the minutes").click()
     text, pages = pdf_of(page, "minutes")

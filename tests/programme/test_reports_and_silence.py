@@ -195,9 +195,16 @@ def test_not_adopted_when_silence_is_broken(app, client, coordinator):
         page=f"/programme/silence/{procedure.id}",
     )
     assert "needs a reason" in page_text(client.get(path_of(empty)))
-    client.submit(
+    asked = client.submit(
         f"/programme/silence/{procedure.id}/position",
         {"position": "broke_silence", "reason": "Needs more consultation"},
+        page=f"/programme/silence/{procedure.id}",
+    )
+    assert "Break silence on behalf of China?" in page_text(asked)  # irreversible: asked first, nothing recorded
+    assert db.session.scalar(sa.select(sa.func.count(SilencePosition.id))) == 0
+    client.submit(
+        f"/programme/silence/{procedure.id}/position",
+        {"position": "broke_silence", "reason": "Needs more consultation", "confirmed": "yes"},
         page=f"/programme/silence/{procedure.id}",
     )
     silence.settle_due(now=procedure.deadline + timedelta(seconds=1))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from secretariat.agenda import compare, items, tree
+from secretariat.agenda import items, tree
 from secretariat.agenda.forms import ItemForm, MoveForm
 from secretariat.agenda.models import Meeting
 from secretariat.agenda.views.blueprint import bp, meeting_or_404, refusal
 from secretariat.auth.choices import partner_choices
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
+from secretariat.web import merge
 from secretariat.web.forms import ConfirmForm
 
 
@@ -48,43 +47,65 @@ def add_item(meeting_id: int):
     )
 
 
+def _saved_item_form(meeting: Meeting, item) -> ItemForm:
+    """The item form as it opens: the item's saved values."""
+    state = items.item_state(item)
+    state["fixed_start"] = item.fixed_start
+    return _item_form(meeting, formdata=False, **state, version=item.version)
+
+
 @bp.route("/<int:meeting_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @requires(Permission.COORDINATE)
 def edit_item(meeting_id: int, item_id: int):
     m = meeting_or_404(meeting_id)
     item = items.get_item(m, item_id)
-    if request.method == "GET":
-        state = items.item_state(item)
-        state["fixed_start"] = item.fixed_start
-        form = _item_form(m, formdata=False, **state, version=item.version)
-    else:
-        form = _item_form(m)
+    form = _saved_item_form(m, item) if request.method == "GET" else _item_form(m)
+    key = merge.object_key(item)
     if form.validate_on_submit():
-        try:
-            items.update_item(
-                m, item, form.item_data(), expected_version=int(form.version.data or 0), actor=current_user
-            )
-        except items.EditConflict as conflict:
+
+        def remerge() -> merge.Merge:
+            nonlocal item
             db.session.rollback()
             item = items.get_item(m, item_id)
-            form.version.data = str(item.version)
-            return render_template(
-                "agenda/item_form.html",
-                form=form,
-                meeting=m,
-                item=item,
-                conflict=conflict,
-                changes=_conflict_changes(conflict),
-            ), 409
+            return _merge_item(m, item, form)
+
+        try:
+            done = merge.save_or_merge(
+                key, save=lambda: _save_item(m, item, form), remerge=remerge, conflict=items.EditConflict
+            )
         except items.AgendaLocked as refused:
             db.session.rollback()
             flash(refusal(refused), "error")
             return redirect(url_for("agenda.meeting", meeting_id=m.id))
+        if not done.saved:
+            return render_template(
+                "agenda/item_form.html", form=form, meeting=m, item=item, merge=done.merge, edit_base=done.merge.token()
+            ), 409
         db.session.commit()
-        flash("Item saved.", "success")
+        flash(done.merge.summary() if done.merge and done.merge.taken else "Item saved.", "success")
         return redirect(url_for("agenda.meeting", meeting_id=meeting_id) + f"#item-{item_id}")
-    return render_template("agenda/item_form.html", form=form, meeting=m, item=item), (
-        400 if request.method == "POST" else 200
+    return render_template(
+        "agenda/item_form.html",
+        form=form,
+        meeting=m,
+        item=item,
+        edit_base=merge.carried(key, {name: form[name].data for name in FIELD_LABELS}),
+    ), (400 if request.method == "POST" else 200)
+
+
+def _save_item(meeting: Meeting, item, form: ItemForm) -> None:
+    items.update_item(meeting, item, form.item_data(), expected_version=int(form.version.data or 0), actor=current_user)
+
+
+def _merge_item(meeting: Meeting, item, form: ItemForm) -> merge.Merge:
+    """Merge what this person submitted with the item as saved now; the form then holds the merge."""
+    form.version.data = str(item.version)
+    return merge.merge_form(
+        merge.object_key(item),
+        form,
+        _saved_item_form(meeting, item),
+        FIELD_LABELS,
+        audit_of=(item, ("agenda.item.update",)),
     )
 
 
@@ -98,31 +119,6 @@ FIELD_LABELS = {
     "fixed_start": "Fixed start",
     "coordinator_notes": "Notes for coordinators",
 }
-
-
-def _conflict_changes(conflict: items.EditConflict) -> list[dict]:
-    """What the other person changed (base → current), and what this person typed, field by field."""
-    base, current = conflict.base or {}, conflict.current
-    rows = []
-    for key, label in FIELD_LABELS.items():
-        theirs = current.get(key)
-        before = base.get(key, theirs)
-        mine = conflict.submitted.get(key)
-        if isinstance(mine, datetime):
-            mine = mine.isoformat(timespec="minutes")
-        if before == theirs and mine == theirs:
-            continue
-        text = lambda v: ", ".join(v) if isinstance(v, list) else ("" if v is None else str(v))  # noqa: E731
-        rows.append(
-            {
-                "label": label,
-                "other_changed": before != theirs,
-                "diff": compare.word_diff(text(before), text(theirs)),
-                "theirs": text(theirs),
-                "mine": text(mine),
-            }
-        )
-    return rows
 
 
 @bp.route("/<int:meeting_id>/items/<int:item_id>/delete", methods=["GET", "POST"])

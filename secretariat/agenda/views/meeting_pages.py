@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from secretariat import csv_safe
-from secretariat.agenda import minutes, proposals, queries, services, visibility
+from secretariat.agenda import confirmations, minutes, proposals, queries, services, visibility
 from secretariat.agenda.forms import MeetingForm, TransitionForm
 from secretariat.agenda.models import MeetingKind, MeetingStatus
 from secretariat.agenda.views.blueprint import bp, meeting_or_404
@@ -19,6 +19,7 @@ from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
 from secretariat.programme import services as programme_services
 from secretariat.timeutil import utcnow
+from secretariat.web import confirm, merge
 
 
 @bp.get("/")
@@ -79,6 +80,7 @@ def meeting(meeting_id: int):
     elif visibility.partners_may_see_agenda(m) and latest is not None:
         agenda_items = queries.version_items(m, latest)
     may_read_action_points = minutes.can_read_action_points(user, m.minutes)
+    transitions = services.available_transitions(m) if coordinator else []
     return render_template(
         "agenda/meeting.html",
         meeting=m,
@@ -86,7 +88,8 @@ def meeting(meeting_id: int):
         editable=coordinator and visibility.agenda_editable(m),
         agenda_items=agenda_items,
         latest=latest,
-        transitions=services.available_transitions(m) if coordinator else [],
+        transitions=transitions,
+        confirmations=_confirmations(m, transitions),
         proposals=proposals.visible_proposals(m, user),
         proposals_open=visibility.proposals_open(m),
         partner_names=dict(partner_names()),
@@ -98,6 +101,17 @@ def meeting(meeting_id: int):
         documents=archive_queries.records_of_meeting(m.id, user),
         record_type_labels=RECORD_TYPE_LABELS,
     )
+
+
+def _confirmations(m, transitions) -> dict:
+    """The dialogs of the transitions that ask first, by target (one count of the audience for all)."""
+    asking = [
+        t for t, _label in transitions if t.value in (MeetingStatus.CIRCULATED.value, MeetingStatus.ADOPTED.value)
+    ]
+    if not asking:
+        return {}
+    who = confirmations.audience(m)
+    return {t.value: confirmations.status_change(m, t.value, who=who) for t in asking}
 
 
 def _meeting_form_data(form: MeetingForm) -> dict:
@@ -122,38 +136,78 @@ def create_meeting():
     )
 
 
+def _saved_meeting_form(m) -> MeetingForm:
+    """The meeting form as it opens: the meeting's saved values."""
+    initial = {name: getattr(m, name) for name in services.MEETING_FIELDS if name != "host"}
+    form = MeetingForm(formdata=None, data={**initial, "host": m.host.code if m.host else "", "version": m.version})
+    form.host.choices = partner_choices("No host / not decided")
+    return form
+
+
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
 @requires(Permission.COORDINATE)
 def edit_meeting(meeting_id: int):
     m = meeting_or_404(meeting_id)
     if request.method == "GET":
-        initial = {name: getattr(m, name) for name in services.MEETING_FIELDS if name != "host"}
-        form = MeetingForm(data={**initial, "host": m.host.code if m.host else "", "version": m.version})
+        form = _saved_meeting_form(m)
     else:
         form = MeetingForm()
-    form.host.choices = partner_choices("No host / not decided")
+        form.host.choices = partner_choices("No host / not decided")
+    key, labels = merge.object_key(m), {name: form[name].label.text for name in services.MEETING_FIELDS}
     if form.validate_on_submit():
-        try:
-            changes = services.update_meeting(
-                m, _meeting_form_data(form), expected_version=int(form.version.data or 0), actor=current_user
+        changes: list[dict] = []
+
+        def save() -> None:
+            data = _meeting_form_data(form)
+            changes.append(
+                services.update_meeting(m, data, expected_version=int(form.version.data or 0), actor=current_user)
             )
-        except services.MeetingConflict as conflict:
+
+        def remerge() -> merge.Merge:
+            nonlocal m
             db.session.rollback()
+            m = meeting_or_404(meeting_id)
             form.version.data = str(m.version)
-            return render_template("agenda/meeting_form.html", form=form, meeting=m, conflict=conflict), 409
+            return merge.merge_form(key, form, _saved_meeting_form(m), labels, audit_of=(m, ("meeting.update",)))
+
+        done = merge.save_or_merge(key, save=save, remerge=remerge, conflict=services.MeetingConflict)
+        if not done.saved:
+            return render_template(
+                "agenda/meeting_form.html", form=form, meeting=m, merge=done.merge, edit_base=done.merge.token()
+            ), 409
         db.session.commit()
-        flash("Meeting saved." if changes else "Nothing was changed.", "success")
+        if done.merge and done.merge.taken:
+            flash(done.merge.summary(), "success")
+        else:
+            flash("Meeting saved." if changes and changes[-1] else "Nothing was changed.", "success")
         return redirect(url_for("agenda.meeting", meeting_id=meeting_id))
-    return render_template("agenda/meeting_form.html", form=form, meeting=m), (400 if request.method == "POST" else 200)
+    edit_base = merge.carried(key, {name: form[name].data for name in labels})
+    return render_template("agenda/meeting_form.html", form=form, meeting=m, edit_base=edit_base), (
+        400 if request.method == "POST" else 200
+    )
 
 
-@bp.post("/<int:meeting_id>/status")
+@bp.route("/<int:meeting_id>/status", methods=["GET", "POST"])
 @requires(Permission.COORDINATE)
 def change_status(meeting_id: int):
+    """Move the meeting on; circulating and adopting ask first (GET ?target=… shows that page)."""
     m = meeting_or_404(meeting_id)
+    if request.method == "GET":
+        available = {target.value for target, _label in services.available_transitions(m)}
+        target = request.args.get("target", "")
+        confirmation = confirmations.status_change(m, target) if target in available else None
+        if confirmation is None:
+            return redirect(url_for("agenda.meeting", meeting_id=m.id))
+        return render_template("confirm.html", confirmation=confirmation)
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
+    # Circulating and adopting tell every partner and freeze a version: they ask first.
+    available = {target.value for target, _label in services.available_transitions(m)}
+    asking = form.target.data in available and not confirm.confirmed()
+    confirmation = confirmations.status_change(m, form.target.data, form.note.data or "") if asking else None
+    if confirmation is not None:
+        return render_template("confirm.html", confirmation=confirmation)
     try:
         version = services.change_status(m, form.target.data, actor=current_user, note=form.note.data or "")
     except services.TransitionRefused as refused:

@@ -16,6 +16,7 @@ from secretariat.programme.forms import CommentForm, ImportForm, InitiativeForm,
 from secretariat.programme.models import STATUS_TRANSITIONS, InitiativeStatus, Milestone, Pillar
 from secretariat.programme.views.blueprint import bp, meeting_choices
 from secretariat.timeutil import utcnow
+from secretariat.web import merge
 from secretariat.web.forms import ConfirmForm
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -148,49 +149,83 @@ def initiative(initiative_id: int):
     )
 
 
+def _saved_initiative_form(item) -> InitiativeForm:
+    """The initiative form as it opens: the initiative's saved values."""
+    state = services.initiative_state(item)
+    # One dict: the state already names lead_partner and contacts (repeating them as keywords was a TypeError).
+    return _initiative_form(
+        formdata=False,
+        **{
+            **state,
+            "start_date": item.start_date,
+            "end_date": item.end_date,
+            "mandate_meeting_id": str(item.mandate_meeting_id or ""),
+            "programme_id": str(item.programme_id or ""),
+            "contacts": [str(u.id) for u in item.contacts],
+            "version": item.version,
+        },
+    )
+
+
+#: the fields a conflict merges (web/merge.py), with the labels it shows
+MERGED_FIELDS = (
+    "code",
+    "title",
+    "pillar",
+    "lead_partner",
+    "co_sponsors",
+    "programme_id",
+    "start_date",
+    "end_date",
+    "mandate_meeting_id",
+    "mandate_reference",
+    "mandate_record_id",
+    "contacts",
+    "summary_source",
+)
+
+
 @bp.route("/initiatives/<int:initiative_id>/edit", methods=["GET", "POST"])
 @requires(Permission.COORDINATE)
 def edit_initiative(initiative_id: int):
     item = services.get_initiative(initiative_id)
-    if request.method == "GET":
-        state = services.initiative_state(item)
-        # One dict: the state already names lead_partner and contacts (repeating them as keywords was a TypeError).
-        form = _initiative_form(
-            formdata=False,
-            **{
-                **state,
-                "start_date": item.start_date,
-                "end_date": item.end_date,
-                "mandate_meeting_id": str(item.mandate_meeting_id or ""),
-                "programme_id": str(item.programme_id or ""),
-                "contacts": [str(u.id) for u in item.contacts],
-                "version": item.version,
-            },
-        )
-    else:
-        form = _initiative_form()
+    form = _saved_initiative_form(item) if request.method == "GET" else _initiative_form()
+    key, labels = merge.object_key(item), {name: form[name].label.text for name in MERGED_FIELDS}
     if form.validate_on_submit():
-        try:
-            services.update_initiative(
-                item, form.initiative_data(), expected_version=int(form.version.data or 0), actor=current_user
-            )
-        except services.InitiativeConflict as conflict:
+
+        def save() -> None:
+            data = form.initiative_data()
+            services.update_initiative(item, data, expected_version=int(form.version.data or 0), actor=current_user)
+
+        def remerge() -> merge.Merge:
+            nonlocal item
             db.session.rollback()
-            saved = services.get_initiative(initiative_id)
-            conflict.current = services.initiative_state(saved)
-            form.version.data = str(saved.version)
-            return render_template(
-                "programme/initiative_form.html", form=form, initiative=saved, conflict=conflict
-            ), 409
+            item = services.get_initiative(initiative_id)
+            form.version.data = str(item.version)
+            return merge.merge_form(
+                key, form, _saved_initiative_form(item), labels, audit_of=(item, ("initiative.update",))
+            )
+
+        try:
+            done = merge.save_or_merge(key, save=save, remerge=remerge, conflict=services.InitiativeConflict)
         except services.ProgrammeRefused as refused:
             db.session.rollback()
             form.code.errors = [str(refused)]
         else:
+            if not done.saved:
+                return render_template(
+                    "programme/initiative_form.html",
+                    form=form,
+                    initiative=item,
+                    merge=done.merge,
+                    edit_base=done.merge.token(),
+                ), 409
             db.session.commit()
-            flash("Initiative saved.", "success")
+            flash(done.merge.summary() if done.merge and done.merge.taken else "Initiative saved.", "success")
             return redirect(url_for("programme.initiative", initiative_id=initiative_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("programme/initiative_form.html", form=form, initiative=item), status
+    edit_base = merge.carried(key, {name: form[name].data for name in labels})
+    return render_template("programme/initiative_form.html", form=form, initiative=item, edit_base=edit_base), status
 
 
 @bp.route("/initiatives/<int:initiative_id>/status", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from secretariat.programme.forms import PositionForm, SilenceForm
 from secretariat.programme.models import Initiative, InitiativeStatus, SilenceOutcome
 from secretariat.programme.views.blueprint import bp
 from secretariat.timeutil import utcnow
+from secretariat.web import confirm
 
 
 @bp.get("/silence")
@@ -79,6 +80,38 @@ def silence_detail(procedure_id: int):
         own=own,
         form=PositionForm(formdata=None),
         coordinator=is_coordinator(current_user),
+        break_confirmation=_break_confirmation(procedure, "", partners=len(table)) if own is None else None,
+    )
+
+
+def _may_still_answer(procedure) -> bool:
+    """Open, and the user's partner silent so far: otherwise the service's refusal says why, without asking."""
+    if procedure.current_outcome != SilenceOutcome.OPEN:
+        return False
+    return all(
+        pos is None for partner, pos in silence.partner_table(procedure) if partner.id == current_user.partner_id
+    )
+
+
+def _break_confirmation(procedure, reason: str, partners: int | None = None) -> confirm.Confirmation:
+    """Breaking silence cannot be undone and decides the procedure: it asks first, saying so."""
+    partners = partners if partners is not None else len(silence.partner_table(procedure))
+    name = current_user.partner.name
+    consequences = [
+        "The text is not adopted at the deadline: one partner breaking silence is enough.",
+        f"{name}'s position and reason are shown to all {partners} partners"
+        + (f": “{reason.strip()}”." if reason.strip() else "."),
+        f"{name}'s position cannot be changed afterwards.",
+    ]
+    return confirm.Confirmation(
+        id="confirm-break-silence",
+        title=f"Break silence on behalf of {name}?",
+        consequences=consequences,
+        button=f"Break silence for {name}",
+        action=url_for("programme.silence_position", procedure_id=procedure.id),
+        cancel=url_for("programme.silence_detail", procedure_id=procedure.id),
+        fields={"position": "broke_silence", "reason": reason},
+        danger=True,
     )
 
 
@@ -89,6 +122,11 @@ def silence_position(procedure_id: int):
     form = PositionForm()
     if not form.validate_on_submit() or form.position.data not in {"broke_silence", "agreed"}:
         abort(400)
+    if form.position.data == "broke_silence" and not confirm.confirmed() and _may_still_answer(procedure):
+        if not (form.reason.data or "").strip():
+            flash("Breaking silence needs a reason for the other partners.", "error")
+            return redirect(url_for("programme.silence_detail", procedure_id=procedure_id))
+        return render_template("confirm.html", confirmation=_break_confirmation(procedure, form.reason.data))
     try:
         silence.take_position(procedure, form.position.data, form.reason.data or "", actor=current_user)
     except silence.SilenceRefused as refused:
