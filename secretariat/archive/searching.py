@@ -177,14 +177,21 @@ def _naming(meeting: Meeting, words: set[str]) -> tuple[int, set[str]]:
 
 def named_meetings(plan: Plan, user) -> tuple[list[Meeting], set[str]]:
     """The meetings the query names best (by code, city and year; a few if they tie), that ``user``
-    may see, and the words that name them."""
+    may see, and the words that name them.
+
+    A city where several meetings were held, among other words ("Copenhagen terrorism"), names
+    none of them: the reader more likely means the place in the text than any one meeting.
+    """
     words = _meeting_words(plan)
     scored = [(*_naming(m, words), m) for m in queries.meetings_named(sorted(words), user)] if words else []
     best = max((score for score, _, _ in scored), default=0)
     if best < _BY_CITY:
         return [], set()
-    chosen = [(used, m) for score, used, m in scored if score == best][:MAX_MEETINGS]
-    return [m for _, m in chosen], set().union(*(used for used, _ in chosen))
+    chosen = [(used, m) for score, used, m in scored if score == best]
+    naming = set().union(*(used for used, _ in chosen))
+    if len(chosen) > 1 and words - naming:
+        return [], set()
+    return [m for _, m in chosen[:MAX_MEETINGS]], naming
 
 
 def _find_meetings_too(plan: Plan, meetings: list[Meeting], naming: set[str]) -> None:
