@@ -1,4 +1,8 @@
-"""Bulk filing of historical records from a folder with a CSV manifest: every line checked first, all or nothing."""
+"""Bulk filing of historical records from a folder with a CSV manifest: every line checked first, all or nothing.
+
+The same code for `flask archive import-folder` and for the archive's import page (bulk_upload.py
+unpacks an upload into a folder first).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 
 from secretariat.agenda.models import Meeting
 from secretariat.archive import files, services
@@ -35,6 +40,18 @@ REQUIRED = {"title", "type", "date"}
 class BulkResult:
     errors: list[str] = field(default_factory=list)
     filed: int = 0
+    #: every line of the manifest as checked: what a preview shows
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class Line:
+    """One line of the manifest, checked: what it would file, and what is wrong with it."""
+
+    number: int
+    data: dict
+    files: list[str]
+    errors: list[str]
 
 
 def _check_line(line: int, row: dict, folder: Path, meetings: dict, partners: set) -> tuple[list[str], dict, list]:
@@ -59,10 +76,14 @@ def _check_line(line: int, row: dict, folder: Path, meetings: dict, partners: se
     codes = [c.strip().upper() for c in (row.get("partners") or "").split(";") if c.strip()]
     errors.extend(f"Line {line}: partner “{c}” is unknown." for c in codes if c not in partners)
     uploads = []
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
     for name in [n.strip() for n in (row.get("files") or "").split(";") if n.strip()]:
         path = (folder / name).resolve()
         if folder.resolve() not in path.parents or not path.is_file():
             errors.append(f"Line {line}: file “{name}” is not in the folder.")
+            continue
+        if path.stat().st_size > limit:  # the limit of an upload (services.prepare_upload)
+            errors.append(f"Line {line}: “{name}” is larger than {limit // (1024 * 1024)} MB.")
             continue
         data = path.read_bytes()
         try:
@@ -87,8 +108,11 @@ def _check_line(line: int, row: dict, folder: Path, meetings: dict, partners: se
     return errors, data, uploads
 
 
-def import_folder(folder: Path, *, actor, progress: Callable = lambda items, **_: items) -> BulkResult:
-    """Check every line, then file every record; nothing is filed if any line is wrong. The caller commits."""
+def import_folder(
+    folder: Path, *, actor, progress: Callable = lambda items, **_: items, check_only: bool = False
+) -> BulkResult:
+    """Check every line, then file every record; nothing is filed if any line is wrong (or if
+    ``check_only``: a preview). The caller commits."""
     result = BulkResult()
     manifest = folder / "manifest.csv"
     if not manifest.is_file():
@@ -107,8 +131,11 @@ def import_folder(folder: Path, *, actor, progress: Callable = lambda items, **_
     for line, row in progress(rows, label="Checking"):
         errors, data, uploads = _check_line(line, row, folder, meetings, partners)
         result.errors.extend(errors)
+        result.lines.append(Line(line, data, [name for name, _ in uploads], errors))
         checked.append((data, uploads))
-    if result.errors:
+    if not rows:
+        result.errors.append("The manifest has no line to file.")
+    if result.errors or check_only:
         return result
     for data, uploads in progress(checked, label="Filing"):
         prepared = [services.prepare_upload(name, content) for name, content in uploads]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -45,36 +45,65 @@ def unpacked(source: Path, tables: tuple[str, ...], max_file_bytes: int) -> Iter
     """The .zip bundle unpacked into a temporary folder (removed afterwards), every member checked first."""
     with TemporaryDirectory(prefix="bundle-") as temporary:
         root = Path(temporary)
-        try:
-            with zipfile.ZipFile(source) as archive:
-                members = _checked_members(archive, tables, max_file_bytes)
-                for member in members:
-                    _extract(archive, member, root / member.filename, _limit(member.filename, max_file_bytes))
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
-            raise BundleError(f"{source.name} is not a readable .zip bundle: {error}.") from error
-        except OSError as error:
-            raise BundleError(f"{source.name} cannot be unpacked: {error.strerror or error}.") from error
+        unpack_checked(
+            source,
+            root,
+            allowed=lambda name: _allowed(name, tables),
+            folder_allowed=lambda name: name in ("files", "tables"),
+            limit=lambda name: _limit(name, max_file_bytes),
+        )
         yield root
 
 
-def _checked_members(archive: zipfile.ZipFile, tables: tuple[str, ...], max_file_bytes: int) -> list[zipfile.ZipInfo]:
+def unpack_checked(
+    source: Path,
+    root: Path,
+    *,
+    allowed: Callable[[str], bool],
+    folder_allowed: Callable[[str], bool],
+    limit: Callable[[str], int],
+    max_members: int | None = None,
+    max_total: int | None = None,
+    kind: str = "bundle",
+) -> None:
+    """Unpack the .zip file ``source`` into ``root``, every member checked first: its name (by
+    ``allowed``, its folders by ``folder_allowed``), no link, no name twice, the compression, and
+    the bytes really decompressed within ``limit(name)``. Also used for a bulk import's upload
+    (``kind`` names it in the messages)."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            infos = archive.infolist()
+            if max_members is not None and len(infos) > max_members:
+                raise BundleError(f"{source.name} holds more than {max_members} files.")
+            if max_total is not None and sum(i.file_size for i in infos) > max_total:  # each checked on its bytes
+                raise BundleError(f"{source.name} decompresses to more than {max_total // (1024 * 1024)} MB.")
+            for member in _checked_members(infos, allowed, folder_allowed, limit, kind):
+                _extract(archive, member, root / member.filename, limit(member.filename))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
+        raise BundleError(f"{source.name} is not a readable .zip {kind}: {error}.") from error
+    except OSError as error:
+        raise BundleError(f"{source.name} cannot be unpacked: {error.strerror or error}.") from error
+
+
+def _checked_members(infos, allowed, folder_allowed, limit, kind: str) -> list[zipfile.ZipInfo]:
+    a_kind = ("an " if kind[0] in "aeiou" else "a ") + kind
     members, seen = [], set()
-    for member in archive.infolist():
+    for member in infos:
         name = member.filename
         if member.is_dir():
-            if name.rstrip("/") not in ("files", "tables"):
-                raise BundleError(f"{name} does not belong in a bundle.")
+            if not folder_allowed(name.rstrip("/")):
+                raise BundleError(f"{name} does not belong in {a_kind}.")
             continue
-        if not _allowed(name, tables):  # absolute paths, "..", backslashes and anything else unknown
-            raise BundleError(f"{name!r} does not belong in a bundle.")
+        if not allowed(name):  # absolute paths, "..", backslashes and anything else unknown
+            raise BundleError(f"{name!r} does not belong in {a_kind}.")
         if stat.S_ISLNK(member.external_attr >> 16):
-            raise BundleError(f"{name} is a symbolic link: a bundle holds only plain files.")
+            raise BundleError(f"{name} is a symbolic link: {a_kind} holds only plain files.")
         if name in seen:
             raise BundleError(f"{name} appears twice in the .zip file.")
         if member.compress_type not in COMPRESSIONS:
-            raise BundleError(f"{name} is compressed with a method a bundle does not use.")
-        if member.file_size > _limit(name, max_file_bytes):
-            raise BundleError(f"{name} is larger than a bundle's member may be.")
+            raise BundleError(f"{name} is compressed with a method {a_kind} does not use.")
+        if member.file_size > limit(name):
+            raise BundleError(f"{name} is larger than {a_kind}'s member may be.")
         seen.add(name)
         members.append(member)
     return members

@@ -76,3 +76,15 @@ class RecordForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = TextAreaField("Reason (shown to coordinators)", validators=[DataRequired(), Length(max=2000)])
+
+
+class ImportForm(FlaskForm):
+    """A bulk import's upload: a .zip, or manifest.csv with the files it names (bulk_upload.py)."""
+
+    files = MultipleFileField("A .zip file, or manifest.csv and its files")
+
+
+class FileImportForm(FlaskForm):
+    """Filing an upload that was previewed: the upload's token (bulk_upload.keep)."""
+
+    token = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$", message="Choose the files again.")])

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
 from secretariat.agenda.models import Meeting
+from secretariat.agenda.visibility import visible_meetings
 from secretariat.archive import access
 from secretariat.archive.models import Record, RecordVersion
 from secretariat.extensions import db
@@ -89,3 +90,16 @@ def _hits_statement(kind: str) -> sa.Select:
 def search_hits(kind: str, ids: list[int]) -> dict[int, Record | Initiative]:
     """The records or initiatives a page of search hits shows, by id, with what their lines print."""
     return {hit.id: hit for hit in db.session.scalars(_hits_statement(kind), {"ids": ids})}
+
+
+def meetings_named(words: list[str], user) -> list[Meeting]:
+    """The meetings ``user`` may see whose code is one of ``words`` or whose city begins with one:
+    the candidates for a search that names a meeting (archive/searching.py chooses among them)."""
+    words = [w for w in words if len(w) >= 3][:16]
+    if not words:
+        return []
+    city = sa.func.lower(Meeting.city)
+    query = sa.select(Meeting).where(
+        sa.or_(sa.func.lower(Meeting.code).in_(words), *[city.startswith(w, autoescape=True) for w in words])
+    )
+    return list(db.session.scalars(visible_meetings(query.order_by(Meeting.start_date).limit(200), user)))

@@ -1,7 +1,10 @@
 """One search box: the query language, facet filters from the page, access rules, and the hits' objects.
 
-A search only reads: the index as it is (search/indexing.py keeps it in step) and the hits' records
-and initiatives (queries.search_hits).
+A search only reads: the index as it is (search/indexing.py keeps it in step), the meetings the
+query names (queries.meetings_named) and the hits' records and initiatives (queries.search_hits).
+
+A query that names a meeting ("ASEM1 Bangkok", "Hanoi 2004") shows that meeting first, and the
+words that name it also find its documents, whether or not their text repeats them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from secretariat.archive import queries
 from secretariat.archive.access import search_access
 from secretariat.archive.models import RecordType
 from secretariat.archive.search import engine, indexing
-from secretariat.archive.search.query import Plan, parse
+from secretariat.archive.search.query import WORD, Clause, Plan, parse
 
 PER_PAGE = 20
 MAX_PAGE = 500
@@ -38,8 +41,10 @@ class SearchPage:
     page: int
     user: Any = field(repr=False)
     total: int = 0
-    #: each hit with its Record or Initiative
-    hits: list[tuple[engine.Hit, Any]] = field(default_factory=list)
+    #: each hit with its Record or Initiative, and the earlier versions of its family (Records)
+    hits: list[tuple[engine.Hit, Any, list[Any]]] = field(default_factory=list)
+    #: the meetings the query names, which the page shows first
+    meetings: list[Meeting] = field(default_factory=list)
     chosen: dict[str, list[str]] = field(default_factory=dict)
     #: the index misses records of the archive (the worker is rebuilding it): results are incomplete
     rebuilding: bool = False
@@ -149,6 +154,54 @@ def _filters(plan: Plan, chosen: dict[str, list[str]], cleared: bool) -> dict[st
     return filters
 
 
+#: how much naming a meeting by its code, its city and its year counts; a year alone names none
+_BY_CODE, _BY_CITY, _BY_YEAR = 3, 2, 1
+MAX_MEETINGS = 3
+
+
+def _meeting_words(plan: Plan) -> set[str]:
+    return {t for group in plan.groups for clause in group if clause.kind in ("words", "phrase") for t in clause.tokens}
+
+
+def _naming(meeting: Meeting, words: set[str]) -> tuple[int, set[str]]:
+    """How strongly ``words`` name ``meeting``, and which of them do."""
+    code = (meeting.code or "").lower()
+    city = [w.lower() for w in WORD.findall(meeting.city or "")]
+    year = str(meeting.start_date.year)
+    used = ({code} & words) | (set(city) if city and set(city) <= words else set())
+    score = _BY_CODE * (code in words) + _BY_CITY * bool(city and set(city) <= words)
+    if score and year in words:
+        score, used = score + _BY_YEAR, used | {year}
+    return score, used
+
+
+def named_meetings(plan: Plan, user) -> tuple[list[Meeting], set[str]]:
+    """The meetings the query names best (by code, city and year; a few if they tie), that ``user``
+    may see, and the words that name them.
+
+    A city where several meetings were held, among other words ("Copenhagen terrorism"), names
+    none of them: the reader more likely means the place in the text than any one meeting.
+    """
+    words = _meeting_words(plan)
+    scored = [(*_naming(m, words), m) for m in queries.meetings_named(sorted(words), user)] if words else []
+    best = max((score for score, _, _ in scored), default=0)
+    if best < _BY_CITY:
+        return [], set()
+    chosen = [(used, m) for score, used, m in scored if score == best]
+    naming = set().union(*(used for used, _ in chosen))
+    if len(chosen) > 1 and words - naming:
+        return [], set()
+    return [m for _, m in chosen[:MAX_MEETINGS]], naming
+
+
+def _find_meetings_too(plan: Plan, meetings: list[Meeting], naming: set[str]) -> None:
+    """Each group of the query whose word names the meetings also finds the meetings' documents."""
+    codes = [m.code or str(m.id) for m in meetings]  # as the index files them (search/indexing.py)
+    for group in plan.groups:
+        if any(c.kind in ("words", "phrase") and set(c.tokens) <= naming for c in group):
+            group.append(Clause("meeting", codes))
+
+
 def run(args, user) -> SearchPage:
     """Search as ``user`` with the request's arguments; never raises for odd input."""
     q = (args.get("q") or "")[:2000]
@@ -157,6 +210,10 @@ def run(args, user) -> SearchPage:
     chosen = {param: [v[:40] for v in args.getlist(param)][:20] for _, param, _ in FACETS if args.getlist(param)}
     access = search_access(user)
     result = SearchPage(q=q, plan=parse(q), sort=sort, page=page, user=user, chosen=chosen)
+    # The words that name a meeting find its documents on every page; the page shows it on the first.
+    result.meetings, naming = named_meetings(result.plan, user)
+    if result.meetings:
+        _find_meetings_too(result.plan, result.meetings, naming)
     index = engine.get_index()
     found = engine.search(
         result.plan,
@@ -171,12 +228,18 @@ def run(args, user) -> SearchPage:
         result.rebuilding = indexing.incomplete(index)
     objects = {}
     for kind in ("record", "initiative"):
-        ids = [hit.record_id for hit in found.hits if hit.kind == kind]
+        ids = [h.record_id for hit in found.hits for h in (hit, *hit.earlier) if h.kind == kind]
         if ids:
             objects |= {(kind, key): obj for key, obj in queries.search_hits(kind, ids).items()}
     result.total = found.total
     result.hits = [
-        (hit, objects[(hit.kind, hit.record_id)]) for hit in found.hits if (hit.kind, hit.record_id) in objects
+        (
+            hit,
+            objects[(hit.kind, hit.record_id)],
+            [objects[(e.kind, e.record_id)] for e in hit.earlier if (e.kind, e.record_id) in objects],
+        )
+        for hit in found.hits
+        if (hit.kind, hit.record_id) in objects
     ]
     result.facets = found.facets if access.cleared else partner_facets(found.facets)
     return result

@@ -12,8 +12,8 @@ from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import can_see_meeting_kind, visible_meetings
-from secretariat.archive import access, files, queries, searching, services
-from secretariat.archive.forms import RecordForm, WithdrawForm
+from secretariat.archive import access, bulk_upload, files, queries, searching, services
+from secretariat.archive.forms import FileImportForm, ImportForm, RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.archive.search import indexing
 from secretariat.auth.choices import partner_choices, partner_names
@@ -286,3 +286,45 @@ def reindex():
     indexing.request_rebuild()  # never in a web worker: the extraction worker rebuilds it
     flash("The search index will be rebuilt by the worker in the next few seconds.", "success")
     return redirect(url_for("archive.search"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(Permission.COORDINATE)
+def bulk_import():
+    """Historical records from a manifest: upload, then a preview of every line (nothing filed yet)."""
+    form, result, token = ImportForm(), None, None
+    if form.validate_on_submit():
+        uploads = [(u.filename, u.read()) for u in form.files.data or [] if getattr(u, "filename", "")]
+        try:
+            if not uploads:
+                raise bulk_upload.UploadRefused("Choose a .zip file, or manifest.csv with the files it names.")
+            token = bulk_upload.keep(uploads, current_user)
+            result = bulk_upload.preview(token, current_user)
+        except bulk_upload.UploadRefused as refused:
+            form.files.errors = [str(refused)]
+    refused = request.method == "POST" and (form.errors or (result is not None and result.errors))
+    page = render_template("archive/import.html", form=form, result=result, token=token, confirm=FileImportForm())
+    return page, 400 if refused else 200
+
+
+@bp.post("/import/file")
+@requires(Permission.COORDINATE)
+def file_import():
+    """File every line of a previewed upload, or none."""
+    confirm = FileImportForm()
+    if not confirm.validate_on_submit():
+        flash("This import is unknown or has expired: choose the files again.", "error")
+        return redirect(url_for("archive.bulk_import"))
+    try:
+        result = bulk_upload.file_all(confirm.token.data, current_user)
+    except bulk_upload.UploadRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("archive.bulk_import"))
+    if result.errors:  # changed since the preview (a meeting removed…): nothing was filed
+        db.session.rollback()
+        page = render_template("archive/import.html", form=ImportForm(), result=result, token=None, confirm=confirm)
+        return page, 400
+    db.session.commit()
+    flash(f"Filed {result.filed} records.", "success")
+    return redirect(url_for("archive.search", sort="date"))

@@ -24,9 +24,9 @@ from pathlib import Path
 import tantivy
 from flask import current_app
 
-from secretariat.archive.search import pairs, stems
+from secretariat.archive.search import hits, pairs, ranking, stems
+from secretariat.archive.search.hits import Hit
 from secretariat.archive.search.query import Clause, Plan
-from secretariat.archive.search.snippets import Pieces, plain, snippet
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: embargoes "until the meeting closes" are indexed as this far date until the meeting closes
@@ -91,6 +91,12 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("embargoed", indexed=True)
     sb.add_date_field("date", stored=True, indexed=True, fast=True)
     sb.add_date_field("embargo_until", indexed=True, fast=True)
+    # --- Ranking and grouping (issue 28; computed in make_document, see ranking.py) -----------
+    #: the family a hit is shown under (a meeting's agenda versions share one; 0: alone)
+    sb.add_integer_field("family", indexed=True, fast=True)
+    #: the weight of the document's type: the score is multiplied by log2(2 + authority)
+    sb.add_integer_field("authority", fast=True)
+    # --- end of ranking and grouping ----------------------------------------------------------
     return sb.build()
 
 
@@ -197,6 +203,8 @@ def make_document(fields: dict, common: frozenset[str] = frozenset()) -> tantivy
         "has_partners_rest": int(len(partners) > len(PARTNER_SLOTS)),
         "partner_hidden": int(fields["confidentiality"] not in PARTNER_LEVELS or bool(fields["withdrawn"])),
         "embargoed": int(fields["embargo_until"] != EPOCH),
+        "family": ranking.family(fields["type"], fields.get("meeting_code") or ""),
+        "authority": ranking.authority(fields["type"]),
     }
     # Each text split once, for its stems and its pairs; title and body apart, so the title's last
     # word and the body's first make no pair.
@@ -209,16 +217,6 @@ def make_document(fields: dict, common: frozenset[str] = frozenset()) -> tantivy
 
 
 # --- queries ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Hit:
-    kind: str  # "record" or "initiative"
-    record_id: int
-    score: float
-    title: str
-    #: (text, marked) pieces of the hit's text (see snippets.py)
-    snippet: Pieces
 
 
 @dataclass
@@ -262,6 +260,8 @@ def _sequence(name: str, terms: list[str]) -> tantivy.Query:
 
 def _clause_query(clause: Clause, common: frozenset[str]) -> tantivy.Query:
     # Only \w tokens, lower-cased (see query.py): built into queries term by term, never parsed.
+    if clause.kind == "meeting":  # the codes of the meetings the query names (searching.py)
+        return tantivy.Query.term_set_query(SCHEMA, "meeting_code", clause.tokens)
     if clause.kind == "prefix":
         pattern = _regex_escape(clause.tokens[0]) + ".*"
         return _in_term_fields(lambda name: tantivy.Query.regex_query(SCHEMA, name, pattern))
@@ -408,51 +408,26 @@ def search(
     now: datetime | None = None,
     index: tantivy.Index | None = None,
 ) -> Results:
-    """One page of hits for ``plan`` as ``access`` may see them, with the facet counts of all found."""
+    """One page of hits for ``plan`` as ``access`` may see them, with the facet counts of all found.
+
+    One hit per family (ranking.family): a meeting's agenda versions found by the query are one
+    hit, the latest of them, placed where its best-ranked version would be; the others ride along
+    as its ``earlier`` versions. Only what ``access`` may see is found, so nothing else is counted.
+    """
     index = index or get_index()
     now = now or datetime.now(UTC)
     common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
     query, text = full_query(plan, access, filters, now, common)
-    if sort == "date" or text is None:
-        result = searcher.search(query, limit, count=True, order_by_field="date", offset=offset)
-    else:
-        result = searcher.search(query, limit, count=True, offset=offset)
+    ranked = text is not None and sort != "date"
+    families, count = hits.families(searcher, query, offset + limit, ranked)
     return Results(
-        total=result.count,
-        hits=_hits(searcher, result.hits, plan, text),
+        total=hits.family_total(searcher, query, count, SCHEMA),
+        hits=hits.page(searcher, families[offset : offset + limit], plan, text),
         indexed=searcher.num_docs,
-        facets=facet_counts(_count_facets(searcher, query)) if facets and result.count else {},
+        facets=facet_counts(_count_facets(searcher, query)) if facets and count else {},
     )
-
-
-def _hits(searcher, found, plan: Plan, text) -> list[Hit]:
-    # What to mark in the snippets: the stems of the query's words and its prefixes (not the
-    # excluded words, which no hit holds).
-    terms: list[str] = []
-    prefixes: list[str] = []
-    for group in plan.groups:
-        for clause in group:
-            if clause.kind == "prefix":
-                prefixes.append(clause.tokens[0])
-            else:
-                terms.extend(term for token in clause.tokens for term in stems.stems_of(token) if term not in terms)
-    hits = []
-    for score, address in found:
-        doc = searcher.doc(address)
-        body = doc.get_first("body") or ""
-        kind, _, key = (doc.get_first("doc_key") or "record:0").partition(":")
-        hits.append(
-            Hit(
-                kind=kind,
-                record_id=int(key),
-                score=float(score) if text is not None else 0.0,
-                title=doc.get_first("title") or "",
-                snippet=snippet(body, terms, prefixes) if text is not None else plain(body),
-            )
-        )
-    return hits
 
 
 # --- writing ----------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """A hit's snippet: a short stretch of its text with the query's words marked.
 
 A snippet is a list of (text, marked) pieces; the template escapes each one and wraps the marked
-ones in <mark> (templates/archive/search.html).
+ones in <mark> (templates/archive/search.html). The pieces are plain text: Markdown's marks
+(``**Next:**``) and the lines every filed document carries ("filed automatically", the audit
+checkpoint) are left out, as a reader would skip them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,34 @@ SNIPPET_OCCURRENCES = 40
 #: be megabytes) is searched for each word as typed in lower case, capitalised and in capitals
 SNIPPET_LOWER_CHARS = 20_000
 _WORD_AT = re.compile(r"\w+")
+#: what every document filed by the application says, which tells a reader nothing about it
+BOILERPLATE = re.compile(
+    r"ASEM Virtual Secretariat: filed automatically"
+    r"|\(?\bfiled automatically\b\)?\.?"
+    r"|Audit checkpoint: entry \d+, hash [0-9a-f]{64}(?:, [\d-]+ [\d:]+ UTC)?",
+    re.IGNORECASE,
+)
+#: Markdown's marks: a link's target, emphasis and code marks, heading and quote marks
+_LINK = re.compile(r"\[([^\]\n]{0,200})\]\([^)\s]{0,500}\)")
+_MARKS = re.compile(r"\*{1,3}|_{2,3}|`+|^[ \t]*(?:#{1,6}|>)[ \t]+", re.MULTILINE)
+_SPACES = re.compile(r"\s+")
+
+
+def readable(text: str) -> str:
+    """``text`` as a reader of a snippet wants it: without boilerplate and Markdown's marks, on one line."""
+    text = BOILERPLATE.sub(" ", text)
+    text = _MARKS.sub("", _LINK.sub(r"\1", text))
+    return _SPACES.sub(" ", text)
+
+
+def _plain_pieces(pieces: Pieces) -> Pieces:
+    """The pieces made readable; a marked piece is a word, left as it is."""
+    out = [(text if marked else readable(text), marked) for text, marked in pieces]
+    if out and not out[0][1]:
+        out[0] = (out[0][0].lstrip(), False)
+    if out and not out[-1][1]:
+        out[-1] = (out[-1][0].rstrip(), False)
+    return [(text, marked) for text, marked in out if text]
 
 
 def _beginning(term: str) -> str:
@@ -67,7 +97,8 @@ def _matches(body: str, terms: list[str], prefixes: list[str]) -> list[tuple[int
 
 def plain(body: str) -> Pieces:
     """The beginning of ``body``, nothing marked: the snippet of a hit found without words."""
-    return [(body[:240], False)] if body else []
+    text = readable(body[:2000]).strip()[:240]
+    return [(text, False)] if text else []
 
 
 def snippet(body: str, terms: list[str], prefixes: list[str]) -> Pieces:
@@ -98,4 +129,4 @@ def snippet(body: str, terms: list[str], prefixes: list[str]) -> Pieces:
             ]
             cursor = stop
     pieces.append((body[cursor:end].rstrip(), False))
-    return [(text, marked) for text, marked in pieces if text]
+    return _plain_pieces(pieces)

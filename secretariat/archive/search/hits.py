@@ -1,0 +1,96 @@
+"""A page of hits: the families of documents found, one hit each, with their snippets.
+
+A meeting's agenda versions make one family (ranking.family): the page shows the latest version
+the query found and names the others as its earlier versions. What the reader may not see is
+never found (engine.full_query), so it is neither counted nor named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tantivy
+
+from secretariat.archive.search import stems
+from secretariat.archive.search.query import Plan
+from secretariat.archive.search.snippets import Pieces, plain, snippet
+
+
+@dataclass
+class Hit:
+    kind: str  # "record" or "initiative"
+    record_id: int
+    score: float
+    title: str
+    #: (text, marked) pieces of the hit's text (see snippets.py)
+    snippet: Pieces
+    #: the other versions of the hit's family that the query found, latest first (no snippet)
+    earlier: list[Hit] = field(default_factory=list)
+
+
+#: the most hits looked at to fill a page of families (the last page a search offers, and more)
+MAX_WINDOW = 50_000
+
+
+def families(searcher, query, wanted: int, ranked: bool) -> tuple[list[list[tuple]], int]:
+    """The first ``wanted`` families found, each a list of (score, address) in rank order, and how
+    many documents were found. The top hits are read in a window that grows until it holds them."""
+    size = 2 * wanted + 20
+    while True:
+        if ranked:  # the words' score, times the weight of the document's type (ranking.py)
+            result = searcher.search(query, size, count=True, weight_by_field="authority")
+        else:
+            result = searcher.search(query, size, count=True, order_by_field="date")
+        keys = searcher.fast_field_values("family", [address for _, address in result.hits]) if result.hits else []
+        groups: dict[int, list[tuple]] = {}
+        for n, (hit, key) in enumerate(zip(result.hits, keys, strict=True)):
+            groups.setdefault(key or -n - 1, []).append(hit)  # 0 (or none): a family of its own
+        if len(groups) >= wanted or len(result.hits) >= result.count or size >= MAX_WINDOW:
+            return list(groups.values()), result.count
+        size = min(MAX_WINDOW, size * 4)
+
+
+def family_total(searcher, query, count: int, schema: tantivy.Schema) -> int:
+    """How many hits ``count`` documents make: each family's documents count once."""
+    if not count:
+        return 0
+    in_a_family = tantivy.Query.range_query(schema, "family", tantivy.FieldType.Integer, 1, 2**40)  # ranking.family
+    grouped = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, in_a_family)])
+    members = searcher.search(grouped, 1, count=True).count
+    if not members:
+        return count
+    return count - members + max(1, round(searcher.cardinality(grouped, "family")))
+
+
+def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
+    # What to mark in the snippets: the stems of the query's words and its prefixes (not the
+    # excluded words, which no hit holds).
+    terms: list[str] = []
+    prefixes: list[str] = []
+    for group in plan.groups:
+        for clause in group:
+            if clause.kind == "prefix":
+                prefixes.append(clause.tokens[0])
+            elif clause.kind != "meeting":
+                terms.extend(term for token in clause.tokens for term in stems.stems_of(token) if term not in terms)
+    hits = []
+    for members in families:
+        order, ids = [0], [None]
+        if len(members) > 1:  # the latest version first: a family's versions are filed in order
+            ids = searcher.fast_field_values("record_id", [address for _, address in members])
+            order = sorted(range(len(members)), key=lambda n: -(ids[n] or 0))
+        score, address = members[order[0]]
+        doc = searcher.doc(address)
+        body = doc.get_first("body") or ""
+        kind, _, key = (doc.get_first("doc_key") or "record:0").partition(":")
+        hits.append(
+            Hit(
+                kind=kind,
+                record_id=int(key),
+                score=float(score) if text is not None else 0.0,
+                title=doc.get_first("title") or "",
+                snippet=snippet(body, terms, prefixes) if text is not None else plain(body),
+                earlier=[Hit("record", int(ids[n] or 0), 0.0, "", []) for n in order[1:]],
+            )
+        )
+    return hits
