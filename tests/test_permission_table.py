@@ -55,6 +55,7 @@ EXPECTED = {
     "agenda.edit_meeting": "coordinate",
     "agenda.change_status": "coordinate",
     "agenda.add_item": "coordinate",
+    "agenda.add_items": "coordinate",
     "agenda.edit_item": "coordinate",
     "agenda.delete_item": "coordinate",
     "agenda.move_item": "coordinate",

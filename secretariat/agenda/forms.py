@@ -80,6 +80,7 @@ class ItemForm(FlaskForm):
     )
     coordinator_notes = TextAreaField("Notes for coordinators only", validators=[Optional(), Length(max=5000)])
     parent_id = HiddenField()
+    after_id = HiddenField()
     # read with int(): anything but digits is a tampered form, refused with 400 rather than a 500
     version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$", message="Reload the page and try again.")])
 
@@ -99,6 +100,29 @@ class ItemForm(FlaskForm):
 class MoveForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     target = StringField("New number", validators=[Optional(), Length(max=20)])
+
+
+#: how to type several items at once (shown under the box)
+BULK_HINT = (
+    "One item per line. Sub-items: indent them, or number them 2.1, 2.2 (numbers only give the level; "
+    "the agenda numbers itself). At the end of a line: (15 min) or (1 h 30) for the duration, "
+    "[decision], [information], [adoption] or [break] for the type (discussion if none)."
+)
+
+
+class BulkItemsForm(FlaskForm):
+    """Several items typed one per line; where they go is chosen from the agenda (choices set by the view)."""
+
+    lines = TextAreaField("Items, one per line", validators=[DataRequired(), Length(max=30000)], render_kw={"rows": 14})
+    placement = SelectField("Where they go", validators=[DataRequired()], validate_choice=False)
+
+
+class PlacementForm(FlaskForm):
+    """Where an accepted proposal goes (choices set by the view)."""
+
+    placement = SelectField(
+        "Where it goes on the agenda", validators=[Optional()], validate_choice=False, default="end"
+    )
 
 
 class TransitionForm(FlaskForm):

@@ -162,23 +162,79 @@ def _number_in(nodes: list[tree.Node], item_id: int) -> str:
     return "?"
 
 
-def add_item(meeting: Meeting, data: dict[str, Any], *, actor, parent_id: int | None = None) -> AgendaItem:
-    """Append an item at the end of the agenda (or of a parent's sub-items)."""
+def add_item(
+    meeting: Meeting, data: dict[str, Any], *, actor, parent_id: int | None = None, after_id: int | None = None
+) -> AgendaItem:
+    """Add an item at the end of the agenda, of a parent's sub-items, or right after another item."""
+    return add_items(meeting, [(1, data)], actor=actor, parent_id=parent_id, after_id=after_id)[0]
+
+
+def add_items(
+    meeting: Meeting,
+    entries: list[tuple[int, dict[str, Any]]],
+    *,
+    actor,
+    parent_id: int | None = None,
+    after_id: int | None = None,
+) -> list[AgendaItem]:
+    """Add items in one save: ``entries`` are (level, data) in reading order, level 1 being the level of the
+    place they go to (the end of the agenda, a parent's sub-items, or right after ``after_id``), level 2 a
+    sub-item of the entry above it, and so on. One revision records them all."""
     number = lock_agenda(meeting)
+    if after_id is not None:
+        after = get_item(meeting, after_id)
+        parent_id = after.parent_id
+    base_depth = 1
     if parent_id is not None:
-        parent = get_item(meeting, parent_id)
-        if _depth(parent) >= MAX_ITEM_DEPTH:
-            raise MoveRefused(f"Sub-items can go {MAX_ITEM_DEPTH} levels deep at most.")
+        base_depth = _depth(get_item(meeting, parent_id)) + 1
+    if base_depth + max(level for level, _ in entries) - 1 > MAX_ITEM_DEPTH:
+        raise MoveRefused(f"Sub-items can go {MAX_ITEM_DEPTH} levels deep at most.")
     siblings = _siblings(meeting.id, parent_id)
-    item = AgendaItem(meeting_id=meeting.id, parent_id=parent_id, position=len(siblings))
-    _apply(item, data)
-    db.session.add(item)
-    db.session.flush()
+    index = len(siblings)
+    if after_id is not None:
+        index = next(i for i, s in enumerate(siblings) if s.id == after_id) + 1
+    created: list[AgendaItem] = []
+    chain: list[AgendaItem] = []  # the last item added at each level: the parent of the next level down
+    children: dict[int, int] = {}
+    for level, data in entries:
+        if not 1 <= level <= len(chain) + 1:
+            raise MoveRefused("A sub-item needs an item above it, one level up.")
+        if level == 1:
+            item = AgendaItem(meeting_id=meeting.id, parent_id=parent_id, position=index)
+            siblings.insert(index, item)
+            index += 1
+        else:
+            parent = chain[level - 2]
+            item = AgendaItem(meeting_id=meeting.id, parent_id=parent.id, position=children.get(parent.id, 0))
+            children[parent.id] = item.position + 1
+        _apply(item, data)
+        db.session.add(item)
+        db.session.flush()  # its id, for the sub-items that follow
+        del chain[level - 1 :]
+        chain.append(item)
+        created.append(item)
+    _renumber(siblings)
     nodes = tree.agenda_nodes(meeting.id)
-    label = _number_in(nodes, item.id)
-    record_revision(meeting, number, actor, f"Added item {label} “{item.title}”", nodes)
-    audit.record(actor, "agenda.item.create", item, meeting_id=meeting.id, number=label, **item_state(item))
-    return item
+    labels = [_number_in(nodes, item.id) for item in created]
+    if len(created) == 1:
+        summary = f"Added item {labels[0]} “{created[0].title}”"
+    else:
+        summary = f"Added {len(created)} items: {', '.join(labels)}"
+    record_revision(meeting, number, actor, summary, nodes)
+    for item, label in zip(created, labels, strict=True):
+        audit.record(actor, "agenda.item.create", item, meeting_id=meeting.id, number=label, **item_state(item))
+    return created
+
+
+def placement(meeting: Meeting, value: str) -> tuple[int | None, int | None]:
+    """Where new items go, from a form's choice: "end", "after:<id>" or "under:<id>" → (parent_id, after_id)."""
+    kind, _, raw = (value or "end").partition(":")
+    if kind == "end" and not raw:
+        return None, None
+    if kind in ("after", "under") and raw.isdigit():
+        item = get_item(meeting, int(raw))
+        return (None, item.id) if kind == "after" else (item.id, None)
+    raise MoveRefused("Choose where the items go from the list.")
 
 
 def get_item(meeting: Meeting, item_id: int) -> AgendaItem:

@@ -66,8 +66,11 @@ def _decidable(proposal: ItemProposal) -> None:
         raise ProposalRefused(f"This proposal was already {proposal.status}.")
 
 
-def accept(meeting: Meeting, proposal: ItemProposal, *, actor):
-    """Turn the proposal into an item at the end of the agenda, with the proposing partner as lead."""
+def accept(
+    meeting: Meeting, proposal: ItemProposal, *, actor, parent_id: int | None = None, after_id: int | None = None
+):
+    """Turn the proposal into an item, with the proposing partner as lead: at the end of the agenda, as the
+    last sub-item of ``parent_id``, or right after ``after_id``."""
     _decidable(proposal)
     item = items.add_item(
         meeting,
@@ -82,6 +85,8 @@ def accept(meeting: Meeting, proposal: ItemProposal, *, actor):
             "coordinator_notes": f"Proposed by {proposal.partner.name}.",
         },
         actor=actor,
+        parent_id=parent_id,
+        after_id=after_id,
     )
     proposal.status = ProposalStatus.ACCEPTED.value
     proposal.decided_by_id = actor.id

@@ -133,6 +133,8 @@ def test_adopted_draft_follows_changes_and_shows_notes(app, client):
 
 
 def test_editable_draft_controls(app, client):
+    """One "Edit" per item on the meeting page; the moves, adding next to it and removing it are on the
+    item's edit page, offered only where they make sense."""
     coordinator = make_user("coordinator", partner_code="EU")
     meeting = make_meeting(coordinator)
     top = add(meeting, coordinator, "Opening")
@@ -141,15 +143,18 @@ def test_editable_draft_controls(app, client):
     set_status(meeting, coordinator, "drafting")
     client.login(coordinator.email)
     body = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "/move" not in body and body.count(">Edit<") == 3
     with app.test_request_context():
         for item, number in ((top, "1"), (sub, "1.1"), (subsub, "1.1.1")):
+            edit = url_for("agenda.edit_item", meeting_id=meeting.id, item_id=item.id)
+            assert f'href="{edit}"' in body
+            page = client.get(edit).get_data(as_text=True)
             move = url_for("agenda.move_item", meeting_id=meeting.id, item_id=item.id)
-            assert body.count(f'action="{move}"') == 5
-            assert f'href="{url_for("agenda.edit_item", meeting_id=meeting.id, item_id=item.id)}"' in body
-            assert f'href="{url_for("agenda.delete_item", meeting_id=meeting.id, item_id=item.id)}"' in body
-            assert f'aria-label="Change item {number}"' in body
-            assert f'<label for="target-{item.id}">Move item {number} to number</label>' in body
-            has_add_sub = f'href="{url_for("agenda.add_item", meeting_id=meeting.id, parent_id=item.id)}"' in body
+            assert page.count(f'action="{move}"') == (1 if item is top else 2)  # only child: out a level; move to
+            assert f'href="{url_for("agenda.delete_item", meeting_id=meeting.id, item_id=item.id)}"' in page
+            assert f'aria-label="Move item {number}"' in page
+            assert f'<label for="target-{item.id}">Move item {number} to number</label>' in page
+            assert f'href="{url_for("agenda.add_item", meeting_id=meeting.id, after_id=item.id)}"' in page
+            has_add_sub = f'href="{url_for("agenda.add_item", meeting_id=meeting.id, parent_id=item.id)}"' in page
             assert has_add_sub == (item is not subsub)  # no sub-item below the third level
-    assert body.count('name="csrf_token"') >= 15
-    assert "Move out a level" in page_text(client.get(f"/meetings/{meeting.id}"))
+    assert "Move out a level" in page_text(client.get(f"/meetings/{meeting.id}/items/{sub.id}/edit"))

@@ -43,7 +43,8 @@ def go_on(page) -> None:
 
 def add_item(page, title: str, kind: str, minutes: int, under: str | None = None) -> None:
     """Add an agenda item from the meeting page (under the item numbered ``under`` as a sub-item)."""
-    if under:
+    if under:  # on the edit page of the item it goes under
+        page.get_by_role("link", name=f"Edit item {under}", exact=True).click()
         page.get_by_role("link", name=f"Add sub-item to {under}", exact=True).click()
     else:
         page.get_by_role("link", name="Add an item", exact=True).click()
@@ -89,6 +90,7 @@ def coordinator_journey(page, base: str, email: str, password: str) -> None:
     # Timetable in the venue's zone, from the start time through each item's duration.
     assert "Asia/Vientiane" in page.locator("#agenda ~ p.muted, section[aria-labelledby=agenda]").first.inner_text()
 
+    page.get_by_role("link", name="Edit item 2.2", exact=True).click()
     page.get_by_role("button", name="Move up item 2.2").click()
     assert "“Digital trade” is now number 2.1" in flash(page)
     assert agenda_lines(page)[2:4] == ["2.1 Digital trade", "2.2 Investment facilitation"]
@@ -120,7 +122,7 @@ def coordinator_journey(page, base: str, email: str, password: str) -> None:
     go_on(page)
     assert "Version v3" in flash(page)
     assert page.get_by_text("The agenda is adopted and can no longer change.").is_visible()
-    assert page.get_by_role("button", name="Move up item 2.2").count() == 0
+    assert page.get_by_role("link", name="Edit item 2.2").count() == 0
     page.get_by_role("link", name="Versions and history").click()
     rows = [" ".join(r.split()) for r in page.locator("table").first.locator("tbody tr").all_inner_texts()]
     assert [r.split(" ")[:2] for r in rows] == [["v3", "Adopted"], ["v2", "Circulated"], ["v1", "Circulated"]]

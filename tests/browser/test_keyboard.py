@@ -106,6 +106,8 @@ def activate_and_confirm(page, name: str) -> None:
 
 
 def add_item_by_keyboard(page, title: str, kind: str, minutes: int, under: str | None = None) -> None:
+    if under:  # on the edit page of the item it goes under
+        activate(page, f"Edit item {under}")
     activate(page, f"Add sub-item to {under}" if under else "Add an item")
     type_into(page, "Title", title)
     tab_to(page, "Type")
@@ -150,6 +152,7 @@ def test_a_coordinator_prepares_an_agenda_with_the_keyboard_alone(live_server, n
     add_item_by_keyboard(page, "Regional connectivity", "discussion", 0)
     add_item_by_keyboard(page, "Rail links", "discussion", 30, under="2")
     add_item_by_keyboard(page, "Digital links", "discussion", 20, under="2")
+    activate(page, "Edit item 2.2")
     activate(page, "Move up item 2.2", key="Space")
     assert agenda_lines(page) == ["1 Opening", "2 Regional connectivity", "2.1 Digital links", "2.2 Rail links"]
     assert page.locator("#agenda ~ p.muted, section[aria-labelledby=agenda] p.muted").first.is_visible()
