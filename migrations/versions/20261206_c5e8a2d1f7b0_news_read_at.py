@@ -1,7 +1,7 @@
 """Users: news_read_at, up to which the dashboard shows the person's notifications as read
 
 Revision ID: c5e8a2d1f7b0
-Revises: b7d2f0e4a913
+Revises: c5e8a2f17d40
 Create Date: 2026-12-06 10:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c5e8a2d1f7b0"
-down_revision = "b7d2f0e4a913"
+down_revision = "c5e8a2f17d40"
 branch_labels = None
 depends_on = None
 

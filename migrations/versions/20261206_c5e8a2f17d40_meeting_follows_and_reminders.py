@@ -1,7 +1,7 @@
 """Notifications: people following a meeting, and the scheduled announcements already made
 
 Revision ID: c5e8a2f17d40
-Revises: b7d2f0e4a913
+Revises: c3e8a1f05d27
 Create Date: 2026-12-06 10:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c5e8a2f17d40"
-down_revision = "b7d2f0e4a913"
+down_revision = "c3e8a1f05d27"
 branch_labels = None
 depends_on = None
 
