@@ -11,7 +11,7 @@ from secretariat.agenda import compare, items, tree
 from secretariat.agenda.forms import ItemForm, MoveForm
 from secretariat.agenda.models import Meeting
 from secretariat.agenda.views.blueprint import bp, meeting_or_404, refusal
-from secretariat.auth.choices import partner_choices
+from secretariat.auth.choices import partner_choices_by_side
 from secretariat.auth.permissions import Permission, requires
 from secretariat.extensions import db
 from secretariat.web.forms import ConfirmForm
@@ -19,7 +19,7 @@ from secretariat.web.forms import ConfirmForm
 
 def _item_form(meeting: Meeting, formdata=True, **data) -> ItemForm:
     form = ItemForm(**({"formdata": None} if not formdata else {}), data=data or None)
-    form.lead_partners.choices = partner_choices()
+    form.lead_partners.choices = partner_choices_by_side()
     return form
 
 
