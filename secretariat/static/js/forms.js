@@ -51,7 +51,9 @@
 
   function enhanceSelect(select) {
     var noun = select.getAttribute("data-filter") || "choices";
-    var box = filterBox(select.id + "-filter", "Find " + noun + " by city or country", select.id + "-found");
+    // The label avoids the words of the form's other labels ("City"): it names the list it searches.
+    var hint = document.getElementById(select.id + "-hint");
+    var box = filterBox(select.id + "-filter", "Search the " + noun, (hint ? hint.id + " " : "") + select.id + "-found");
     var found = status(select.id + "-found");
     var original = select.cloneNode(true);
     select.parentNode.insertBefore(box.wrap, select);
@@ -76,11 +78,14 @@
           if (group.children.length) { select.appendChild(group); }
         } else if (node.value === "" || matches(node.textContent + " " + node.value)) {
           select.appendChild(node.cloneNode(true));
-          if (node.value !== "") { count += 1; }
-          keep = keep || node.value === current;
+          if (node.value !== "") {
+            count += 1;
+            keep = keep || node.value === current;
+          }
         }
       });
-      if (keep) {
+      // typing chooses: the first match replaces the empty choice or a choice filtered out
+      if (keep || !box.input.value.trim() || (count === 0 && current === "")) {
         select.value = current;
       } else {
         var first = Array.prototype.find.call(select.options, function (o) { return o.value !== ""; });
