@@ -142,12 +142,13 @@ def test_official_sees_each_list_in_order_with_its_links_escaped(client, login_a
     s = ids["silence"]
     _in_order(
         html,
-        # what needs them: the procedures JP has not answered, in their zone and in UTC
+        # what needs them: the procedures JP has not answered, in their zone and in the reader's
         f'<li><a href="/programme/silence/{s[1]}">Silence procedure: S1 {ESCAPED}</a>',
         "Japan has not answered · silence means agreement at ",
-        " Asia/Tokyo (04:07 UTC)</span></li>",
+        ", 13:07 Tokyo time</span></li>",
         f'<li><a href="/programme/silence/{s[2]}">Silence procedure: S2 {ESCAPED}</a>',
-        " America/New_York (05:07 UTC)</span></li>",
+        ", 00:07 New York time (",
+        ", 14:07 Tokyo time)</span></li>",
         # action points: earliest due first, undated last, each to its meeting's action points
         f'<li><a href="/meetings/{ids["past"]}#actions">Action point: AP early {ESCAPED}</a>',
         f'<span class="muted">Past {ESCAPED} · due 1 December 2025</span></li>',
@@ -165,25 +166,25 @@ def test_official_sees_each_list_in_order_with_its_links_escaped(client, login_a
         f'<li><a href="/meetings/{ids["M2"]}">M2 {ESCAPED}</a>\n        <span class="muted">',
         f'<li><a href="/meetings/{ids["M3"]}">M3 {ESCAPED}</a>',
         f", {ESCAPED}</span></li>",
-        # the partner's action points with their forms, ISO dates
+        # the partner's action points with their forms, dates as everywhere
         f"<li>AP early {ESCAPED}\n",
-        " · due 2025-12-01</span>",
+        " · due 1 December 2025</span>",
         'action="/meetings/action-points/',
         '<input type="hidden" name="back" value="home">',
         f'<span class="visually-hidden">: AP early {ESCAPED}</span>',
         "<li>AP late",
         "<li>AP undated",
         # the work programme: three initiatives of JP; overdue milestones by date, then as recorded
-        "3 initiative(s) led or co-sponsored.",
-        f'<li>ML0 {ESCAPED} <span class="muted">ASEM-SOC-000 · due 2020-01-01</span></li><li>Tie0 ',
-        '</li><li>Tie1 <span class="muted">ASEM-SOC-001 · due 2020-01-01</span></li><li>Tie2 ',
+        "3 initiatives led or co-sponsored.",
+        f'<li>ML0 {ESCAPED} <span class="muted">ASEM-SOC-000 · due 1 January 2020</span></li><li>Tie0 ',
+        '</li><li>Tie1 <span class="muted">ASEM-SOC-001 · due 1 January 2020</span></li><li>Tie2 ',
         "<li>ML1 ",
         "<li>ML2 ",
         # the open procedures, the ones JP has not answered marked
         f'<li><a href="/programme/silence/{s[0]}">S0 {ESCAPED}</a>',
-        " UTC</span></li>",
+        " Tokyo time</span></li>",
         f'<li><a href="/programme/silence/{s[1]}">S1',
-        " UTC · your partner has not answered</span></li>",
+        " Tokyo time · your partner has not answered</span></li>",
     )
     assert "AP done" not in html and "AP of DE" not in html and "Decided" not in html
     assert f"M1 {ESCAPED}" not in html and "Future" not in html and "Agenda in drafting" not in html
@@ -385,7 +386,7 @@ def test_reports_due_are_the_active_initiatives_without_a_recent_report(client, 
     html = page_text(client.get("/"))
     due = re.findall(r'href="/programme/initiatives/(\d+)/reports/new">Progress report due: (ASEM-SOC-\d+)', html)
     assert due == [(str(old.id), "ASEM-SOC-002"), (str(never.id), "ASEM-SOC-003")]
-    assert "5 initiative(s) led or co-sponsored." in html
+    assert "5 initiatives led or co-sponsored." in html
 
 
 def test_overdue_milestones_are_those_of_the_partners_initiatives(client, login_as):
@@ -395,12 +396,12 @@ def test_overdue_milestones_are_those_of_the_partners_initiatives(client, login_
     db.session.commit()
     login_as("official", partner_code="TH")
     html = page_text(client.get("/"))
-    assert "0 initiative(s) led or co-sponsored." in html and "Overdue milestones" not in html
+    assert "0 initiatives led or co-sponsored." in html and "Overdue milestones" not in html
     client.logout()
     login_as("official", partner_code="DE")
     html = page_text(client.get("/"))
     assert "<h3>Overdue milestones</h3>" in html
-    assert '<li>Late <span class="muted">ASEM-SOC-010 · due 2020-01-01</span></li>' in html
+    assert '<li>Late <span class="muted">ASEM-SOC-010 · due 1 January 2020</span></li>' in html
 
 
 def test_a_procedure_past_its_deadline_is_no_longer_open(client, login_as):

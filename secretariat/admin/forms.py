@@ -5,9 +5,11 @@ from wtforms import BooleanField, DateField, EmailField, SelectField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from secretariat.audit.presentation import OBJECTS
 from secretariat.auth.models import Role
 
-ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+#: least privilege first: the list reads from "only reads" to "manages users"
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in reversed(Role)]
 
 
 class EditUserForm(FlaskForm):
@@ -23,6 +25,8 @@ class UserForm(EditUserForm):
     """Create a user; new accounts are always active."""
 
     email = EmailField("Email address", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    #: a new account starts with the least role; administrator is never preselected
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OBSERVER.value, validators=[DataRequired()])
     active = None
 
 
@@ -34,7 +38,13 @@ class AuditFilterForm(FlaskForm):
 
     action = StringField("Action starts with", validators=[Optional(), Length(max=80)])
     actor = StringField("Actor email contains", validators=[Optional(), Length(max=254)])
-    object_type = StringField("Object type", validators=[Optional(), Length(max=40)])
-    object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
+    object_type = SelectField(
+        "About",
+        choices=[SelectChoice("", "Anything")]
+        + [SelectChoice(kind, label) for kind, label in sorted(OBJECTS.items(), key=lambda pair: pair[1])],
+        validate_choice=False,
+        validators=[Optional(), Length(max=40)],
+    )
+    object_id = StringField("Its number", validators=[Optional(), Length(max=64)])
     date_from = DateField("From (UTC date)", validators=[Optional()])
     date_to = DateField("To (UTC date)", validators=[Optional()])

@@ -9,11 +9,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from secretariat.admin.forms import AuditFilterForm, EditUserForm, UserForm
+from secretariat.audit import presentation
+from secretariat.audit import services as audit_services
 from secretariat.audit.models import AuditEntry
 from secretariat.auth import mfa, services
 from secretariat.auth.choices import partner_choices
 from secretariat.auth.models import User, UserSession
 from secretariat.auth.permissions import Permission, requires
+from secretariat.core.filters import plural
 from secretariat.extensions import db
 from secretariat.notify import account_events
 from secretariat.notify import queries as notify_queries
@@ -51,7 +54,11 @@ def users():
 def create_user():
     form = UserForm()
     form.partner.choices = partner_choices("Choose a partner", with_code=True)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid and not form.email.errors and _email_taken(form.email.data):
+        # the other mistakes are shown now: say this one at the same time, not after the next try
+        form.email.errors = ["A user with this email address already exists."]
+    if valid:
         try:
             user = services.create_user(
                 email=form.email.data,
@@ -68,6 +75,12 @@ def create_user():
             return render_template("admin/password_link.html", user=user, link=link, created=True)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/user_form.html", form=form, user=None), status
+
+
+def _email_taken(email: str | None) -> bool:
+    if not email:
+        return False
+    return db.session.scalar(sa.select(User.id).where(User.email == User.normalize_email(email))) is not None
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -127,7 +140,7 @@ def reset_sessions(user_id: int):
     user = _get_user(user_id)
     count = services.reset_sessions(user, actor=current_user)
     db.session.commit()
-    flash(f"{count} session(s) of {user.display_name} ended.", "success")
+    flash(f"{plural(count, 'session')} of {user.display_name} ended.", "success")
     return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
@@ -192,4 +205,24 @@ def audit_trail():
             end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, UTC)
             query = query.where(AuditEntry.created_at < end)
     page = db.paginate(query, page=requested_page(), per_page=50, error_out=False)
-    return render_template("admin/audit.html", form=form, page=page)
+    entries = [presentation.describe(entry) for entry in page.items]
+    return render_template("admin/audit.html", form=form, page=page, entries=entries)
+
+
+@bp.post("/audit/verify")
+@requires(Permission.VIEW_AUDIT)
+def verify_audit_trail():
+    """The same check as `flask audit verify`, from the trail page; the result is flashed and recorded."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    result = audit_services.verify_and_record(actor=current_user)
+    db.session.commit()
+    if result.ok:
+        flash(f"The audit chain is intact: {plural(result.checked, 'entry', 'entries')} verified.", "success")
+    else:
+        flash(
+            f"The audit chain is broken at entry {result.broken_seq}: {result.reason} "
+            f"({plural(result.checked, 'entry', 'entries')} before it verified).",
+            "error",
+        )
+    return redirect(url_for("admin.audit_trail"))

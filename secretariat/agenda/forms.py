@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -20,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from secretariat.agenda.models import ItemType, MeetingFormat, MeetingKind
+from secretariat.web.zones import TimeZoneField
 
 KIND_CHOICES = [SelectChoice(k.value, k.label) for k in MeetingKind]
 FORMAT_CHOICES = [SelectChoice(f.value, f.label) for f in MeetingFormat]
@@ -34,11 +33,6 @@ SECTOR_CHOICES = [
 MARKDOWN_HINT = "Plain text; **bold**, *italic*, lists with - or 1., and links are formatted."
 
 
-def _valid_zone(form, field):
-    if field.data and field.data not in available_timezones():
-        raise ValidationError("Use a time zone name such as Europe/Brussels or Asia/Phnom_Penh.")
-
-
 class MeetingForm(FlaskForm):
     """Create or edit a meeting. Host choices are filled in by the view."""
 
@@ -49,7 +43,7 @@ class MeetingForm(FlaskForm):
     code = StringField("Short code", validators=[Optional(), Length(max=20)])
     city = StringField("City", validators=[Optional(), Length(max=120)])
     host = SelectField("Host partner", validators=[Optional()])
-    time_zone = StringField("Time zone of the venue", validators=[Optional(), Length(max=64), _valid_zone])
+    time_zone = TimeZoneField("Time zone of the venue", blank="The host partner's time zone", validators=[Optional()])
     start_date = DateField("First day", validators=[DataRequired()])
     end_date = DateField("Last day", validators=[DataRequired()])
     start_time = TimeField("Start time (local)", validators=[Optional()])
@@ -72,7 +66,7 @@ class ItemForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     item_type = SelectField("Type", choices=ITEM_TYPE_CHOICES, validators=[DataRequired()])
     description_source = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
-    lead_partners = SelectMultipleField("Lead partner(s)", validators=[Optional()])
+    lead_partners = SelectMultipleField("Lead partners", validators=[Optional()])
     presenter = StringField("Presenter", validators=[Optional(), Length(max=200)])
     duration_minutes = IntegerField("Planned duration (minutes)", validators=[Optional(), NumberRange(min=0, max=1440)])
     fixed_start = DateTimeLocalField(

@@ -16,7 +16,7 @@ from secretariat.archive import access, bulk_upload, files, queries, searching, 
 from secretariat.archive.forms import FileImportForm, ImportForm, RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.archive.search import indexing
-from secretariat.auth.choices import partner_choices, partner_names
+from secretariat.auth.choices import partner_choices_by_side, partner_names
 from secretariat.auth.permissions import Permission, requires
 from secretariat.errors import NotFound
 from secretariat.extensions import db
@@ -133,7 +133,7 @@ def _form(formdata=True, **data) -> RecordForm:
     choices = [SelectChoice(str(m.id), f"{m.start_date:%Y-%m-%d} {m.title}") for m in meetings]
     form.meeting_id.choices = [SelectChoice("", "No meeting")] + choices
     form.embargo_meeting_id.choices = [SelectChoice("", "No embargo by meeting")] + choices
-    form.partners.choices = partner_choices()
+    form.partners.choices = partner_choices_by_side()
     return form
 
 

@@ -237,6 +237,14 @@ def verify(batch_size: int = 5000, *, checkpoint=None) -> VerifyResult:
     return VerifyResult(True, checked, keyed=keyed)
 
 
+def verify_and_record(*, actor) -> VerifyResult:
+    """Run `flask audit verify` from the trail page, and record who ran it and what it found."""
+    result = verify()
+    found = {"ok": result.ok, "checked": result.checked, "broken_seq": result.broken_seq, "reason": result.reason}
+    record(actor, "audit.verify", **found)
+    return result
+
+
 def _end_problem(checked: int, last_hash: str, last_scheme: str | None, key: bytes | None, checkpoint) -> str:
     """Why the chain's end is wrong ("" when it is not): the head, the checkpoint's reach, the key's."""
     head = db.session.get(AuditHead, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, available_timezones
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
@@ -15,9 +17,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from secretariat.programme.models import InitiativeStatus, Pillar
+from secretariat.timeutil import utcnow
+from secretariat.web.zones import TimeZoneField
 
 PILLAR_CHOICES = [SelectChoice(p.value, p.label) for p in Pillar]
 STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in InitiativeStatus]
@@ -59,6 +63,12 @@ class InitiativeForm(FlaskForm):
             "summary_source": self.summary_source.data or "",
         }
 
+    # The checks that need nothing but the form run with the others, so that one try shows every
+    # mistake; the services check again (they are the rule), and report what needs the database.
+    def validate_end_date(self, field):
+        if self.start_date.data and field.data and field.data < self.start_date.data:
+            raise ValidationError("The end date cannot be before the start date.")
+
 
 class StatusForm(FlaskForm):
     status = SelectField("New status", choices=STATUS_CHOICES, validators=[DataRequired()])
@@ -82,6 +92,10 @@ class ReportForm(FlaskForm):
     milestones_done = SelectMultipleField("Milestones done", validators=[Optional()])
     attachments = MultipleFileField("Attachments")
 
+    def validate_period_end(self, field):
+        if self.period_start.data and field.data and field.data < self.period_start.data:
+            raise ValidationError("The period must end after it starts.")
+
 
 class CommentForm(FlaskForm):
     text = TextAreaField("Comment", validators=[DataRequired(), Length(max=10000)])
@@ -93,6 +107,10 @@ class ProgrammeForm(FlaskForm):
     start_year = IntegerField("First year", validators=[DataRequired(), NumberRange(min=1996, max=2100)])
     end_year = IntegerField("Last year", validators=[DataRequired(), NumberRange(min=1996, max=2100)])
 
+    def validate_end_year(self, field):
+        if self.start_year.data and field.data and field.data < self.start_year.data:
+            raise ValidationError("The period must end after it starts.")
+
 
 class ImportForm(FlaskForm):
     file = FileField("CSV file", validators=[FileRequired()])
@@ -102,9 +120,18 @@ class SilenceForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
     text = TextAreaField("Text under silence procedure", validators=[DataRequired(), Length(max=50000)])
     deadline = DateTimeLocalField("Deadline (local time)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    zone = StringField("Time zone of the deadline", default="Europe/Brussels", validators=[DataRequired()])
+    zone = TimeZoneField("Time zone of the deadline", default="Europe/Brussels", validators=[DataRequired()])
     initiative_id = SelectField("Initiative concerned", validators=[Optional()])
     proposed_status = SelectField("Status the initiative takes if adopted", validators=[Optional()])
+
+    def validate_deadline(self, field):
+        zone = self.zone.data
+        if field.data and zone in available_timezones() and field.data.replace(tzinfo=ZoneInfo(zone)) <= utcnow():
+            raise ValidationError("The deadline must be in the future.")
+
+    def validate_proposed_status(self, field):
+        if field.data and not self.initiative_id.data:
+            raise ValidationError("A status change needs an initiative: choose one above, or no status change.")
 
 
 class PositionForm(FlaskForm):

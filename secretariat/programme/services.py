@@ -31,7 +31,11 @@ from secretariat.timeutil import utcnow
 
 
 class ProgrammeRefused(Exception):
-    """An operation that breaks a rule of the work programme; the message says why."""
+    """An operation that breaks a rule of the work programme; the message says why, ``field`` what it is about."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -127,13 +131,13 @@ def initiative_state(initiative: Initiative) -> dict[str, Any]:
 def _apply(initiative: Initiative, data: dict[str, Any]) -> None:
     lead = partner_by_code(data["lead_partner"])
     if lead is None:
-        raise ProgrammeRefused("Choose the lead partner.")
+        raise ProgrammeRefused("Choose the lead partner.", field="lead_partner")
     code = data["code"].strip().upper()
     clash = db.session.scalar(sa.select(Initiative.id).where(Initiative.code == code, Initiative.id != initiative.id))
     if clash is not None:
-        raise ProgrammeRefused(f"Another initiative already has the code {code}.")
+        raise ProgrammeRefused(f"Another initiative already has the code {code}.", field="code")
     if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
-        raise ProgrammeRefused("The end date cannot be before the start date.")
+        raise ProgrammeRefused("The end date cannot be before the start date.", field="end_date")
     initiative.code = code
     initiative.title = data["title"].strip()
     initiative.summary_source = data.get("summary_source") or ""
@@ -150,7 +154,7 @@ def _apply(initiative: Initiative, data: dict[str, Any]) -> None:
     initiative.mandate_reference = (data.get("mandate_reference") or "").strip()
     record_id = data.get("mandate_record_id") or None
     if record_id is not None and db.session.get(Record, record_id) is None:
-        raise ProgrammeRefused(f"There is no archive record number {record_id}.")
+        raise ProgrammeRefused(f"There is no archive record number {record_id}.", field="mandate_record_id")
     initiative.mandate_record_id = record_id
     initiative.programme_id = data.get("programme_id") or None
     contact_ids = [int(i) for i in data.get("contacts") or []]

@@ -37,7 +37,11 @@ SYSTEM_ACTOR = "system:silence-procedure"
 
 
 class SilenceRefused(Exception):
-    """The procedure cannot be started or answered now; the message says why."""
+    """The procedure cannot be started or answered now; the message says why, ``field`` what it is about."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def start(
@@ -52,15 +56,17 @@ def start(
     now: datetime | None = None,
 ) -> SilenceProcedure:
     if zone not in available_timezones():
-        raise SilenceRefused("Unknown time zone.")
+        raise SilenceRefused("Unknown time zone.", field="zone")
     deadline = deadline_local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     if deadline <= (now or utcnow()):
-        raise SilenceRefused("The deadline must be in the future.")
+        raise SilenceRefused("The deadline must be in the future.", field="deadline")
     if proposed_status:
         if initiative is None:
-            raise SilenceRefused("A status change needs an initiative.")
+            raise SilenceRefused("A status change needs an initiative.", field="initiative_id")
         if InitiativeStatus(proposed_status) not in STATUS_TRANSITIONS[InitiativeStatus(initiative.status)]:
-            raise SilenceRefused(f"An initiative that is {initiative.status} cannot become {proposed_status}.")
+            raise SilenceRefused(
+                f"An initiative that is {initiative.status} cannot become {proposed_status}.", field="proposed_status"
+            )
     procedure = SilenceProcedure(
         subject=subject.strip(),
         text_source=text,

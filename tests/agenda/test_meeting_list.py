@@ -30,13 +30,13 @@ def test_rows_show_dates_venue_labels_and_escape_text(client, login_as):
     login_as("official")
     rows = _rows(page_text(client.get("/meetings/")))
     assert (
-        '<td data-label="Dates">2027-03-10 – 2027-03-11</td>\n'
+        '<td data-label="Dates">10 March 2027 – 11 March 2027</td>\n'
         f'      <td data-label="Meeting"><a href="/meetings/{long.id}">Talks &lt;b&gt;on&lt;/b&gt; &amp; co</a></td>\n'
         '      <td data-label="Kind">Senior Officials&#39; Meeting</td>\n'
         '      <td data-label="Venue">Brussels (Belgium)</td>\n'
         '      <td data-label="Status">Planned</td>'
     ) in rows
-    assert '<td data-label="Dates">2027-04-02</td>' in rows
+    assert '<td data-label="Dates">2 April 2027</td>' in rows
     assert '<td data-label="Venue"></td>' in rows
     assert rows.index("One day, nowhere") < rows.index("Talks")  # latest first
 

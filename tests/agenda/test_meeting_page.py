@@ -51,12 +51,12 @@ def test_an_official_sees_own_proposals_adopted_minutes_and_own_controls(app, cl
     db.session.commit()
     body = page_text(client.get(f"/meetings/{meeting.id}"))
     assert "<em>met</em>" in body and "Print view of the minutes" in body
-    assert "<td>Thai task</td><td>Thailand</td><td>2027-05-01</td>" in body
+    assert "<td>Thai task</td><td>Thailand</td><td>1 May 2027</td>" in body
     assert "<td>Lao task</td><td>Lao PDR</td><td></td>" in body
-    assert "Done 3 Jun 2027" in body
+    assert "Done 3 June 2027" in body
     assert body.count("Mark done") == 1 and 'Mark done<span class="visually-hidden">: Thai task' in body
     adopted_at = db.session.scalar(sa.select(Minutes.adopted_at))
-    assert f"adopted {adopted_at.strftime('%-d %b %Y')}" in body
+    assert f"adopted {adopted_at.strftime('%-d %B %Y')}" in body
 
 
 def test_a_coordinator_sees_every_proposal_draft_minutes_and_all_controls(app, client):
@@ -74,7 +74,7 @@ def test_the_minutes_pages_still_name_the_responsible_partner(app, client):
     # They read the action points as objects (ap.responsible_partner.name): a row there would print nothing.
     coordinator, _, meeting = _meeting_with_everything()
     client.login(coordinator.email)
-    assert "Thai task — Thailand, due 2027-05-01" in page_text(client.get(f"/meetings/{meeting.id}/minutes"))
+    assert "Thai task — Thailand, due 1 May 2027" in page_text(client.get(f"/meetings/{meeting.id}/minutes"))
     minutes.adopt(meeting, actor=coordinator)
     db.session.commit()
     assert "<td>Lao task</td><td>Lao PDR</td>" in page_text(client.get(f"/meetings/{meeting.id}/minutes/print"))

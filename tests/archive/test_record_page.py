@@ -63,7 +63,7 @@ def test_embargo_by_meeting_hides_the_record_until_it_closes_and_says_so_to_coor
     body = page_text(client.get(f"/archive/records/{record.id}"))
     assert "Under embargo: only coordinators see this record until SOM Budapest is closed." in body
     body = page_text(client.get(f"/archive/records/{dated.id}"))
-    assert "Under embargo: only coordinators see this record until 1 January 2999 09:30 UTC." in body
+    assert "Under embargo: only coordinators see this record until 1 January 2999, 10:30 Brussels time." in body
     official = _signed_in(app, "official")
     assert official.get(f"/archive/records/{record.id}").status_code == 404
     assert official.get(f"/archive/records/{dated.id}").status_code == 404

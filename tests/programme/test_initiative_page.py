@@ -80,13 +80,13 @@ def test_the_initiative_page_shows_everything(client, login_as, full):
     assert "<dt>Work programme</dt><dd>Work programme 2026–2028</dd>" in html
     assert f'<a href="/meetings/{meeting.id}">SOM &lt;Bangkok&gt; &amp; co</a>, para 19' in html
     assert "<dt>Contacts</dt><dd>Contact O&#39;Person (DE)</dd>" in html
-    assert "<td>Overdue &lt;one&gt;</td><td>Deliverable</td><td>2020-01-01</td>" in html
+    assert "<td>Overdue &lt;one&gt;</td><td>Deliverable</td><td>1 January 2020</td>" in html
     assert '<strong class="overdue">Overdue</strong>' in html
     assert "<td>Undated</td><td>Milestone</td><td></td>" in html
-    assert f'2026-02-01: endorsed → <strong>ongoing</strong> at <a href="/meetings/{meeting.id}">SOM' in html
+    assert f'1 February 2026: endorsed → <strong>ongoing</strong> at <a href="/meetings/{meeting.id}">SOM' in html
     assert f'Silence procedures: <a href="/programme/silence/{procedure.id}">Complete &lt;it&gt;</a> (Open)</p>' in html
-    assert "2020-01-01 to 2020-06-30 — Thailand</h3>" in html
-    assert "Submitted 1 Jul 2020 by Reporting Official. Not reviewed yet." in html
+    assert "1 January 2020 to 30 June 2020 — Thailand</h3>" in html
+    assert "Submitted 1 July 2020 by Reporting Official. Not reviewed yet." in html
     assert "Reporting Official (Thailand)" in html and "· on a report" in html
     assert "Submit a progress report" in html
     assert "Mark as reviewed" not in html and "Change the status" not in html
@@ -106,7 +106,7 @@ def test_the_coordinator_sees_the_forms_with_their_links(client, login_as, full)
     assert html.count('action="/programme/milestones/') == 2
     assert f'href="/programme/initiatives/{item.id}/status">Change the status</a>' in html
     status_page = page_text(client.get(f"/programme/initiatives/{item.id}/status"))
-    assert f'<option value="{meeting.id}">2027-03-10 SOM-X SOM &lt;Bangkok&gt; &amp; co</option>' in status_page
+    assert f'<option value="{meeting.id}">10 March 2027 SOM-X SOM &lt;Bangkok&gt; &amp; co</option>' in status_page
 
 
 def test_a_reviewed_and_filed_report_prints_its_dates_and_record(client, login_as, full):
@@ -117,7 +117,8 @@ def test_a_reviewed_and_filed_report_prints_its_dates_and_record(client, login_a
     db.session.commit()
     login_as("coordinator", partner_code="EU")
     html = page_text(client.get(f"/programme/initiatives/{item.id}"))
-    assert "Submitted 1 Jul 2020 by Reporting Official. Reviewed 2 Jul 2020." in html
+    # 23:59 UTC on 2 July is already 3 July in Brussels, where the EU coordinator reads it
+    assert "Submitted 1 July 2020 by Reporting Official. Reviewed 3 July 2020." in html
     assert (
         f'<p><a href="/archive/records/{record.id}">Filed in the archive</a>'
         ' <span class="muted">(report and attachments)</span></p>'
@@ -136,7 +137,7 @@ def test_the_home_page_names_what_is_due(client, login_as, full):
     assert f'href="/programme/initiatives/{item.id}/reports/new"' in html and "ASEM-SOC-777" in html
     assert "Overdue &lt;one&gt;" in html
     assert f'href="/programme/silence/{procedure.id}"' in html and "Complete &lt;it&gt;" in html
-    assert "1 initiative(s) led or co-sponsored." in html
+    assert "1 initiative led or co-sponsored." in html
 
 
 def test_the_home_page_names_the_reports_to_review(client, login_as, full):
@@ -193,8 +194,8 @@ def test_the_status_forms_meetings_are_recent_and_those_the_reader_may_see(clien
     db.session.commit()
     item = make_initiative(coordinator)
     html = page_text(client.get(f"/programme/initiatives/{item.id}/status"))
-    assert f"{soon.isoformat()} SOM-1 &lt;b&gt;Quoted&lt;/b&gt; &amp; co</option>" in html
-    assert f">{soon.isoformat()} Without code</option>" in html
+    assert f"{soon.day} {soon:%B %Y} SOM-1 &lt;b&gt;Quoted&lt;/b&gt; &amp; co</option>" in html
+    assert f">{soon.day} {soon:%B %Y} Without code</option>" in html
     assert "Coordinators only" in html and "Too old" not in html
 
 
@@ -230,7 +231,7 @@ def test_reports_due_are_the_active_initiatives_without_a_recent_report(client, 
     html = page_text(client.get("/"))
     for item, due in ((recent, False), (old, True), (never, True), (finished, False), (other, False)):
         assert (f'href="/programme/initiatives/{item.id}/reports/new"' in html) is due, item.code
-    assert "5 initiative(s) led or co-sponsored." in html
+    assert "5 initiatives led or co-sponsored." in html
 
 
 def test_a_partner_without_initiatives_has_nothing_due(client, login_as, coordinator):
@@ -239,7 +240,7 @@ def test_a_partner_without_initiatives_has_nothing_due(client, login_as, coordin
     db.session.commit()
     login_as("official", partner_code="TH")
     html = page_text(client.get("/"))
-    assert "0 initiative(s) led or co-sponsored." in html and "Late" not in html
+    assert "0 initiatives led or co-sponsored." in html and "Late" not in html
     client.logout()
     login_as("official", partner_code="DE")
     assert "Late" in page_text(client.get("/"))

@@ -9,7 +9,7 @@ from secretariat.agenda import bulk, items, tree
 from secretariat.agenda.forms import BULK_HINT, BulkItemsForm, ItemForm, MoveForm
 from secretariat.agenda.models import MAX_ITEM_DEPTH, Meeting
 from secretariat.agenda.views.blueprint import bp, meeting_or_404, refusal
-from secretariat.auth.choices import partner_choices
+from secretariat.auth.choices import partner_choices_by_side
 from secretariat.auth.permissions import Permission, requires
 from secretariat.errors import NotFound
 from secretariat.extensions import db
@@ -19,7 +19,7 @@ from secretariat.web.forms import ConfirmForm
 
 def _item_form(meeting: Meeting, formdata=True, **data) -> ItemForm:
     form = ItemForm(**({"formdata": None} if not formdata else {}), data=data or None)
-    form.lead_partners.choices = partner_choices()
+    form.lead_partners.choices = partner_choices_by_side()
     return form
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.visibility import HIDDEN_MEETING, can_see_meeting
-from secretariat.auth.choices import partner_choices
+from secretariat.auth.choices import partner_choices, partner_choices_by_side
 from secretariat.auth.permissions import Permission, is_coordinator, requires
 from secretariat.errors import NotFound
 from secretariat.extensions import db
@@ -93,7 +93,7 @@ def partner_view(code: str | None = None):
 def _initiative_form(formdata=True, **data) -> InitiativeForm:
     form = InitiativeForm(**({"formdata": None} if not formdata else {}), data=data or None)
     form.lead_partner.choices = partner_choices("Choose the lead partner")
-    form.co_sponsors.choices = partner_choices()
+    form.co_sponsors.choices = partner_choices_by_side()
     form.programme_id.choices = [SelectChoice("", "None")] + [
         SelectChoice(str(p.id), p.title) for p in queries.programmes()
     ]
@@ -113,7 +113,7 @@ def create_initiative():
             initiative = services.create_initiative(form.initiative_data(), actor=current_user)
         except services.ProgrammeRefused as refused:
             db.session.rollback()
-            form.code.errors = [str(refused)]
+            form[refused.field or "code"].errors = [str(refused)]
         else:
             created = initiative.id  # read before the commit, which expires it (reading after reloads it)
             db.session.commit()
@@ -210,7 +210,7 @@ def edit_initiative(initiative_id: int):
             done = merge.save_or_merge(key, save=save, remerge=remerge, conflict=services.InitiativeConflict)
         except services.ProgrammeRefused as refused:
             db.session.rollback()
-            form.code.errors = [str(refused)]
+            form[refused.field or "code"].errors = [str(refused)]
         else:
             if not done.saved:
                 return render_template(

@@ -55,7 +55,7 @@ def start_silence():
             )
         except silence.SilenceRefused as refused:
             db.session.rollback()
-            form.deadline.errors = [str(refused)]
+            form[refused.field or "deadline"].errors = [str(refused)]
         else:
             started = procedure.id  # read before the commit, which expires it (reading after reloads it)
             db.session.commit()
