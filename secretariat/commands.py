@@ -196,11 +196,20 @@ def archive_sync_command() -> None:
 @archive_cli.command("reindex")
 def archive_reindex_command() -> None:
     """Rebuild the whole search index from the database (searches use the old one until it is done)."""
+    import time
+
     from secretariat.archive.search import indexing
 
-    with click.progressbar(length=indexing.archive_size(), label="Indexing records and initiatives") as bar:
-        count = indexing.rebuild(progress=bar.update)
-    click.echo(f"Index rebuilt: {count} records.")
+    started = time.monotonic()
+    try:
+        if sys.stdout.isatty():
+            with click.progressbar(length=indexing.archive_size(), label="Indexing records and initiatives") as bar:
+                count = indexing.rebuild(progress=bar.update)
+        else:  # cron, a pipe: only the summary
+            count = indexing.rebuild()
+    except indexing.IndexBusy as busy:
+        raise click.ClickException(str(busy)) from busy
+    click.echo(f"Index rebuilt: {count} records in {time.monotonic() - started:.1f} s; lag {indexing.index_lag()}.")
 
 
 @archive_cli.command("sweep")

@@ -11,7 +11,7 @@ from secretariat.agenda.models import (
     Meeting,
     Minutes,
 )
-from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchOutbox
+from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchChange, SearchIndexState
 from secretariat.audit.models import AuditEntry, AuditHead
 from secretariat.auth.models import (
     LoginAttempt,
@@ -42,7 +42,8 @@ __all__ = [
     "Record",
     "RecordFile",
     "RecordVersion",
-    "SearchOutbox",
+    "SearchChange",
+    "SearchIndexState",
     "Comment",
     "Initiative",
     "Milestone",

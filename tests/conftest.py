@@ -93,14 +93,15 @@ def _empty_archive() -> None:
     """Stored files and the search index start empty too."""
     from flask import current_app
 
-    from secretariat.archive.search import engine, pairs
+    from secretariat.archive.search import engine, folders, indexing, pairs
 
     index = engine.get_index()
     index.reload()
     if index.searcher().num_docs:
         engine.delete_all(index)
-    (engine.index_path() / pairs.FILE_NAME).unlink(missing_ok=True)
-    engine.settled(index)  # an empty archive's complete index (tests that need a fresh one mark it)
+    (engine.folder_of(index) / pairs.FILE_NAME).unlink(missing_ok=True)
+    folders.forget_applied(engine.folder_of(index))  # as a new index; the sync finds the archive empty:
+    indexing.sync()  # an empty archive's complete index, registered (tests that need a new one forget it)
     storage = Path(current_app.config["ARCHIVE_STORAGE"])
     if storage.exists():
         shutil.rmtree(storage)

@@ -35,7 +35,7 @@ from secretariat.archive import bundle_checks, bundle_zip, files, integrity
 from secretariat.archive.bundle_checks import Contents
 from secretariat.archive.bundle_folder import AUDIT, INDEX, MANIFEST, BundleError, table_name
 from secretariat.archive.bundle_rows import FORMAT, TABLES, encode
-from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchOutbox, record_partners
+from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchChange, record_partners
 from secretariat.audit.models import AuditEntry
 from secretariat.auth.models import Partner, User
 from secretariat.extensions import db
@@ -331,7 +331,7 @@ def _insert(contents: Contents, meetings: list[dict], partner_ids, user_ids, act
                 withdrawn_at=record["withdrawn_at"].isoformat(),
                 note="imported",
             )
-        db.session.add(SearchOutbox(record_id=record["id"]))
+        db.session.add(SearchChange(record_id=record["id"]))
     # Chain this instance's rows as imported (checked above against the bundle's seals and trail):
     # from here on `archive verify` holds every access field of them, meetings and withdrawal included.
     imported = [r["id"] for r in t["records"]]

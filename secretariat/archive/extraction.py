@@ -6,9 +6,9 @@ CPU time and wall-clock time (textextract.py), writes the text or the reason it 
 read on the file's row, and queues the record for the search index. A hostile file can only
 make its own child fail: never a web worker, never the worker.
 
-The worker also keeps the search index (search/indexing.py): at every poll it rebuilds an index
-that misses records or whose rebuild was asked for, and applies the outbox rows that a request
-could not apply itself.
+The worker also keeps its host's search index (search/indexing.py: catch_up): at every poll it
+rebuilds an index that waits for a rebuild or whose rebuild was asked for, and applies the changes
+logged since the last one the index applied.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from secretariat.archive import files, textextract
-from secretariat.archive.models import RecordFile, RecordVersion, SearchOutbox
+from secretariat.archive.models import RecordFile, RecordVersion, SearchChange
 from secretariat.archive.search import indexing
 from secretariat.extensions import db
 from secretariat.timeutil import utcnow
@@ -176,7 +176,7 @@ def _finish(file_id: int, attempt: int, result: textextract.Extraction) -> bool:
             .join(RecordFile, RecordFile.version_id == RecordVersion.id)
             .where(RecordFile.id == file_id)
         )
-        db.session.add(SearchOutbox(record_id=record_id))
+        db.session.add(SearchChange(record_id=record_id))
         db.session.flush()
     return bool(written)
 
@@ -234,7 +234,9 @@ def run_pending(limit: int | None = None) -> int:
 
 def _sync() -> None:
     try:
-        indexing.sync(wait=True)
+        indexing.sync(wait=False)
+    except indexing.IndexBusy:  # another process holds the writer: the next poll applies it
+        current_app.logger.info("search index writer busy; the change is applied at the next poll")
     except Exception:  # the outbox keeps the work for the next sync
         db.session.rollback()
         current_app.logger.exception("search index sync failed after extraction; it will be retried")

@@ -17,7 +17,7 @@ from secretariat import events
 from secretariat.agenda.models import AgendaVersion, Meeting, Minutes, MinutesStatus
 from secretariat.archive import services
 from secretariat.archive.audience import ORDER, Source, audience
-from secretariat.archive.models import Confidentiality, Record, SearchOutbox
+from secretariat.archive.models import Confidentiality, Record, SearchChange
 from secretariat.audit import checkpoints
 from secretariat.extensions import db
 from secretariat.programme.models import Initiative
@@ -96,7 +96,7 @@ def on_meeting_status(meeting, *, status: str, version, actor, **_):
     if status == "closed":
         # Records embargoed until this meeting closes are released now: re-index them.
         for record_id in db.session.scalars(sa.select(Record.id).where(Record.embargo_meeting_id == meeting.id)):
-            db.session.add(SearchOutbox(record_id=record_id))
+            db.session.add(SearchChange(record_id=record_id))
 
 
 def on_minutes_adopted(meeting, *, minutes, actor, **_):
@@ -161,15 +161,15 @@ def on_meeting_changed(meeting, *, changes: dict, actor, **_):
         raise_filed_levels(actor=actor, meeting_id=meeting.id)
     if INDEXED_MEETING_FIELDS & changes.keys():
         for record_id in db.session.scalars(sa.select(Record.id).where(Record.meeting_id == meeting.id)):
-            db.session.add(SearchOutbox(record_id=record_id))
+            db.session.add(SearchChange(record_id=record_id))
         for initiative_id in db.session.scalars(
             sa.select(Initiative.id).where(Initiative.mandate_meeting_id == meeting.id)
         ):
-            db.session.add(SearchOutbox(kind="initiative", record_id=initiative_id))
+            db.session.add(SearchChange(kind="initiative", record_id=initiative_id))
 
 
 def on_initiative_changed(initiative, **_):
-    db.session.add(SearchOutbox(kind="initiative", record_id=initiative.id))
+    db.session.add(SearchChange(kind="initiative", record_id=initiative.id))
 
 
 def connect() -> None:

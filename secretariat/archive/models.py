@@ -1,4 +1,4 @@
-"""The archive: records, their versions and files, and the queue that keeps the search index in step."""
+"""The archive: records, their versions and files, and the change log that keeps the search indexes in step."""
 
 from __future__ import annotations
 
@@ -175,14 +175,41 @@ class RecordFile(db.Model):
     extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
 
 
-class SearchOutbox(db.Model):
-    """Objects whose index entry must be rewritten; written in the same transaction as the change."""
+class SearchChange(db.Model):
+    """The search index's change log: an object whose index entry must be rewritten, one row per change.
 
-    __tablename__ = "search_outbox"
+    Written in the transaction of the change (search/changelog.py gives the rows their ids in
+    commit order). Each server's index applies the rows after the last id it applied; none deletes
+    them: they are compacted by age once every registered index has passed them.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    __tablename__ = "search_changes"
+
+    #: monotonic, never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL)
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     #: what is indexed: "record" or "initiative"
     kind: Mapped[str] = mapped_column(sa.String(20), default="record", server_default="record")
     #: the record's (or initiative's) id
-    record_id: Mapped[int] = mapped_column(index=True)
+    record_id: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+
+class SearchIndexState(db.Model):
+    """A server's search index, registered so that the change log keeps what it still has to apply."""
+
+    __tablename__ = "search_indexes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the index's own id, kept in its folder (ARCHIVE_INDEX, one per host)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    folder: Mapped[str] = mapped_column(sa.String(1000))
+    #: the last change the index applied, as it reported it (None: waiting for its first rebuild)
+    applied_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: while a rebuild runs: the change it started at, which it catches up from
+    rebuild_from: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: a coordinator asked for a rebuild of every server's index (search/indexing.py: catch_up)
+    rebuild_requested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

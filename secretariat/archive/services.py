@@ -23,7 +23,7 @@ from secretariat.archive.models import (
     RecordFile,
     RecordType,
     RecordVersion,
-    SearchOutbox,
+    SearchChange,
 )
 from secretariat.archive.search import indexing
 from secretariat.audit.services import canonical_json
@@ -188,7 +188,7 @@ def _new_version(
     hashes = [(row.blob_sha256, row.filename) for row in rows]
     # The seal covers the type and size served with each file too: they decide how it is delivered.
     version.seal_sha256 = integrity.seal_of(metadata, rows)
-    db.session.add(SearchOutbox(record_id=record.id))
+    db.session.add(SearchChange(record_id=record.id))
     db.session.flush()
     audit.record(
         actor,
@@ -254,7 +254,7 @@ def withdraw(record: Record, reason: str, *, actor) -> None:
         raise RecordRefused("The record is already withdrawn.")
     record.withdrawn_at = utcnow()
     record.withdrawn_reason = reason.strip()
-    db.session.add(SearchOutbox(record_id=record.id))
+    db.session.add(SearchChange(record_id=record.id))
     db.session.flush()
     # The instant, not only the fact: `archive verify` holds the row's withdrawn_at to it.
     audit.record(

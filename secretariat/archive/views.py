@@ -283,7 +283,8 @@ def withdraw(record_id: int):
 def reindex():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    indexing.request_rebuild()  # never in a web worker: the extraction worker rebuilds it
+    indexing.request_rebuild()  # never in a web worker: each server's worker rebuilds its own
+    db.session.commit()
     flash("The search index will be rebuilt by the worker in the next few seconds.", "success")
     return redirect(url_for("archive.search"))
 

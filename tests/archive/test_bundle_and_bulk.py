@@ -40,7 +40,7 @@ def snapshot():
 
 def wipe_archive():
     """Make this instance's archive empty, as a fresh instance's would be."""
-    for table in ("record_files", "record_versions", "record_partners", "search_outbox", "records", "blobs"):
+    for table in ("record_files", "record_versions", "record_partners", "search_changes", "records", "blobs"):
         db.session.execute(sa.text(f"DELETE FROM {table}"))
     # A fresh instance has its own audit chain: the wiped records' seals are not in it.
     db.session.execute(sa.text("DELETE FROM audit_entries"))

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from secretariat.archive import services
-from secretariat.archive.models import Record, RecordVersion, SearchOutbox
+from secretariat.archive.models import Record, RecordVersion, SearchChange
+from secretariat.archive.search import indexing
 from secretariat.archive.search.query import parse
 from secretariat.audit.services import canonical_json
 from secretariat.extensions import db
@@ -245,30 +246,31 @@ def test_index_is_repaired_after_a_crash_between_commit_and_update(client, login
     record = file_record(coordinator, "Before the crash")
     # The database commits a change, then the process dies before the index is updated.
     db.session.execute(sa.update(Record).where(Record.id == record.id).values(title="After the crash"))
-    db.session.add(SearchOutbox(record_id=record.id))
+    db.session.add(SearchChange(record_id=record.id))
     db.session.commit()
-    run_worker()  # the worker applies what the outbox kept
+    assert indexing.index_lag() == 1
+    run_worker()  # the worker applies what the change log kept
     login_as("official")
     total, body = found(client, "after")
     assert total == 1 and "After the crash" in body
-    assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 0
+    assert indexing.index_lag() == 0
 
 
 def test_a_search_writes_nothing_and_the_request_that_saves_updates_the_index(client, coordinator):
     record = file_record(coordinator, "Before the edit")
-    # A change committed elsewhere (another process): the outbox holds it until a sync.
+    # A change committed elsewhere (another process): the change log holds it until a sync.
     db.session.execute(sa.update(Record).where(Record.id == record.id).values(title="Renamed elsewhere"))
-    db.session.execute(sa.insert(SearchOutbox), [{"record_id": record.id, "kind": "record"}])
+    db.session.execute(sa.insert(SearchChange), [{"record_id": record.id, "kind": "record"}])
     db.session.commit()
     client.login(coordinator.email)
     assert found(client, "renamed")[0] == 0  # the index as it is: a search applies nothing
-    assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 1
+    assert indexing.index_lag() == 1
     response = client.submit(
         f"/archive/records/{record.id}/withdraw", {"reason": "Filed twice"}, page=f"/archive/records/{record.id}"
     )
     assert response.status_code == 302
-    # the withdrawal's request applied the outbox after its commit, its own row and the one waiting
-    assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 0
+    # the withdrawal's request applied the log after its commit, its own change and the one waiting
+    assert indexing.index_lag() == 0
     total, body = found(client, "renamed")
     assert total == 1 and "withdrawn" in body
 
@@ -346,14 +348,13 @@ def test_an_index_lost_is_rebuilt_by_the_worker_never_by_a_search(client, login_
 
 
 def test_a_rebuild_asked_for_by_a_coordinator_is_done_by_the_worker(client, coordinator):
-    from secretariat.archive.search import engine
 
     file_record(coordinator, "Rebuilt on request")
     client.login(coordinator.email)
     assert client.submit("/archive/reindex", {}, page="/archive/").status_code == 302
-    assert engine.rebuild_requested(engine.get_index())
+    assert indexing.rebuild_requested()
     run_worker()
-    assert not engine.rebuild_requested(engine.get_index())
+    assert not indexing.rebuild_requested()
     assert found(client, "request")[0] == 1
 
 
@@ -386,7 +387,7 @@ def test_a_save_during_a_rebuild_neither_waits_for_it_nor_is_lost(client, coordi
         )
         assert response.status_code == 302
         assert time.perf_counter() - started < 3  # it left the change to the worker at once
-        assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == 1  # the change is kept
+        assert indexing.index_lag() == 1  # the change is kept in the log
         total, body = found(client, "mekong")  # the search still answers, from the index as it was
         assert total == 0
     finally:
@@ -491,7 +492,7 @@ def test_each_hit_says_its_type_date_and_meeting_and_only_the_cleared_see_levels
 def test_an_index_of_an_older_release_is_rebuilt_even_when_a_save_came_before_the_first_search(
     client, login_as, coordinator
 ):
-    """The new index then holds that one record: not empty, yet missing the rest of the archive."""
+    """The new index takes no change before its rebuild: searches say results are incomplete."""
     import shutil
 
     import tantivy
@@ -500,34 +501,37 @@ def test_an_index_of_an_older_release_is_rebuilt_even_when_a_save_came_before_th
 
     file_record(coordinator, "Filed under the old release about rivers")
     file_record(coordinator, "Also filed then about rivers")
-    # What an upgrade leaves: an index of another layout, found by a process that starts afresh.
-    path = engine.index_path()
-    engine._indexes.pop(str(path))
-    shutil.rmtree(path)
-    path.mkdir()
+    # What an upgrade leaves: an index of another layout in ARCHIVE_INDEX, found by processes that start afresh.
+    base = engine.index_path()
+    engine._indexes.clear()
+    engine._current.clear()
+    shutil.rmtree(base)
+    base.mkdir()
     older = tantivy.SchemaBuilder()
     older.add_text_field("title", stored=True)
-    tantivy.Index(older.build(), path=str(path))
+    tantivy.Index(older.build(), path=str(base))
 
-    file_record(coordinator, "Filed after the upgrade about rivers")  # its save syncs into the new index
-    assert engine.document_count(engine.get_index()) == 1
+    file_record(coordinator, "Filed after the upgrade about rivers")  # logged; the new index waits
+    assert engine.document_count(engine.get_index()) == 0 and not (base / "meta.json").exists()
 
     login_as("official")
     total, body = found(client, "rivers")
-    assert "The search index is being rebuilt" in body and total == 1
+    assert "The search index is being rebuilt" in body and total == 0
     run_worker()
     total, body = found(client, "rivers")
     assert total == 3 and "being rebuilt" not in body
     assert not engine.is_new(engine.get_index())
 
 
-def test_an_archive_indexed_record_by_record_from_the_start_is_not_rebuilt(client, login_as, coordinator):
-    from secretariat.archive.search import engine
+def test_a_new_index_on_an_empty_archive_is_complete_without_a_rebuild(client, login_as, coordinator):
+    from secretariat.archive.search import engine, folders
 
-    (engine.index_path() / engine.NEW_MARK).touch()  # as get_index leaves an index it started
+    folders.forget_applied(engine.folder_of(engine.get_index()))  # as a fresh installation's
+    assert engine.is_new(engine.get_index())
+    run_worker()  # the worker's first poll finds the archive empty
+    assert not engine.is_new(engine.get_index())
     file_record(coordinator, "The first record about lakes")
     file_record(coordinator, "The second record about lakes")
-    assert not engine.is_new(engine.get_index())  # each sync found it complete: no more counting
     login_as("official")
     total, body = found(client, "lakes")
     assert total == 2 and "being rebuilt" not in body

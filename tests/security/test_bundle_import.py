@@ -261,7 +261,7 @@ def test_a_removed_withdrawal_is_refused(archive, exported, runner):
 def test_an_embargo_meeting_closed_here_but_open_in_the_bundle_is_refused(archive, exported, runner):
     som = archive["som"]
     db.session.execute(sa.update(Meeting).where(Meeting.id == som).values(closed_at=datetime(2027, 3, 12, tzinfo=UTC)))
-    for table in ("record_files", "record_versions", "record_partners", "search_outbox", "records", "blobs"):
+    for table in ("record_files", "record_versions", "record_partners", "search_changes", "records", "blobs"):
         db.session.execute(sa.text(f"DELETE FROM {table}"))  # nosec B608: fixed names
     db.session.commit()
     import shutil

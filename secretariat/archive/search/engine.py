@@ -3,7 +3,8 @@
 Why tantivy: ranked hits with snippets over a million records must answer in tens of
 milliseconds on SQLite and PostgreSQL deployments alike, which neither database's own full-text
 search did (see bench/search.py). The database stays the source of truth; search/indexing.py
-decides what is indexed and keeps the index in step through the outbox.
+decides what is indexed and keeps the index in step through the change log (changelog.py);
+folders.py says where each host keeps its index.
 
 What is indexed: the title and the text are stored as written (for the hit's title and snippet)
 and indexed as English stems computed in Python, once per distinct word (see stems.py), plus
@@ -24,7 +25,7 @@ from pathlib import Path
 import tantivy
 from flask import current_app
 
-from secretariat.archive.search import hits, pairs, ranking, stems
+from secretariat.archive.search import folders, hits, pairs, ranking, stems
 from secretariat.archive.search.hits import Hit
 from secretariat.archive.search.query import Clause, Plan
 
@@ -53,14 +54,10 @@ WRITER_HEAP = 64_000_000
 #: a rebuild's memory budget (not an allocation): the larger, the fewer segments to search.
 REBUILD_HEAP = 2_000_000_000
 
-#: the file, in an index's folder, that marks an index started afresh (see get_index)
-NEW_MARK = "started-afresh"
-#: the file, in an index's folder, by which a coordinator asks the worker for a rebuild
-REBUILD_MARK = "rebuild-requested"
-
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
 _paths: dict[int, Path] = {}  # id(index) -> its folder, where the common-word list lives too
+_current: dict[str, Path] = {}  # ARCHIVE_INDEX -> the generation this process searched last
 
 
 def build_schema() -> tantivy.Schema:
@@ -104,60 +101,55 @@ SCHEMA = build_schema()
 
 
 def index_path() -> Path:
+    """This host's index folder (ARCHIVE_INDEX): its generations and their pointer (see folders.py)."""
     return Path(current_app.config["ARCHIVE_INDEX"])
 
 
 def get_index(path: Path | None = None) -> tantivy.Index:
-    """The index at ``path`` (opened once per process; created if missing).
+    """The index in ``path``, or the generation searched now (looked up at each call: a rebuild
+    elsewhere may have switched it; one of another release's schema is left for an empty one)."""
+    if path is not None:
+        return _open(path)
+    base = index_path()
+    folder = folders.current(base)
+    if _current.get(str(base), folder) != folder:  # switched by a rebuild: drop the old one's readers
+        _paths.pop(id(_indexes.pop(str(_current[str(base)]), None)), None)
+    _current[str(base)] = folder
+    try:
+        return _open(folder)
+    except ValueError:  # another release's schema: searches see an empty index until the rebuild
+        fresh = folders.new_generation(base)
+        folders.switch(base, fresh)
+        return _open(fresh)
 
-    An index written with another schema (an older release) is discarded and started afresh. An
-    index started here is marked new (see ``is_new``) until a sync finds that it holds the whole
-    archive or a rebuild has filled it (search/indexing.py): saves made before the first rebuild add
-    their records to it, so being empty is not the only sign of an index that misses records.
-    """
-    path = path or index_path()
+
+def _open(path: Path) -> tantivy.Index:
     key = str(path)
     with _lock:
         index = _indexes.get(key)
         if index is None:
             path.mkdir(parents=True, exist_ok=True)
-            started = not (path / "meta.json").exists()
-            try:
-                index = tantivy.Index(SCHEMA, path=key, reuse=True)
-            except ValueError:
-                shutil.rmtree(path)
-                path.mkdir(parents=True)
-                index = tantivy.Index(SCHEMA, path=key, reuse=True)
-                started = True
-            if started:
-                (path / NEW_MARK).touch()
+            index = tantivy.Index(SCHEMA, path=key, reuse=True)
             index.register_tokenizer(STORED_ONLY, _NOTHING)
             _indexes[key] = index
             _paths[id(index)] = path
         return index
 
 
+def folder_of(index: tantivy.Index) -> Path:
+    return _paths[id(index)]
+
+
+def forget(folder: Path) -> None:
+    """Close and delete a generation that will never be searched (a rebuild that failed)."""
+    with _lock:
+        _paths.pop(id(_indexes.pop(str(folder), None)), None)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def is_new(index: tantivy.Index) -> bool:
-    """Whether the index was started afresh (missing, lost or of an older release) and may lack records."""
-    return (_paths[id(index)] / NEW_MARK).exists()
-
-
-def settled(index: tantivy.Index) -> None:
-    """The index holds the whole archive (rebuilt, or filled record by record from the start)."""
-    (_paths[id(index)] / NEW_MARK).unlink(missing_ok=True)
-
-
-def request_rebuild(index: tantivy.Index) -> None:
-    (_paths[id(index)] / REBUILD_MARK).touch()
-
-
-def rebuild_requested(index: tantivy.Index) -> bool:
-    return (_paths[id(index)] / REBUILD_MARK).exists()
-
-
-def rebuild_started(index: tantivy.Index) -> None:
-    """A rebuild reads the archive from now on: a request made before it is answered by it."""
-    (_paths[id(index)] / REBUILD_MARK).unlink(missing_ok=True)
+    """Whether the index waits for its first rebuild (started afresh, emptied or of an older release)."""
+    return folders.applied(_paths[id(index)]) is None
 
 
 #: a tokenizer that finds no word (an anchored empty class: it fails at once, whatever the text)
@@ -453,7 +445,7 @@ def rebuilding(index: tantivy.Index) -> Iterator[Callable[[dict], None]]:
 
 
 def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list[dict], attempts: int = 50) -> None:
-    """Delete then add: applying the same change twice gives the same index."""
+    """Delete then add: applying the same change twice gives the same index (no change id recorded)."""
     w = writer(index, attempts=attempts)
     common = common_words(index)  # read while holding the writer: see pairs.py
     try:
@@ -469,5 +461,7 @@ def replace_documents(index: tantivy.Index, doc_keys: list[str], documents: list
 
 
 def delete_all(index: tantivy.Index) -> None:
+    """Empty the index: it no longer holds what the change log says, and waits for a rebuild."""
     with rebuilding(index):
         pass
+    folders.forget_applied(_paths[id(index)])

@@ -1,25 +1,32 @@
-"""What the search index holds for a record and for an initiative, and how it is kept in step.
+"""What the search index holds for a record and for an initiative, and how each host's index is kept in step.
 
-The database is the source of truth. Every change that alters what a search finds writes a row to
-``search_outbox`` in its own transaction; ``sync`` applies pending rows to the index (delete then
-add, so applying one twice does no harm). When they are applied:
+The database is the source of truth. Every change that alters what a search finds logs a row in
+``search_changes`` in its own transaction (changelog.py: ids in commit order). Each host keeps its
+own index (folders.py), which records the last change it applied; ``sync`` applies the changes
+after it (delete then add, so applying one twice does no harm) and nobody deletes them for the
+others. When they are applied:
 
-- right after the commit that wrote them: a session listener notes the outbox rows a commit
-  carried, and the request's teardown (after the view's commit) applies them if it gets the index's
-  single writer at once; if another process holds it (a rebuild), the rows wait for the worker;
-- by the worker (``flask worker``: archive/extraction.py), after each file it reads and at every
-  poll, and by ``flask archive sync``.
+- right after the commit that logged them: the request's teardown (after the view's commit)
+  applies them if it gets the index's writer at once; if another process holds it, it leaves them;
+- by the worker (``flask worker``: archive/extraction.py, ``catch_up``) at every poll and after each
+  file it reads, on every host, and by ``flask archive sync``; after a restart or a crash, from the
+  change the index recorded.
 
-A search never writes: it reads the index as it is. An index that misses records (started afresh
-by a new release or after a loss, or emptied) or whose rebuild a coordinator asked for is rebuilt
-only by ``flask archive reindex`` or by the worker, never inside a web request; searches meanwhile
-say that results are incomplete.
+A search never writes and never needs the writer: it reads the index as it is. An index that waits
+for its first rebuild (started afresh, of an older release, or emptied), whose rebuild a
+coordinator asked for, or that the registry forgot, is rebuilt only by ``flask archive reindex`` or
+by the worker, never inside a web request, in a new folder switched in when complete; searches
+meanwhile read the old one, or say that results are incomplete.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
+from datetime import time as time_of_day
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -27,16 +34,12 @@ from sqlalchemy.orm import Session, aliased
 
 from secretariat.agenda.models import Meeting
 from secretariat.archive.access import embargo_end_of, strictest_with_seal
-from secretariat.archive.models import Record, RecordFile, RecordVersion, SearchOutbox, record_partners
-from secretariat.archive.search import engine, pairs
+from secretariat.archive.models import Record, RecordFile, RecordVersion, record_partners
+from secretariat.archive.search import changelog, engine, folders, pairs
+from secretariat.archive.search.applying import Applier, IndexBusy, applying
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
 from secretariat.sanitize import plain_text
-
-
-class IndexBusy(Exception):
-    """Another process holds the index's writer; the outbox keeps the work for the next sync."""
-
 
 # --- what is indexed ---------------------------------------------------------------------------------
 
@@ -162,7 +165,7 @@ def initiative_fields(initiative) -> dict:
 
 
 def _as_datetime(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    return datetime.combine(day, time_of_day.min, tzinfo=UTC)
 
 
 def _documents(kind: str, ids: list[int], session=None) -> list[dict]:
@@ -174,141 +177,224 @@ def _documents(kind: str, ids: list[int], session=None) -> list[dict]:
     return record_fields(ids, session)
 
 
-# --- the outbox ----------------------------------------------------------------------------------------
+# --- applying the change log ----------------------------------------------------------------------------
 
 
 def sync(batch: int = 500, wait: bool = True) -> int:
-    """Apply pending outbox rows to the index; returns how many objects were re-indexed.
+    """Apply the changes logged after the last one this host's index applied; how many objects re-indexed.
 
-    Safe from any process at any time: the index has one writer at a time. With ``wait=False`` (a
-    web request) the writer is tried once and IndexBusy raised if another process holds it.
+    Safe from any process at any time. The writer is taken first (with ``wait=False``, a web
+    request's teardown or the worker, tried once: IndexBusy if another process holds it), then what
+    the index applied and the documents are read, in a transaction begun after: whoever applies
+    later reads a later state. An index waiting for its first rebuild takes no change (an empty
+    archive's index is complete at once).
     """
-    db.session.info.pop(_BEHIND, None)
+    db.session.info.pop(changelog.WROTE, None)
     index = engine.get_index()
+    with applying(index, attempts=50 if wait else 1) as applier:
+        if engine.folder_of(index) != folders.current(engine.index_path()):
+            return sync(batch, wait)  # a rebuild switched generations while this one waited for the writer
+        with Session(db.engine) as session:
+            done, reached = _apply(applier, session, batch)
+    if reached is not None:
+        _report(applied_id=reached)
+    return done
+
+
+def _apply(applier: Applier, session: Session, batch: int) -> tuple[int, int | None]:
+    after = applier.applied
+    if after is None:
+        latest = changelog.latest_id(session)
+        if archive_size(session):
+            return 0, None  # it waits for its rebuild (catch_up)
+        applier.commit(latest)
+        after = latest
     done = 0
-    while True:
-        rows = db.session.execute(
-            sa.select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.record_id).order_by(SearchOutbox.id).limit(batch)
-        ).all()
-        if not rows:
-            break
+    while rows := changelog.changes_after(session, after, batch):
         keys, documents = [], []
         for kind in sorted({r.kind for r in rows}):
             ids = sorted({r.record_id for r in rows if r.kind == kind})
             keys.extend(f"{kind}:{i}" for i in ids)
-            documents.extend(_documents(kind, ids))  # objects that no longer exist just leave the index
-        try:
-            engine.replace_documents(index, keys, documents, attempts=50 if wait else 1)
-        except ValueError as busy:  # tantivy's answer when the writer's lock is taken
-            raise IndexBusy(str(busy)) from busy
-        db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
-        db.session.commit()
+            documents.extend(_documents(kind, ids, session))  # objects that no longer exist just leave the index
+        applier.replace(keys, documents)
+        after = rows[-1].id
+        applier.commit(after)
+        session.expunge_all()
         done += len(keys)
-    if engine.is_new(index) and not incomplete(index):
-        engine.settled(index)  # a new archive, indexed record by record from the start
-    return done
+    return done, after
 
 
-#: session.info keys: outbox rows flushed in the open transaction; outbox rows committed, not yet applied
-_FLUSHED, _BEHIND = "search_outbox_flushed", "search_index_behind"
+def _identity() -> dict:
+    base = engine.index_path()
+    return {"name": folders.name(base), "host": socket.gethostname(), "folder": str(base)}
 
 
-def _note_outbox_rows(session, _flush_context) -> None:
-    if any(isinstance(obj, SearchOutbox) for obj in session.new):
-        session.info[_FLUSHED] = True
-
-
-def _after_commit(session) -> None:
-    if session.info.pop(_FLUSHED, False):
-        session.info[_BEHIND] = True
-
-
-def _after_rollback(session) -> None:
-    session.info.pop(_FLUSHED, None)
+def _report(**state) -> None:
+    """Tell the registry where this host's index is (the change log keeps what it still needs)."""
+    with Session(db.engine) as session:
+        changelog.report(session, **_identity(), **state)
+        session.commit()
 
 
 def _apply_after_request(_exc) -> None:
-    """After a request whose commit wrote outbox rows: apply them now if the writer is free."""
-    if not db.session.info.get(_BEHIND):
+    """After a request whose commit logged changes: apply them now if the writer is free, else leave them."""
+    if not db.session.info.get(changelog.WROTE):
         return
     try:
         sync(wait=False)
     except IndexBusy:
-        current_app.logger.info("search index busy (a rebuild?): the worker applies the changes")
+        current_app.logger.info("search index writer busy in another process: the worker applies the changes")
     except Exception:
         db.session.rollback()
         current_app.logger.exception("search index sync failed; the worker retries it")
 
 
 def init_app(app: Flask) -> None:
-    """Apply the outbox after each request that committed rows to it."""
-    for name, listener in (
-        ("after_flush", _note_outbox_rows),
-        ("after_commit", _after_commit),
-        ("after_rollback", _after_rollback),
-    ):
-        if not sa.event.contains(db.session, name, listener):
-            sa.event.listen(db.session, name, listener)
+    """Log changes in commit order (changelog.py) and apply them after each request that logged some."""
+    changelog.listen(db.session)
     app.teardown_request(_apply_after_request)
+
+
+def index_lag() -> int:
+    """How far this host's index is behind the change log, in change ids: the latest id − the one it applied.
+
+    For the readiness probe (/readyz): 0 when up to date. While the index waits for its first
+    rebuild on an archive that has records, the latest change id (at least 1). Reads one row and a
+    file; writes nothing.
+    """
+    applied = folders.applied(engine.folder_of(engine.get_index()))
+    latest = changelog.latest_id(db.session)
+    if applied is None:
+        return max(latest, 1) if archive_size() else 0
+    return max(0, latest - applied)
 
 
 # --- rebuilding ----------------------------------------------------------------------------------------
 
+#: a failed rebuild is tried again by the worker after this many seconds, not at every poll
+RETRY_SECONDS = 300
+#: compaction of the change log, at most this often per process
+COMPACT_SECONDS = 3600
+_last = {"failed_rebuild": float("-inf"), "compacted": float("-inf")}
 
-def archive_size() -> int:
+
+def archive_size(session: Session | None = None) -> int:
     """How many documents a complete index holds: one per record and one per initiative."""
     from secretariat.programme.models import Initiative
 
-    records = db.session.scalar(sa.select(sa.func.count()).select_from(Record)) or 0
-    return records + (db.session.scalar(sa.select(sa.func.count()).select_from(Initiative)) or 0)
+    session = session or db.session
+    records = session.scalar(sa.select(sa.func.count()).select_from(Record)) or 0
+    return records + (session.scalar(sa.select(sa.func.count()).select_from(Initiative)) or 0)
 
 
 def incomplete(index) -> bool:
-    """Whether the index misses documents of the archive: started afresh or emptied, and short of it.
-
-    Counts the archive only then: a settled index with documents is taken as complete (the outbox
-    keeps it so).
-    """
-    held = engine.document_count(index)
-    if not engine.is_new(index) and held:
-        return False
-    return held < archive_size()
+    """Whether the index waits for its first rebuild while the archive has more than it holds."""
+    return engine.is_new(index) and engine.document_count(index) < archive_size()
 
 
 def request_rebuild() -> None:
-    """Ask the worker to rebuild the index from the database at its next poll."""
-    engine.request_rebuild(engine.get_index())
+    """Ask every server's worker to rebuild its index from the database (the caller commits)."""
+    if not changelog.request_rebuild(db.session):
+        changelog.report(db.session, **_identity(), applied_id=None, rebuild_requested=True)
+
+
+def rebuild_requested() -> bool:
+    """Whether a coordinator asked for a rebuild of this host's index that has not started yet."""
+    state = changelog.registered(db.session, folders.name(engine.index_path()))
+    return bool(state and state.rebuild_requested)
 
 
 def catch_up() -> int:
-    """The worker's step: rebuild the index if it is incomplete or a rebuild was asked for, then sync."""
+    """The worker's step: rebuild the index if it needs it, apply the change log, compact it now and then.
+
+    A rebuild is needed when the index waits for its first one, when a coordinator asked, or when the
+    registry forgot this index (it stopped reporting for changelog.STALE: changes it needed may be
+    gone). A rebuild that failed is tried again after RETRY_SECONDS; a writer held by another
+    process is left for the next poll.
+    """
     index = engine.get_index()
-    if engine.rebuild_requested(index) or incomplete(index):
-        current_app.logger.info("search index incomplete or rebuild requested: rebuilding")
-        count = rebuild()
-        current_app.logger.info("search index rebuilt: %d records", count)
-    return sync()
+    state = changelog.registered(db.session, folders.name(engine.index_path()))
+    db.session.commit()
+    asked = bool(state and state.rebuild_requested)
+    forgotten = state is None and not engine.is_new(index) and engine.document_count(index) > 0
+    now = time.monotonic()
+    if (asked or forgotten or incomplete(index)) and now - _last["failed_rebuild"] >= RETRY_SECONDS:
+        current_app.logger.info("search index incomplete, forgotten or rebuild requested: rebuilding")
+        try:
+            count = rebuild()
+        except IndexBusy:
+            current_app.logger.info("another process of this host is rebuilding the search index")
+        except Exception:
+            _last["failed_rebuild"] = now
+            if asked:  # the request stands until a rebuild succeeds
+                _report(applied_id=state.applied_id, rebuild_requested=True)
+            raise
+        else:
+            current_app.logger.info("search index rebuilt: %d records", count)
+    try:
+        done = sync(wait=False)
+    except IndexBusy:
+        current_app.logger.info("search index writer busy in another process: changes applied at the next poll")
+        done = 0
+    if now - _last["compacted"] >= COMPACT_SECONDS:
+        _last["compacted"] = now
+        changelog.compact(db.session)
+        db.session.commit()
+    return done
 
 
 def rebuild(batch: int = 5000, progress: Callable[[int], None] | None = None) -> int:
-    """Recreate the whole index from the database: every record and every initiative.
+    """Build a new index from the database beside the one searched, catch it up, then switch to it.
 
-    ``progress`` is called with the number of documents added after each batch. Searchers see the
-    old index until the new one is committed whole.
+    ``progress`` is called with the number of documents added after each batch. Searches use the
+    old index until the switch (an atomic rename, folders.py); the changes logged from the moment
+    the rebuild started are applied to the new one before it, so none is lost. One rebuild per
+    host at a time: IndexBusy if another process of this host is rebuilding.
     """
+    base = engine.index_path()
+    with folders.rebuild_lock(base) as ours:
+        if not ours:
+            raise IndexBusy("another process of this host is rebuilding the search index")
+        with Session(db.engine) as session:
+            start = changelog.latest_id(session)
+            state = changelog.registered(session, folders.name(base))
+            changelog.report(
+                session,
+                **_identity(),
+                applied_id=state.applied_id if state else None,
+                rebuild_from=start,
+                rebuild_requested=False,
+            )
+            session.commit()
+        folder = folders.new_generation(base)
+        try:
+            index = engine.get_index(folder)
+            count = _fill(index, batch, progress)
+            folders.write_applied(folder, start)
+            with applying(index) as applier, Session(db.engine) as session:
+                _apply(applier, session, batch)
+            previous = folders.switch(base, folder)
+        except BaseException:
+            engine.forget(folder)
+            raise
+        folders.prune(base, keep={folder, previous} if previous else {folder})
+    with contextlib.suppress(IndexBusy):  # else the worker applies it at its next poll
+        sync()  # what the old generation took while this one was switched in
+    _report(applied_id=folders.applied(folder), rebuild_from=None)
+    return count
+
+
+def _fill(index, batch: int, progress: Callable[[int], None] | None) -> int:
+    """Add every record and every initiative to the (new, empty) index; how many records."""
     from secretariat.programme.models import Initiative
 
-    index = engine.get_index()
-    engine.rebuild_started(index)
     count = 0
     # A private session: the batches can be dropped as they go without touching the caller's objects.
     with Session(db.engine) as session:
-        # Which words are common is learned before any record is re-added (see search/pairs.py).
+        # Which words are common is learned before any record is added (see search/pairs.py).
         sample = list(session.scalars(sa.select(Record.id).order_by(sa.func.random()).limit(pairs.SAMPLE_SIZE)))
         engine.learn_common_words(index, (f"{d['title']}\n{d['body']}" for d in _documents("record", sample, session)))
         session.expunge_all()
-        db.session.execute(sa.delete(SearchOutbox))
-        db.session.commit()
         with engine.rebuilding(index) as add:
             for model, kind in ((Record, "record"), (Initiative, "initiative")):
                 last = 0
@@ -326,5 +412,4 @@ def rebuild(batch: int = 5000, progress: Callable[[int], None] | None = None) ->
                         progress(len(documents))
                     last = ids[-1]
                     session.expunge_all()
-    engine.settled(index)
     return count
