@@ -4,13 +4,14 @@ not only in the log."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
 from secretariat import create_app
+from secretariat.extensions import db
 from secretariat.ops import readiness
 
 UNAVAILABLE = {"status": "unavailable"}
@@ -24,9 +25,26 @@ def test_a_ready_instance(client):
     assert response.headers["Cache-Control"] == alive.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_leaves_nothing_in_the_file_store(app, client):
-    assert client.get("/readyz").status_code == 200
-    assert list(Path(app.config["ARCHIVE_STORAGE"]).iterdir()) == []
+def test_readyz_writes_nothing(app, client, tmp_path):
+    """Called every few seconds by every balancer: no file made, no row written, not even a folder."""
+    from secretariat.auth.models import UserSession
+    from tests.factories import make_user
+
+    make_user()
+    storage, kept = tmp_path / "files", app.config["ARCHIVE_STORAGE"]
+    app.config["ARCHIVE_STORAGE"] = str(storage)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(3):
+            assert client.get("/readyz").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+        app.config["ARCHIVE_STORAGE"] = kept
+    assert not storage.exists() and list(tmp_path.iterdir()) == []
+    assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 0
 
 
 def test_unreachable_database_is_not_ready_but_alive(tmp_path, caplog):
