@@ -1,12 +1,14 @@
 """Readiness: may this instance take traffic?
 
 Blocking (the probe answers 503 and the load balancer sends traffic elsewhere): the database does not
-answer, its schema is not at this release's migration head, the file store is not a writable
+answer, its schema is behind this release's migration head, the file store is not a writable
 folder, or this host's search index is more than READINESS_MAX_INDEX_LAG changes behind.
 
 Degraded (the probe answers 200 with status "degraded"): the shared rate-limit store (Redis) does not
-answer. The limits are then counted per process (settings.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED);
+answer, the limits then being counted per process (settings.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED):
 taking every server out of the pool because Redis is down would turn a weaker limit into an outage.
+Or the schema is at a revision this release does not know: a newer release's, during a rolling
+upgrade, whose migrations are written for the previous release to keep running.
 
 The probe only reads: a SELECT, a stat of the file store, a PING to Redis. The causes are for the
 log only; the answer says nothing but ready, degraded or unavailable.
@@ -53,10 +55,11 @@ def migration_heads() -> frozenset[str]:
 def check() -> Report:
     """Every check, in order; the database first, since the others mean little without it."""
     report = Report()
-    database = _database()
+    database, ahead = _database()
     if database:
         report.blocking.append(database)
         return report
+    report.degraded.extend(ahead)
     report.blocking.extend(_file_store())
     report.blocking.extend(_index())
     report.degraded.extend(_rate_limit_store())
@@ -68,7 +71,10 @@ def problems() -> list[str]:
     return check().blocking
 
 
-def _database() -> str | None:
+def _database() -> tuple[str | None, list[str]]:
+    """(What blocks, what only degrades): unreachable or behind the release blocks; a schema at a
+    revision this release does not know is a newer release's, migrated during a rolling upgrade
+    (whose migrations the previous release must run on), and degrades."""
     try:
         with db.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -77,10 +83,18 @@ def _database() -> str | None:
             except sa.exc.DBAPIError:
                 current = frozenset()
     except Exception as exc:  # any failure to reach the database means "not ready"
-        return f"database unreachable: {type(exc).__name__}"
-    if current != migration_heads():
-        return f"migrations not at head: database at {sorted(current)}, release at {sorted(migration_heads())}"
-    return None
+        return f"database unreachable: {type(exc).__name__}", []
+    heads = migration_heads()
+    if current == heads:
+        return None, []
+    if current and not current & _known_revisions(current_app.extensions["migrate"].directory):
+        return None, [f"database at {sorted(current)}, newer than this release's {sorted(heads)}"]
+    return f"migrations not at head: database at {sorted(current)}, release at {sorted(heads)}", []
+
+
+@cache
+def _known_revisions(directory: str) -> frozenset[str]:
+    return frozenset(script.revision for script in ScriptDirectory(directory).walk_revisions())
 
 
 def _file_store() -> list[str]:

@@ -98,3 +98,17 @@ def test_unwritable_file_store_is_not_ready(app, client, tmp_path, caplog):
 @pytest.mark.parametrize("url", ["/healthz", "/readyz"])
 def test_probes_answer_anonymous_get_only(client, url):
     assert client.post(url).status_code in (400, 405)
+
+
+def test_a_newer_release_migrating_leaves_this_one_serving(empty_instance):
+    """Rolling upgrade: the new release's migration has run; the servers still on this release keep
+    answering (degraded, in the log), since migrations are written for the previous release."""
+    client = empty_instance.test_client()
+    with empty_instance.app_context():
+        upgrade()
+        db.session.execute(sa.text("UPDATE alembic_version SET version_num = 'f00dfeedf00d'"))
+        db.session.commit()
+        response = client.get("/readyz")
+        assert response.status_code == 200 and response.json == {"status": "degraded"}
+        assert "newer than this release" in readiness.check().degraded[0]
+        assert client.get("/healthz").status_code == 200
