@@ -186,6 +186,10 @@ def _finish_shared(settings: dict) -> None:
     """Settings every environment completes the same way: key fallbacks as a list, Redis time-outs."""
     fallbacks = settings.get("SECRET_KEY_FALLBACKS") or []
     settings["SECRET_KEY_FALLBACKS"] = _as_list(fallbacks)
+    if settings["SECRET_KEY_FALLBACKS"] and not settings.get("WTF_CSRF_SECRET_KEY"):
+        # Forms opened before the rotation still submit: itsdangerous signs with the last key of a
+        # list and accepts any of them.
+        settings["WTF_CSRF_SECRET_KEY"] = [*reversed(settings["SECRET_KEY_FALLBACKS"]), settings.get("SECRET_KEY")]
     uri = settings.get("RATELIMIT_STORAGE_URI") or ""
     if uri.split(":", 1)[0] in {"redis", "rediss", "valkey", "valkeys"}:
         timeout = float(settings.get("RATELIMIT_REDIS_TIMEOUT") or 0.5)

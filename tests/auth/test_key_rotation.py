@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from secretariat.auth import devices
-from secretariat.settings import PROJECT_ROOT
+from secretariat.settings import PROJECT_ROOT, _finish_shared
 from tests.factories import make_user
 
 OLD_KEY = "o" * 40
@@ -22,11 +22,15 @@ def keys(app):
     kept = app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"]
 
     def use(key: str, fallbacks: list[str]) -> None:
+        """As a restart with these settings would have them (settings.finalize)."""
         app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"] = key, fallbacks
+        app.config.pop("WTF_CSRF_SECRET_KEY", None)
+        _finish_shared(app.config)
 
     use(OLD_KEY, [])
     yield use
     app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"] = kept
+    app.config.pop("WTF_CSRF_SECRET_KEY", None)
 
 
 def test_a_session_signed_with_the_old_key_survives_rotation(app, client, keys):
@@ -42,6 +46,17 @@ def test_a_session_signed_with_the_old_key_survives_rotation(app, client, keys):
     stale.set_cookie("secretariat_session", cookie)
     response = stale.get("/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_form_opened_before_rotation_still_submits(app, client, keys):
+    token = client.csrf_token("/login")
+    keys(NEW_KEY, [OLD_KEY])
+    fields = {"csrf_token": token, "email": "nobody@example.org", "password": "not the password"}
+    response = client.post("/login", data=fields)
+    assert response.status_code == 200 and "had expired" not in response.get_data(as_text=True)
+    keys(NEW_KEY, [])
+    response = client.post("/login", data=fields)
+    assert response.status_code == 400 and "had expired" in response.get_data(as_text=True)
 
 
 def test_a_known_device_stays_known_through_rotation(app, keys):
