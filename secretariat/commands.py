@@ -17,6 +17,7 @@ from secretariat.auth import services, throttle
 from secretariat.auth.models import Role, User
 from secretariat.extensions import db
 from secretariat.ops import cli as ops_cli
+from secretariat.ops import progress
 
 
 def _read_secret(prompt: str) -> str:
@@ -172,7 +173,7 @@ def archive_verify_command(checkpoint_path: Path | None) -> None:
     what the audit chain seals, and the chain; name what is wrong."""
     from secretariat.archive import integrity
 
-    report = integrity.verify(checkpoint=_read_checkpoint(checkpoint_path))
+    report = integrity.verify(checkpoint=_read_checkpoint(checkpoint_path), progress=progress.bar)
     click.echo(
         f"Checked {report.files_checked} files, {report.versions_checked} record versions, "
         f"{report.records_checked} records, {report.meetings_checked} meetings, agenda versions and minutes "
@@ -270,7 +271,7 @@ def archive_export_command(path: Path) -> None:
     from secretariat.archive import bundle
 
     try:
-        manifest = bundle.export(path)
+        manifest = bundle.export(path, progress.bar)
     except bundle.BundleError as error:
         raise click.ClickException(str(error)) from None
     stored = sum(1 for name in manifest["files"] if name.startswith("files/"))
@@ -285,7 +286,7 @@ def archive_import_command(path: Path) -> None:
     from secretariat.archive import services as archive
 
     try:
-        result = bundle.import_bundle(path, actor="cli:archive-import")
+        result = bundle.import_bundle(path, actor="cli:archive-import", progress=progress.bar)
     except bundle.BundleError as error:
         db.session.rollback()
         # The refusal is kept: someone may be trying to slip an altered bundle in.
@@ -311,11 +312,7 @@ def archive_import_folder_command(path: Path) -> None:
     from secretariat.archive import bulk
     from secretariat.archive import services as archive
 
-    def progress(items, label):
-        with click.progressbar(items, label=label, file=sys.stderr) as bar:
-            yield from bar
-
-    result = bulk.import_folder(path, actor="cli:import-folder", progress=progress)
+    result = bulk.import_folder(path, actor="cli:import-folder", progress=progress.bar)
     if result.errors:
         db.session.rollback()
         for error in result.errors:

@@ -74,6 +74,11 @@ class Config:
     #: (docs/deployment.md, section 4); otherwise a statement is prepared at its fifth use.
     DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")
 
+    #: previous secret keys, comma-separated: cookies signed with them are still accepted (and re-signed
+    #: with SECRET_KEY), so a key rotates without signing anyone out. Drop the old key after a session's
+    #: absolute lifetime (SESSION_ABSOLUTE_HOURS) has passed.
+    SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS") or []
+
     # Sessions: a signed cookie holding only a server-side session id (see auth/sessions.py).
     SESSION_COOKIE_NAME = "secretariat_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -107,9 +112,18 @@ class Config:
     DEVICE_COOKIE_DAYS = _env_int("DEVICE_COOKIE_DAYS", 180)
     DEVICE_MAX_FAILURES = 10
 
-    # Coarse request limits (Flask-Limiter); use Redis when several processes serve the app.
+    # Coarse request limits (Flask-Limiter). With several servers, redis://host:6379/0 (or valkey://)
+    # shares the counts between them; memory:// keeps them per process.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
+    #: Redis unreachable: each process counts in its own memory until Redis answers again (checked at
+    #: growing intervals, at most about a minute apart), /readyz says "degraded", nothing answers 500.
+    #: The per-account sign-in throttle lives in the database and never depends on Redis.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _env_bool("RATELIMIT_IN_MEMORY_FALLBACK", True)
+    #: a limiter failure the fallback does not cover lets the request through (logged), never a 500
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: seconds to wait for Redis before counting in memory (set for redis:// and valkey:// only)
+    RATELIMIT_REDIS_TIMEOUT = float(os.environ.get("RATELIMIT_REDIS_TIMEOUT", "0.5"))
     AUTH_POST_RATE_LIMIT = os.environ.get("AUTH_POST_RATE_LIMIT", "60 per minute")
 
     # Mail: with no MAIL_SERVER, password links are shown to the admin and written to the log.
@@ -155,6 +169,12 @@ class Config:
     #: log a warning at start-up when no key is configured (production)
     AUDIT_HMAC_KEY_EXPECTED = False
 
+    # Readiness (/readyz, secretariat/ops/readiness.py): not ready while this host's search index is
+    # more than this many changes behind the database's change log.
+    READINESS_MAX_INDEX_LAG = _env_int("READINESS_MAX_INDEX_LAG", 500)
+    #: ended sessions (signed out, revoked, timed out) are deleted by the worker after so many days
+    SESSION_RETENTION_DAYS = _env_int("SESSION_RETENTION_DAYS", 30)
+
     HSTS = False
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # number of reverse proxies in front
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()  # JSON lines on stderr (secretariat/ops/logs.py)
@@ -163,6 +183,22 @@ class Config:
     def finalize(settings: dict) -> None:
         """Check or complete the settings once they are loaded; overridden per environment."""
         _check_hosts(settings)
+        _finish_shared(settings)
+
+
+def _finish_shared(settings: dict) -> None:
+    """Settings every environment completes the same way: key fallbacks as a list, Redis time-outs."""
+    fallbacks = settings.get("SECRET_KEY_FALLBACKS") or []
+    settings["SECRET_KEY_FALLBACKS"] = _as_list(fallbacks)
+    if settings["SECRET_KEY_FALLBACKS"] and not settings.get("WTF_CSRF_SECRET_KEY"):
+        # Forms opened before the rotation still submit: itsdangerous signs with the last key of a
+        # list and accepts any of them.
+        settings["WTF_CSRF_SECRET_KEY"] = [*reversed(settings["SECRET_KEY_FALLBACKS"]), settings.get("SECRET_KEY")]
+    uri = settings.get("RATELIMIT_STORAGE_URI") or ""
+    if uri.split(":", 1)[0] in {"redis", "rediss", "valkey", "valkeys"}:
+        timeout = float(settings.get("RATELIMIT_REDIS_TIMEOUT") or 0.5)
+        options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        settings["RATELIMIT_STORAGE_OPTIONS"] = {**options, **(settings.get("RATELIMIT_STORAGE_OPTIONS") or {})}
 
 
 def _check_hosts(settings: dict, *, default_base: str | None = None, require_https: bool = False) -> None:
@@ -196,6 +232,7 @@ class DevelopmentConfig(Config):
         if not settings.get("SECRET_KEY"):
             settings["SECRET_KEY"] = _local_secret_key()
         _check_hosts(settings, default_base="http://127.0.0.1:5000")
+        _finish_shared(settings)
 
 
 class TestingConfig(Config):
@@ -222,6 +259,7 @@ class TestingConfig(Config):
     def finalize(settings: dict) -> None:
         """Throwaway file store and index folders unless the caller gave its own."""
         _check_hosts(settings)
+        _finish_shared(settings)
         if not settings.get("ARCHIVE_STORAGE"):
             settings["ARCHIVE_STORAGE"] = _throwaway_folder("secretariat-files-")
         if not settings.get("ARCHIVE_INDEX"):
@@ -268,6 +306,10 @@ class ProductionConfig(Config):
         if settings.get("DEBUG") or _env_bool("FLASK_DEBUG"):
             raise RuntimeError("Refusing to run the production configuration with debug on")
         _check_hosts(settings, require_https=True)
+        _finish_shared(settings)
+        for old in settings["SECRET_KEY_FALLBACKS"]:
+            if len(old) < 32:
+                raise RuntimeError("every key in SECRET_KEY_FALLBACKS must be at least 32 characters")
         if settings.get("TRUSTED_HOSTS") is None:
             # Only the public name: a request for any other host is refused before any view runs.
             settings["TRUSTED_HOSTS"] = [urlsplit(settings["EXTERNAL_BASE_URL"]).hostname]

@@ -18,6 +18,7 @@ import click
 from flask import current_app
 
 from secretariat.extensions import db
+from secretariat.ops import joblock
 
 
 def _extract() -> str:
@@ -49,11 +50,12 @@ def _announce() -> str:
 
 
 def _purge_login_attempts() -> str:
-    from secretariat.auth import throttle
+    from secretariat.auth import sessions, throttle
 
     count = throttle.purge_old()
+    ended = sessions.purge_ended()
     db.session.commit()
-    return f"{count} old failed sign-in record(s) deleted."
+    return f"{count} old failed sign-in record(s) and {ended} ended session(s) deleted."
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Job:
     run: Callable[[], str]
     #: seconds between runs; 0: at every poll
     every: float
+    #: one worker at a time across all servers (ops/joblock.py); jobs that claim rows need no lock
+    exclusive: bool = False
     last_run: float = field(default=float("-inf"))
 
     def due(self, now: float) -> bool:
@@ -73,9 +77,9 @@ def jobs() -> list[Job]:
     return [
         Job("extraction", _extract, 0),
         Job("mail", _deliver, 0),
-        Job("silence", _settle_silence, 60),
-        Job("reminders", _announce, 60),
-        Job("purge", _purge_login_attempts, 3600),
+        Job("silence", _settle_silence, 60, exclusive=True),
+        Job("reminders", _announce, 60, exclusive=True),
+        Job("purge", _purge_login_attempts, 3600, exclusive=True),
     ]
 
 
@@ -83,6 +87,9 @@ def run_job(job: Job) -> str:
     """Run one job; its failure is logged, rolled back and left for its next turn."""
     job.last_run = time.monotonic()
     try:
+        if job.exclusive and not joblock.take(job.name):
+            db.session.rollback()
+            return f"{job.name}: another worker is running it."
         return job.run()
     except Exception:
         db.session.rollback()

@@ -12,7 +12,7 @@ def test_every_job_runs_once_with_what_it_did(app):
         "0 mail(s) sent.",
         "0 silence procedure(s) decided.",
         "0 action point reminder(s), 0 silence reminder(s), 0 embargo release(s) announced.",
-        "0 old failed sign-in record(s) deleted.",
+        "0 old failed sign-in record(s) and 0 ended session(s) deleted.",
     ]
 
 

@@ -71,7 +71,7 @@ def _write_table(target: Path, table: str, rows) -> list[dict]:
     return kept
 
 
-def export(target: Path) -> dict:
+def export(target: Path, progress=lambda items, **_: items) -> dict:
     """Write the bundle to ``target``: a new or empty folder, or a new .zip file; returns the manifest."""
     zipped = target.suffix.lower() == ".zip"
     if zipped and target.exists():
@@ -83,16 +83,16 @@ def export(target: Path) -> dict:
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
         if not zipped:
-            return _export(target)
+            return _export(target, progress)
         with TemporaryDirectory(prefix=".bundle-", dir=target.parent) as temporary:
-            manifest = _export(Path(temporary) / "bundle")
+            manifest = _export(Path(temporary) / "bundle", progress)
             bundle_zip.pack(Path(temporary) / "bundle", target)
         return manifest
     except OSError as error:
         raise BundleError(f"The bundle cannot be written to {target}: {error.strerror or error}.") from error
 
 
-def _export(target: Path) -> dict:
+def _export(target: Path, progress) -> dict:
     (target / "files").mkdir(parents=True, exist_ok=True)
     (target / "tables").mkdir()
     r = Record.__table__.c
@@ -113,7 +113,7 @@ def _export(target: Path) -> dict:
     _write_table(target, "record_partners", _rows("record_partners"))
     versions = _write_table(target, "record_versions", _rows("record_versions"))
     record_files = _write_table(target, "record_files", _rows("record_files"))
-    for blob in blobs:
+    for blob in progress(blobs, label="Copying stored files"):
         source = files.blob_path(blob["sha256"])
         if not source.exists():
             raise BundleError(f"stored file {blob['sha256']} is missing; run `archive verify` first.")
@@ -199,7 +199,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def import_bundle(source: Path, *, actor) -> ImportResult:
+def import_bundle(source: Path, *, actor, progress=lambda items, **_: items) -> ImportResult:
     """Re-file every record of a checked bundle into this (empty) archive. The caller commits.
 
     Nothing is written unless the whole bundle passed every check; the files are copied last.
@@ -207,10 +207,10 @@ def import_bundle(source: Path, *, actor) -> ImportResult:
     if db.session.scalar(sa.select(sa.func.count(Record.id))):
         raise BundleError("This archive is not empty: import into an empty instance (was this bundle imported before?)")
     with _opened(source) as folder:
-        return _import(bundle_checks.read(folder), actor)
+        return _import(bundle_checks.read(folder), actor, progress)
 
 
-def _import(contents: Contents, actor) -> ImportResult:
+def _import(contents: Contents, actor, progress) -> ImportResult:
     """Check the rows against themselves and this instance, then insert them, then copy the files."""
     problems = bundle_checks.check_rows(contents)
     partner_ids = bundle_checks.partner_ids(contents, problems)
@@ -229,15 +229,15 @@ def _import(contents: Contents, actor) -> ImportResult:
         _insert(contents, missing_meetings, partner_ids, user_ids, actor)
     except sa.exc.SQLAlchemyError as error:
         raise BundleError(f"The database refused the bundle's rows: {getattr(error, 'orig', error)}") from error
-    _store_files(contents)
+    _store_files(contents, progress)
     return result
 
 
-def _store_files(contents: Contents) -> None:
+def _store_files(contents: Contents, progress) -> None:
     """Copy the checked bytes into the store; on failure remove what this import wrote (the caller rolls back)."""
     written = []
     try:
-        for blob in contents.tables["blobs"]:
+        for blob in progress(contents.tables["blobs"], label="Storing files"):
             if not files.blob_path(blob["sha256"]).exists():
                 written.append(blob["sha256"])
             files.store(contents.folder.read_stored(blob["sha256"]))

@@ -6,16 +6,13 @@ Their text is read later, outside the request, by the extraction worker (archive
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import time
 import unicodedata
 import zipfile
 from pathlib import Path
 
-from flask import current_app
-
+from secretariat import storage
 from secretariat.archive import textextract
 from secretariat.archive.textextract import (  # noqa: F401 (the types and limits, named here as before)
     DOCX,
@@ -183,53 +180,50 @@ def clean_filename(name: str, mime: str) -> str:
 
 
 # --- storage -------------------------------------------------------------------------------------
+# The bytes go through secretariat/storage.py, so that every server sees the same files and another
+# kind of store could replace the folder. Names: aa/bb/<sha256>, as they always were on disk.
 
 
 def storage_root() -> Path:
-    return Path(current_app.config["ARCHIVE_STORAGE"])
+    return storage.files().root
+
+
+def blob_name(sha256: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError("not a SHA-256")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 def blob_path(sha256: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-        raise ValueError("not a SHA-256")
-    return storage_root() / sha256[:2] / sha256[2:4] / sha256
+    return storage.files().path(blob_name(sha256))
 
 
 def store(data: bytes) -> str:
     """Write the bytes under their SHA-256 (atomically: temporary file, fsync, rename); returns the hash."""
     digest = hashlib.sha256(data).hexdigest()
-    target = blob_path(digest)
-    if target.exists():
+    name, files = blob_name(digest), storage.files()
+    if files.exists(name):
         # Fresh again: the orphan sweep spares recent files, and a row is about to point at this one.
-        os.utime(target)
+        files.touch(name)
         return digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    files.put(name, data)
     return digest
 
 
 def read(sha256: str) -> bytes:
-    return blob_path(sha256).read_bytes()
+    with storage.files().open(blob_name(sha256)) as fh:
+        return fh.read()
 
 
 def hash_of_stored(sha256: str) -> str | None:
-    """The SHA-256 of the bytes now on disk (None if missing), to detect tampering."""
-    path = blob_path(sha256)
-    if not path.exists():
-        return None
+    """The SHA-256 of the bytes now stored (None if missing), to detect tampering."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
+    try:
+        with storage.files().open(blob_name(sha256)) as fh:
+            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
     return digest.hexdigest()
 
 
@@ -242,13 +236,11 @@ def age_seconds(path: Path) -> float:
 
 
 def stored_hashes() -> set[str]:
-    root = storage_root()
-    if not root.exists():
-        return set()
-    return {p.name for p in root.glob("*/*/*") if re.fullmatch(r"[0-9a-f]{64}", p.name)}
+    names = storage.files().names("*/*/*")
+    return {name.rsplit("/", 1)[-1] for name in names if re.fullmatch(r"[0-9a-f]{64}", name.rsplit("/", 1)[-1])}
 
 
 def stray_temporaries() -> list[Path]:
     """Half-written files: a writer killed between mkstemp and rename leaves its ``.incoming-`` file."""
-    root = storage_root()
-    return sorted(root.glob("*/*/.incoming-*")) if root.exists() else []
+    files = storage.files()
+    return sorted(files.path(name) for name in files.names("*/*/.incoming-*"))

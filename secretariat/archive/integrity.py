@@ -209,17 +209,18 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
 
 
-def verify(checkpoint=None, batch_size: int = 500) -> VerifyReport:
+def verify(checkpoint=None, batch_size: int = 500, progress=lambda items, **_: items) -> VerifyReport:
     """Every stored file's bytes, every version's seal against the chain, every record row against
     the state the chain seals, and the chain itself (against ``checkpoint`` when given)."""
     report = VerifyReport()
-    actual_sizes = _check_blobs(report)
+    actual_sizes = _check_blobs(report, progress)
     chained = _read_chain()
     stored_versions: set[tuple[str, int]] = set()
     # A private session, emptied after each batch of records: an archive of a million records
     # would otherwise keep every record, version and file row in memory until the end.
     with Session(db.engine) as session:
-        for records in _batches(session, batch_size):
+        batches = -(-(db.session.scalar(sa.select(sa.func.count(Record.id))) or 0) // batch_size)
+        for records in progress(_batches(session, batch_size), label="Checking records", length=batches):
             metadata: dict[str, dict[int, dict]] = {}
             versions = session.scalars(
                 sa.select(RecordVersion)
@@ -277,9 +278,10 @@ def _check_version(report: VerifyReport, version: RecordVersion, chained, metada
             _check_legacy_files(report, label, version.files, actual_sizes)
 
 
-def _check_blobs(report: VerifyReport) -> dict[str, int]:
+def _check_blobs(report: VerifyReport, progress) -> dict[str, int]:
     sizes = {}
-    for blob in db.session.scalars(sa.select(Blob).order_by(Blob.sha256)):
+    blobs = db.session.scalars(sa.select(Blob).order_by(Blob.sha256)).all()
+    for blob in progress(blobs, label="Hashing stored files"):
         actual = files.hash_of_stored(blob.sha256)
         report.files_checked += 1
         if actual is None:

@@ -28,7 +28,9 @@ COOKIE_PATH = "/login"
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="secretariat.device-cookie")
+    """Signs with SECRET_KEY, still reads cookies signed with SECRET_KEY_FALLBACKS (the newest key last)."""
+    keys = [*reversed(current_app.config["SECRET_KEY_FALLBACKS"]), current_app.secret_key]
+    return URLSafeSerializer(keys, salt="secretariat.device-cookie")
 
 
 def _hash(nonce: str) -> str:

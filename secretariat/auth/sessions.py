@@ -144,3 +144,19 @@ def write_on_read(row: UserSession, **values) -> None:
     """The session's bookkeeping during any request, GETs included: one UPDATE of its row, committed."""
     db.session.execute(sa.update(UserSession).where(UserSession.id == row.id).values(**values))
     db.session.commit()
+
+
+def purge_ended(now=None) -> int:
+    """Delete the rows of sessions ended more than SESSION_RETENTION_DAYS ago (the worker's purge).
+
+    Ended: revoked (sign-out, password change, time-outs found at the next request) or never seen
+    again for longer than the idle time-out. The audit trail keeps the sign-ins themselves.
+    """
+    now = now or utcnow()
+    cfg = current_app.config
+    retention = timedelta(days=cfg["SESSION_RETENTION_DAYS"])
+    unseen_since = now - max(retention, cfg["SESSION_IDLE_TIMEOUT"])
+    ended = sa.delete(UserSession).where(
+        sa.or_(UserSession.revoked_at < now - retention, UserSession.last_seen_at < unseen_since)
+    )
+    return db.session.execute(ended, execution_options={"synchronize_session": False}).rowcount or 0

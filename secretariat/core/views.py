@@ -44,10 +44,13 @@ def healthz():
 @bp.get("/readyz")
 @public
 def readyz():
-    """Readiness for the load balancer: database reachable, migrations at head, file store writable.
-    The answer carries no details; the causes go to the log."""
-    failures = readiness.problems()
-    if failures:
-        current_app.logger.error("readiness check failed: %s", "; ".join(failures))
-        return {"status": "unavailable"}, 503, NO_STORE
-    return {"status": "ready"}, 200, NO_STORE
+    """Readiness for the load balancer (ops/readiness.py): 503 when this instance must not take
+    traffic, 200 "degraded" when it serves with per-process rate limits. No details in the answer;
+    the causes go to the log."""
+    report = readiness.check()
+    if report.blocking:
+        current_app.logger.error("readiness check failed: %s", "; ".join(report.blocking + report.degraded))
+        return {"status": report.status}, 503, NO_STORE
+    if report.degraded:
+        current_app.logger.warning("readiness degraded: %s", "; ".join(report.degraded))
+    return {"status": report.status}, 200, NO_STORE

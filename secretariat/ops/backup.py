@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 import subprocess  # nosec B404
 import tempfile
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from secretariat.archive import files
 from secretariat.extensions import db
 from secretariat.ops import facts
+from secretariat.ops import progress as progresses
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -38,7 +40,7 @@ class BackupError(Exception):
     """The backup could not be made; the message says why."""
 
 
-def backup(target: Path) -> dict:
+def backup(target: Path, progress=progresses.none) -> dict:
     """Write a backup of this instance into ``target`` (new or empty); return the manifest."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} is not an empty folder: a backup is only written into a new or empty one.")
@@ -54,7 +56,7 @@ def backup(target: Path) -> dict:
         # bytes on disk: files.store() writes, fsyncs and renames the bytes before the row is
         # committed, and stored bytes are never deleted (only `archive sweep --remove` deletes, and
         # only bytes that no row names). Files added after the snapshot are simply not copied.
-        blob_files = _copy_blobs(described.pop("blobs"), target / "files")
+        blob_files = _copy_blobs(progress(described.pop("blobs"), label="Copying stored files"), target / "files")
     except BaseException:
         # A half-written backup must not look like one: remove what this attempt wrote.
         for child in target.iterdir():
@@ -119,7 +121,7 @@ def _dump_postgresql(target: Path) -> tuple[str, dict]:
     return name, described
 
 
-def _copy_blobs(hashes: list[str], folder: Path) -> dict[str, str]:
+def _copy_blobs(hashes: Iterable[str], folder: Path) -> dict[str, str]:
     """Copy each stored file named in the snapshot, checking that its bytes still match its hash."""
     copied = {}
     for sha in hashes:

@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 
 from secretariat.ops import backup as backups
+from secretariat.ops import progress
 from secretariat.ops import restore as restores
 
 
@@ -17,7 +18,7 @@ from secretariat.ops import restore as restores
 def backup_command(path: Path) -> None:
     """Back up the database and the archive's files into PATH (new or empty), while the app runs."""
     try:
-        manifest = backups.backup(path)
+        manifest = backups.backup(path, progress.bar)
     except (backups.BackupError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     except (sa.exc.SQLAlchemyError, OSError) as error:
@@ -38,7 +39,7 @@ def restore_command(path: Path) -> None:
     from secretariat.archive import services as archive
 
     try:
-        report = restores.restore(path)
+        report = restores.restore(path, progress.bar)
     except (restores.RestoreError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     except (sa.exc.SQLAlchemyError, OSError) as error:

@@ -1,13 +1,23 @@
-"""Readiness: may this instance take traffic? The database answers, its schema is at the release's
-migration head, and the archive's file store accepts a new file.
+"""Readiness: may this instance take traffic?
 
-The causes are for the log only; the probe's answer says nothing but ready or not.
+Blocking (the probe answers 503 and the load balancer sends traffic elsewhere): the database does not
+answer, its schema is behind this release's migration head, the file store is not a writable
+folder, or this host's search index is more than READINESS_MAX_INDEX_LAG changes behind.
+
+Degraded (the probe answers 200 with status "degraded"): the shared rate-limit store (Redis) does not
+answer, the limits then being counted per process (settings.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED):
+taking every server out of the pool because Redis is down would turn a weaker limit into an outage.
+Or the schema is at a revision this release does not know: a newer release's, during a rolling
+upgrade, whose migrations are written for the previous release to keep running.
+
+The probe only reads: a SELECT, a stat of the file store, a PING to Redis. The causes are for the
+log only; the answer says nothing but ready, degraded or unavailable.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -15,7 +25,21 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from secretariat.extensions import db
+from secretariat.extensions import db, limiter
+
+
+@dataclass
+class Report:
+    #: what stops this instance from serving (503)
+    blocking: list[str] = field(default_factory=list)
+    #: what makes it serve less well (200, status "degraded")
+    degraded: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.blocking:
+            return "unavailable"
+        return "degraded" if self.degraded else "ready"
 
 
 @cache
@@ -28,9 +52,29 @@ def migration_heads() -> frozenset[str]:
     return _script_heads(current_app.extensions["migrate"].directory)
 
 
+def check() -> Report:
+    """Every check, in order; the database first, since the others mean little without it."""
+    report = Report()
+    database, ahead = _database()
+    if database:
+        report.blocking.append(database)
+        return report
+    report.degraded.extend(ahead)
+    report.blocking.extend(_file_store())
+    report.blocking.extend(_index())
+    report.degraded.extend(_rate_limit_store())
+    return report
+
+
 def problems() -> list[str]:
-    """What stops this instance from serving; empty when it is ready."""
-    found = []
+    """What stops this instance from serving; empty when it may take traffic (even degraded)."""
+    return check().blocking
+
+
+def _database() -> tuple[str | None, list[str]]:
+    """(What blocks, what only degrades): unreachable or behind the release blocks; a schema at a
+    revision this release does not know is a newer release's, migrated during a rolling upgrade
+    (whose migrations the previous release must run on), and degrades."""
     try:
         with db.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -39,15 +83,79 @@ def problems() -> list[str]:
             except sa.exc.DBAPIError:
                 current = frozenset()
     except Exception as exc:  # any failure to reach the database means "not ready"
-        return [f"database unreachable: {type(exc).__name__}: {exc}"]
-    if current != migration_heads():
-        found.append(f"migrations not at head: database at {sorted(current)}, release at {sorted(migration_heads())}")
+        return f"database unreachable: {type(exc).__name__}", []
+    heads = migration_heads()
+    if current == heads:
+        return None, []
+    if current and not current & _known_revisions(current_app.extensions["migrate"].directory):
+        return None, [f"database at {sorted(current)}, newer than this release's {sorted(heads)}"]
+    return f"migrations not at head: database at {sorted(current)}, release at {sorted(heads)}", []
+
+
+@cache
+def _known_revisions(directory: str) -> frozenset[str]:
+    return frozenset(script.revision for script in ScriptDirectory(directory).walk_revisions())
+
+
+def _file_store() -> list[str]:
+    """The store's folder (or, before the first upload, the nearest folder above it) is writable.
+
+    Checked without writing: a probe called every few seconds by every balancer must not churn the
+    shared file system. A stale NFS mount fails the stat.
+    """
+    from secretariat import storage
+
     try:
-        root = Path(current_app.config["ARCHIVE_STORAGE"])
-        root.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=root, prefix=".readyz-")
-        os.close(fd)
-        os.unlink(temp)
+        folder = Path(storage.files().root)
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            return [f"file store not writable: {folder.name or folder}"]
     except OSError as exc:
-        found.append(f"file store not writable: {type(exc).__name__}: {exc}")
-    return found
+        return [f"file store not writable: {type(exc).__name__}"]
+    return []
+
+
+def _index() -> list[str]:
+    from secretariat.archive.search import indexing
+
+    # TODO(index helper): index_lag() comes with the per-host index and its change log; until it is
+    # merged the lag is unknown and does not block.
+    index_lag = getattr(indexing, "index_lag", None)
+    if index_lag is None:
+        return []
+    try:
+        lag = index_lag()
+    except Exception as exc:  # an index that cannot say how far behind it is cannot be trusted
+        return [f"search index lag unknown: {type(exc).__name__}"]
+    limit = current_app.config["READINESS_MAX_INDEX_LAG"]
+    if lag is not None and lag > limit:
+        return [f"search index {lag} changes behind (more than {limit})"]
+    return []
+
+
+def index_lag_or_unknown() -> int | str:
+    """This host's index lag, or "unknown" when the index cannot tell (for operators' commands)."""
+    from secretariat.archive.search import indexing
+
+    index_lag = getattr(indexing, "index_lag", None)
+    if index_lag is None:
+        return "unknown"
+    try:
+        lag = index_lag()
+    except Exception:
+        return "unknown"
+    return "unknown" if lag is None else lag
+
+
+def shared_rate_limits() -> bool:
+    """Whether the limiter is configured to count in a shared store (Redis) rather than in memory."""
+    return not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+
+
+def _rate_limit_store() -> list[str]:
+    if not shared_rate_limits():
+        return []
+    if limiter.storage.check():  # a PING, bounded by RATELIMIT_REDIS_TIMEOUT
+        return []
+    return ["rate-limit store unreachable: limits are counted per process"]

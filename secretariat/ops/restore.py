@@ -20,6 +20,7 @@ from secretariat import audit
 from secretariat.archive import files
 from secretariat.extensions import db
 from secretariat.ops import facts
+from secretariat.ops import progress as progresses
 from secretariat.ops.backup import FORMAT, MANIFEST, copy_verified
 
 PG_RESTORE = os.environ.get("PG_RESTORE", "/usr/bin/pg_restore")
@@ -55,11 +56,11 @@ def load_manifest(source: Path) -> dict:
     return manifest
 
 
-def check_backup(source: Path, manifest: dict) -> None:
+def check_backup(source: Path, manifest: dict, progress=progresses.none) -> None:
     """Every file the manifest lists is there with its hash; no path leaves the backup folder."""
     root = source.resolve()
     bad = []
-    for relative, expected in sorted(manifest["files"].items()):
+    for relative, expected in progress(sorted(manifest["files"].items()), label="Checking the backup"):
         path = (root / relative).resolve()
         if not path.is_relative_to(root):
             raise RestoreError(f"the manifest names a file outside the backup: {relative}")
@@ -85,10 +86,10 @@ def check_target_empty(manifest: dict) -> None:
         raise RestoreError(f"the file store {root} is not empty. Restore only into an empty instance.")
 
 
-def restore(source: Path) -> RestoreReport:
+def restore(source: Path, progress=progresses.none) -> RestoreReport:
     """Restore the backup in ``source`` into this (empty) instance and verify the result."""
     manifest = load_manifest(source)
-    check_backup(source, manifest)
+    check_backup(source, manifest, progress)
     check_target_empty(manifest)
     database_file = source / manifest["database"]["file"]
     db.session.remove()
@@ -98,10 +99,10 @@ def restore(source: Path) -> RestoreReport:
     else:
         _sqlite_restore(database_file)
     db.engine.dispose()
-    for relative in manifest["files"]:
-        if relative.startswith("files/"):
-            copy_verified(source / relative, files.storage_root() / Path(relative).relative_to("files"))
-    return verify(manifest)
+    stored = [relative for relative in manifest["files"] if relative.startswith("files/")]
+    for relative in progress(stored, label="Copying stored files"):
+        copy_verified(source / relative, files.storage_root() / Path(relative).relative_to("files"))
+    return verify(manifest, progress)
 
 
 def _sqlite_restore(database_file: Path) -> None:
@@ -157,7 +158,7 @@ def _vacuum_analyze() -> None:
         current_app.logger.warning("VACUUM ANALYZE after the restore failed; run it by hand", exc_info=True)
 
 
-def verify(manifest: dict) -> RestoreReport:
+def verify(manifest: dict, progress=progresses.none) -> RestoreReport:
     """Compare the restored instance with the manifest; every difference is a problem."""
     report = RestoreReport(manifest)
     with db.engine.connect() as conn:
@@ -177,7 +178,7 @@ def verify(manifest: dict) -> RestoreReport:
     expected_blobs = {Path(p).name for p in manifest["files"] if p.startswith("files/")}
     if blobs != expected_blobs:
         report.problems.append(f"{len(blobs ^ expected_blobs)} file(s) differ between the database and the backup")
-    for sha in sorted(blobs):
+    for sha in progress(sorted(blobs), label="Verifying stored files"):
         if files.hash_of_stored(sha) != sha:
             report.problems.append(f"stored file {sha} is missing or does not match its hash")
     report.files = len(blobs)

@@ -4,13 +4,14 @@ not only in the log."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
 from secretariat import create_app
+from secretariat.extensions import db
 from secretariat.ops import readiness
 
 UNAVAILABLE = {"status": "unavailable"}
@@ -24,9 +25,26 @@ def test_a_ready_instance(client):
     assert response.headers["Cache-Control"] == alive.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_leaves_nothing_in_the_file_store(app, client):
-    assert client.get("/readyz").status_code == 200
-    assert list(Path(app.config["ARCHIVE_STORAGE"]).iterdir()) == []
+def test_readyz_writes_nothing(app, client, tmp_path):
+    """Called every few seconds by every balancer: no file made, no row written, not even a folder."""
+    from secretariat.auth.models import UserSession
+    from tests.factories import make_user
+
+    make_user()
+    storage, kept = tmp_path / "files", app.config["ARCHIVE_STORAGE"]
+    app.config["ARCHIVE_STORAGE"] = str(storage)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(3):
+            assert client.get("/readyz").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+        app.config["ARCHIVE_STORAGE"] = kept
+    assert not storage.exists() and list(tmp_path.iterdir()) == []
+    assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 0
 
 
 def test_unreachable_database_is_not_ready_but_alive(tmp_path, caplog):
@@ -80,3 +98,17 @@ def test_unwritable_file_store_is_not_ready(app, client, tmp_path, caplog):
 @pytest.mark.parametrize("url", ["/healthz", "/readyz"])
 def test_probes_answer_anonymous_get_only(client, url):
     assert client.post(url).status_code in (400, 405)
+
+
+def test_a_newer_release_migrating_leaves_this_one_serving(empty_instance):
+    """Rolling upgrade: the new release's migration has run; the servers still on this release keep
+    answering (degraded, in the log), since migrations are written for the previous release."""
+    client = empty_instance.test_client()
+    with empty_instance.app_context():
+        upgrade()
+        db.session.execute(sa.text("UPDATE alembic_version SET version_num = 'f00dfeedf00d'"))
+        db.session.commit()
+        response = client.get("/readyz")
+        assert response.status_code == 200 and response.json == {"status": "degraded"}
+        assert "newer than this release" in readiness.check().degraded[0]
+        assert client.get("/healthz").status_code == 200

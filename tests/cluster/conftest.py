@@ -1,0 +1,157 @@
+"""Three application servers on one PostgreSQL database and one Redis, as docs/deployment.md describes.
+
+Each server is gunicorn on its own loopback port with its own search index folder; the file store
+and the secret key are shared (one instance folder), the database is a fresh one beside
+TEST_DATABASE_URL's, and Redis is a redis-server of the suite's own on a free port, so the tests can
+stop and start it. A ``RoundRobin`` client plays the proxy: each request goes to the next server,
+and a server that refuses the connection (stopping, restarting) is passed over, as a proxy's
+health checks would.
+
+PostgreSQL only: several servers on one SQLite file is not a supported deployment. Skipped with
+the reason on SQLite; under REQUIRE_POSTGRES=1 a missing TEST_DATABASE_URL or redis-server fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import os
+import signal
+import subprocess  # nosec B404
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from tests.ops.redis_server import REDIS_SERVER, RedisServer
+from tests.reliability.conftest import ROOT, Instance, Instances, free_port, wait_until
+from tests.reliability.web import Answer, Browser
+
+#: sign-in attempts (POSTs) a minute from one address, across the whole cluster
+LIMIT = 6
+
+
+def _require_cluster_tools() -> None:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    required = os.environ.get("REQUIRE_POSTGRES") == "1"
+    if not url.startswith(("postgresql", "postgres:")):
+        message = "the cluster runs on PostgreSQL only: set TEST_DATABASE_URL (no several servers on one SQLite file)"
+        pytest.fail(message) if required else pytest.skip(message)
+    if REDIS_SERVER is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        pytest.fail(message) if required else pytest.skip(message)
+
+
+class ClusterServer:
+    """gunicorn serving the instance on a fixed loopback port (kept across restarts, as a proxy's list is)."""
+
+    def __init__(self, name: str, instance: Instance, port: int, env: dict[str, str]):
+        self.name, self.instance, self.port, self.env = name, instance, port, env
+        self.base = f"http://127.0.0.1:{port}"
+        self.log_path = instance.root / f"gunicorn-{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)  # noqa: S603  # nosec B603
+        wait_until(self.healthy, 60, f"server {self.name} did not answer (see {self.log_path})")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:  # noqa: S310 (loopback)
+                return response.status == 200
+        except OSError:
+            return False
+
+    def readiness(self) -> tuple[int, str]:
+        answer = Browser(self.base).get("/readyz")
+        return answer.status, answer.text
+
+    def stop(self) -> None:
+        """SIGTERM: gunicorn finishes the requests in progress and stops listening at once."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+
+class RoundRobin(Browser):
+    """One person's browser behind a round-robin proxy over the servers; records who answered what."""
+
+    def __init__(self, servers: list[ClusterServer]):
+        super().__init__(servers[0].base)
+        self.servers = servers
+        self.turn = 0
+        self.answered_by: list[str] = []
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Answer:
+        for _ in range(len(self.servers)):
+            server = self.servers[self.turn % len(self.servers)]
+            self.turn += 1
+            self.host, self.port = "127.0.0.1", server.port
+            try:
+                answer = super().request(method, path, body, headers)
+            except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected):
+                continue  # this server is down or stopping: the proxy tries the next one
+            self.answered_by.append(server.name)
+            return answer
+        raise AssertionError(f"no server answered {method} {path}")
+
+
+@dataclasses.dataclass
+class Cluster:
+    instance: Instance
+    servers: list[ClusterServer]
+    redis: RedisServer
+
+    def client(self) -> RoundRobin:
+        return RoundRobin(self.servers)
+
+    def reset_counts(self) -> None:
+        """A test starts with no sign-in failures recorded, in the database (throttle) or in Redis (limiter)."""
+        with self.instance.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM login_attempts"))
+        redis.Redis.from_url(self.redis.url).flushdb()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    _require_cluster_tools()
+    folder = tmp_path_factory.mktemp("cluster")
+    instances = Instances(folder)
+    instance = instances.build(coordinators=2, officials=4)
+    redis_server = RedisServer(folder)
+    redis_server.start()
+    servers = []
+    for name in ("a", "b", "c"):
+        env = {
+            **instance.env,
+            "RATELIMIT_STORAGE_URI": redis_server.url,
+            "AUTH_POST_RATE_LIMIT": f"{LIMIT} per minute",
+            # Each server keeps its own search index; the file store is shared (the instance folder).
+            "ARCHIVE_INDEX": str(instance.root / f"search-index-{name}"),
+            "ARCHIVE_STORAGE": str(instance.storage),
+        }
+        servers.append(ClusterServer(name, instance, free_port(), env))
+    try:
+        for server in servers:
+            server.start()
+        yield Cluster(instance, servers, redis_server)
+    finally:
+        for server in servers:
+            server.stop()
+        redis_server.stop()
+        instances.close()
+
+
+def server_logs(cluster: Cluster) -> str:
+    tails = (f"--- {s.name} ---\n" + Path(s.log_path).read_text(errors="replace")[-4000:] for s in cluster.servers)
+    return "\n".join(tails)
