@@ -18,6 +18,8 @@ from secretariat.web.forms import ConfirmForm
 
 def _action_point_form(nodes, formdata=None) -> ActionPointForm:
     form = ActionPointForm(formdata=formdata)
+    # Part of the minutes' form: needed only to add an action point, which the server checks.
+    form.text.flags.required = False
     form.partner.choices = partner_choices("Choose a partner")
     form.item_id.choices = [SelectChoice("", "The meeting as a whole")] + [
         SelectChoice(str(n.item.id), f"{n.number} {n.item.title}") for n in nodes
