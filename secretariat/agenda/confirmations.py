@@ -30,13 +30,21 @@ def audience(meeting: Meeting) -> Audience:
     return Audience(len(readers), len({u.partner_id for u in readers if u.partner_id is not None}))
 
 
-def status_change(meeting: Meeting, target: str, note: str = "", *, who: Audience | None = None) -> Confirmation | None:
-    """The confirmation of a circulation or an adoption of the agenda; None for other status changes."""
+def status_change(
+    meeting: Meeting, target: str, note: str = "", *, who: Audience | None = None, latest: int | None = None
+) -> Confirmation | None:
+    """The confirmation of a circulation or an adoption of the agenda; None for other status changes.
+
+    ``who`` and ``latest`` (the number of the latest version, 0 for none) spare their queries to a
+    page that has them already.
+    """
     if target not in (MeetingStatus.CIRCULATED.value, MeetingStatus.ADOPTED.value):
         return None
     who = who or audience(meeting)
-    numbers = services.version_numbers(meeting)
-    number = (numbers[-1] if numbers else 0) + 1
+    if latest is None:
+        numbers = services.version_numbers(meeting)
+        latest = numbers[-1] if numbers else 0
+    number = latest + 1
     adopting = target == MeetingStatus.ADOPTED.value
     consequences = [
         f"The agenda as it stands now is frozen as version v{number}: it can never change afterwards.",
@@ -44,8 +52,8 @@ def status_change(meeting: Meeting, target: str, note: str = "", *, who: Audienc
     ]
     if adopting:
         consequences.append("The agenda is adopted: items can no longer be added, changed or removed.")
-    elif numbers:
-        consequences.append(f"Partners see what changed since v{numbers[-1]}.")
+    elif latest:
+        consequences.append(f"Partners see what changed since v{latest}.")
     if note.strip():
         consequences.append(f"Your note goes with it: “{note.strip()}”.")
     verb = "Adopt" if adopting else "Circulate"

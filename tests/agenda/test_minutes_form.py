@@ -85,7 +85,15 @@ def test_saving_with_an_action_point_half_written_keeps_it(client, coordinator, 
     data = _typed(client, held)
     response = client.submit(f"/meetings/{held.id}/minutes", {**data, "text": "Draft a report", "then": "save"})
     body = page_text(response)
-    assert response.status_code == 200 and 'value="Draft a report"' in body and "not added yet" in body
+    assert response.status_code == 400 and 'value="Draft a report"' in body and 'id="partner-error"' in body
+    assert _minutes(held).summary_source == "The SOM met in Brussels."
+
+
+def test_saving_with_an_action_point_written_adds_it(client, coordinator, held):
+    client.login(coordinator.email)
+    data = {**_typed(client, held), "text": "Draft a report", "partner": "JP", "then": "save"}
+    assert client.submit(f"/meetings/{held.id}/minutes", data).status_code == 302
+    assert db.session.scalar(sa.select(ActionPoint.text)) == "Draft a report"
     assert _minutes(held).summary_source == "The SOM met in Brussels."
 
 

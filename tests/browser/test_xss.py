@@ -359,6 +359,15 @@ class Campaign:
             max_redirects=0,
         )
         text = response.text() if "text/html" in response.headers.get("content-type", "") else ""
+        if response.status == 200 and 'name="confirmed" value="yes"' in text:
+            # An irreversible action asks first (templates/confirm.html): go on, as a person would.
+            response = self.contexts[role].request.post(
+                self.base + form.action,
+                data=urlencode([*form.encode(values), ("confirmed", "yes")]),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                max_redirects=0,
+            )
+            text = response.text() if "text/html" in response.headers.get("content-type", "") else ""
         return response, text, re.findall(r'id="([^"]+)-error"', text)
 
     def submit(self, key: str) -> bool:

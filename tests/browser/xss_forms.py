@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 #: input types a person types free text into (the payloads go there)
 LINE_TYPES = {"text", "search", "url", "tel", "email"}
+#: hidden fields that change with every page: a token, the version, the values an edit started from
+PER_PAGE = ("csrf_token", "version", "edit_base")
 #: values that pass the browser's and the server's checks of the other input types
 VALID = {
     "date": "2027-03-15",
@@ -58,9 +60,7 @@ class Form:
     def key(self) -> str:
         """What makes two forms "the same form": the action with ids blanked, the free-text fields, and the
         fixed hidden values (a status change to "circulated" is not the one to "adopted")."""
-        hidden = sorted(
-            f"{f.name}={f.value}" for f in self.fields if f.kind == "hidden" and f.name not in ("csrf_token", "version")
-        )
+        hidden = sorted(f"{f.name}={f.value}" for f in self.fields if f.kind == "hidden" and f.name not in PER_PAGE)
         text = sorted(f.name for f in self.fields if f.free_text)
         return f"{self.method} {pattern(self.action)} [{' '.join(text)}] {' '.join(hidden)}".strip()
 

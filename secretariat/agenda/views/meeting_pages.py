@@ -89,7 +89,7 @@ def meeting(meeting_id: int):
         agenda_items=agenda_items,
         latest=latest,
         transitions=transitions,
-        confirmations=_confirmations(m, transitions),
+        confirmations=_confirmations(m, transitions, latest.number if latest else 0),
         proposals=proposals.visible_proposals(m, user),
         proposals_open=visibility.proposals_open(m),
         partner_names=dict(partner_names()),
@@ -103,7 +103,7 @@ def meeting(meeting_id: int):
     )
 
 
-def _confirmations(m, transitions) -> dict:
+def _confirmations(m, transitions, latest: int) -> dict:
     """The dialogs of the transitions that ask first, by target (one count of the audience for all)."""
     asking = [
         t for t, _label in transitions if t.value in (MeetingStatus.CIRCULATED.value, MeetingStatus.ADOPTED.value)
@@ -111,7 +111,7 @@ def _confirmations(m, transitions) -> dict:
     if not asking:
         return {}
     who = confirmations.audience(m)
-    return {t.value: confirmations.status_change(m, t.value, who=who) for t in asking}
+    return {t.value: confirmations.status_change(m, t.value, who=who, latest=latest) for t in asking}
 
 
 def _meeting_form_data(form: MeetingForm) -> dict:

@@ -18,6 +18,8 @@ from secretariat.web.forms import ConfirmForm
 
 def _action_point_form(nodes, formdata=None) -> ActionPointForm:
     form = ActionPointForm(formdata=formdata)
+    # Part of the minutes' form: needed only to add an action point, which the server checks.
+    form.text.flags.required = False
     form.partner.choices = partner_choices("Choose a partner")
     form.item_id.choices = [SelectChoice("", "The meeting as a whole")] + [
         SelectChoice(str(n.item.id), f"{n.number} {n.item.title}") for n in nodes
@@ -99,17 +101,23 @@ def edit_minutes(meeting_id: int):
         current = minutes.get_minutes(m)
         return _minutes_page(m, current, nodes, ap_form, state["values"], done.merge, version=state["version"]), 409
     notice = done.merge.summary() if done.merge and done.merge.taken else "Minutes saved."
-    if then == THEN_ADOPT and not _action_point_typed(ap_form):
+    # An action point typed is saved too, whichever button was pressed; one with a mistake waits, shown.
+    if then == THEN_ACTION_POINT or _action_point_typed(ap_form):
+        if not _add_action_point(m, ap_form):
+            db.session.commit()  # the minutes are saved; the action point waits for its corrections
+            flash(notice, "success")
+            return _minutes_page(m, minutes.get_minutes(m), nodes, ap_form, None, None), 400
+        notice += " Action point added."
+    if then == THEN_ADOPT:
         if confirm.confirmed():  # asked in the dialog (JavaScript): saved and adopted at once
             return _adopt(m)
         db.session.commit()
         flash(notice, "success")
         return redirect(url_for("agenda.adopt_minutes", meeting_id=m.id))
-    if then == THEN_ACTION_POINT or _action_point_typed(ap_form):
-        return _then_add_action_point(m, nodes, ap_form, notice, adding=then == THEN_ACTION_POINT)
     db.session.commit()
     flash(notice, "success")
-    return redirect(url_for("agenda.edit_minutes", meeting_id=meeting_id))
+    anchor = "#action-points" if then == THEN_ACTION_POINT else ""
+    return redirect(url_for("agenda.edit_minutes", meeting_id=meeting_id) + anchor)
 
 
 def _action_point_typed(form: ActionPointForm) -> bool:
@@ -117,31 +125,23 @@ def _action_point_typed(form: ActionPointForm) -> bool:
     return bool((form.text.data or "").strip() or form.partner.data or due.strip())
 
 
-def _then_add_action_point(m, nodes, ap_form: ActionPointForm, notice: str, *, adding: bool):
-    """After the minutes are saved: add the action point typed, or keep it on the page to add or clear."""
-    if not adding:  # "Save" or "Adopt" pressed with an action point half written: keep it, and say so
-        db.session.commit()
-        flash(notice + " The action point you were writing is not added yet: add it, or clear it.", "success")
-        return _minutes_page(m, minutes.get_minutes(m), nodes, ap_form, None, None)
-    if ap_form.validate():
-        try:
-            minutes.add_action_point(
-                m,
-                text=ap_form.text.data,
-                partner_code=ap_form.partner.data,
-                due=ap_form.due_date.data,
-                item_id=int(ap_form.item_id.data) if ap_form.item_id.data else None,
-                actor=current_user,
-            )
-        except minutes.MinutesRefused as refused:
-            ap_form.text.errors = [*ap_form.text.errors, str(refused)]
-        else:
-            db.session.commit()
-            flash(notice + " Action point added.", "success")
-            return redirect(url_for("agenda.edit_minutes", meeting_id=m.id) + "#action-points")
-    db.session.commit()  # the minutes are saved; the action point waits for its corrections
-    flash(notice, "success")
-    return _minutes_page(m, minutes.get_minutes(m), nodes, ap_form, None, None), 400
+def _add_action_point(m, form: ActionPointForm) -> bool:
+    """Add the action point typed; False, with the form's errors, when it cannot be."""
+    if not form.validate():
+        return False
+    try:
+        minutes.add_action_point(
+            m,
+            text=form.text.data,
+            partner_code=form.partner.data,
+            due=form.due_date.data,
+            item_id=int(form.item_id.data) if form.item_id.data else None,
+            actor=current_user,
+        )
+    except minutes.MinutesRefused as refused:
+        form.text.errors = [*form.text.errors, str(refused)]
+        return False
+    return True
 
 
 def _minutes_page(m, current, nodes, ap_form, values, outcome, version=None):

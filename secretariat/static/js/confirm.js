@@ -29,11 +29,18 @@
         input.type = "hidden";
         input.name = "confirmed";
         input.value = "yes";
+        input.setAttribute("data-confirm-added", "");
         form.appendChild(input);
         form.requestSubmit(button);
       },
       { once: true }
     );
     dialog.showModal();
+  });
+  // Back to a page kept in the browser's cache: its forms ask again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("input[data-confirm-added]").forEach(function (input) {
+      input.remove();
+    });
   });
 })();
