@@ -213,7 +213,7 @@ def test_coordinator_sees_reports_to_review_and_agendas_in_drafting(client, logi
         " (03:07 UTC) · 0 partners broke silence</span></li>",
         f'<li><a href="/programme/silence/{s[1]}">Silence procedure: S1 {ESCAPED}</a>',
         " (04:07 UTC) · 0 partners broke silence · Japan has not answered</span></li>",
-        '<h3 id="review-title">Progress reports awaiting review (1)</h3>',
+        '<h3 id="review-title">Reports awaiting review (1)</h3>',
         f'<li><a href="{review}">Report to review: ASEM-SOC-001 by Germany</a></li>',
         '<h3 id="due-title">Due from Japan (',
         "Action point: AP early",

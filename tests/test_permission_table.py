@@ -20,6 +20,7 @@ EXPECTED = {
     "core.readyz": PUBLIC,
     "agenda.calendar_feed": PUBLIC,  # the secret token in the URL is the credential
     "core.home": "signed_in",
+    "core.mark_news_read": "signed_in",
     "auth.logout": "signed_in",
     "auth.account": "signed_in",
     "auth.change_password": "signed_in",

@@ -167,8 +167,11 @@ def overdue_milestones(today: date, initiative_ids: list[int]) -> list[Milestone
 
 @cache
 def _to_review_query() -> sa.Select:
+    # The total as a subquery run once: a window over the page would read and sort every report awaiting
+    # review with its initiative and partner before the LIMIT.
+    total = sa.select(sa.func.count()).where(ProgressReport.reviewed_at.is_(None)).scalar_subquery()
     return (
-        sa.select(ProgressReport, sa.func.count().over())
+        sa.select(ProgressReport, total)
         .where(ProgressReport.reviewed_at.is_(None))
         .options(
             load_only(ProgressReport.initiative_id, ProgressReport.partner_id, raiseload=True),
@@ -265,10 +268,15 @@ def pending_proposals(user) -> list[tuple[Meeting, int]]:
 @cache
 def _new_versions_query(role: str) -> sa.Select:
     newer = aliased(AgendaVersion)
+    # From the meetings not over before the window (the end-date index gives a few of thousands) to their
+    # versions: agenda_versions has no index on frozen_at, and a scan of it reads every frozen snapshot.
+    # An agenda is circulated and adopted before its meeting or at its opening: none newer is left out.
     query = (
         sa.select(AgendaVersion, Meeting)
-        .join(Meeting, Meeting.id == AgendaVersion.meeting_id)
+        .select_from(Meeting)
+        .join(AgendaVersion, AgendaVersion.meeting_id == Meeting.id)
         .where(
+            Meeting.end_date >= sa.bindparam("since_date", type_=Meeting.end_date.type),
             AgendaVersion.frozen_at >= sa.bindparam("since", type_=AgendaVersion.frozen_at.type),
             # the latest version of each meeting: the one its reader sees
             ~sa.exists().where(newer.meeting_id == AgendaVersion.meeting_id, newer.number > AgendaVersion.number),
@@ -296,7 +304,8 @@ def new_agenda_versions(user, now: datetime) -> list[tuple[AgendaVersion, Meetin
     """The agenda versions circulated or adopted lately (the latest of each meeting ``user`` may see, most
     recent first), each with its meeting and whether it is new since the user last read their news."""
     read_at = as_utc(user.news_read_at) or NEVER
-    rows = db.session.execute(_new_versions_query(user.role), {"since": now - NEWS_WINDOW})
+    since = now - NEWS_WINDOW
+    rows = db.session.execute(_new_versions_query(user.role), {"since": since, "since_date": since.date()})
     return [(version, meeting, as_utc(version.frozen_at) > read_at) for version, meeting in rows]
 
 
