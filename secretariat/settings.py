@@ -151,6 +151,12 @@ class Config:
     #: log a warning at start-up when no key is configured (production)
     AUDIT_HMAC_KEY_EXPECTED = False
 
+    # Rendered fragments (the meeting page's agenda): in each process's memory by default. Their keys name
+    # everything they show, so nothing is ever invalidated: a change makes a new key, old ones age out.
+    CACHE_TYPE = os.environ.get("CACHE_TYPE", "SimpleCache")
+    CACHE_DEFAULT_TIMEOUT = 3600
+    CACHE_THRESHOLD = 500  # fragments kept per process
+
     HSTS = False
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # number of reverse proxies in front
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()  # JSON lines on stderr (secretariat/ops/logs.py)

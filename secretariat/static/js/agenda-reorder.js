@@ -16,7 +16,11 @@
     return;
   }
   var MAX_DEPTH = 3;
-  var token = list.getAttribute("data-reorder");
+  var holder = list.closest("[data-csrf]");
+  if (!holder) {
+    return;
+  }
+  var token = holder.getAttribute("data-csrf");
   var picked = null; // the item being moved with the keyboard
   var before = null; // the list's order and levels when it was picked up, to put back on Escape
   var dragged = null;
