@@ -76,7 +76,7 @@ def database_url(url: str) -> str:
 
 def register_extensions(app: Flask) -> None:
     from secretariat.database import configure_engine, discard_sessions_quietly, end_reads_with_commit
-    from secretariat.extensions import csrf, db, limiter, login_manager, migrate
+    from secretariat.extensions import cache, csrf, db, limiter, login_manager, migrate
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
@@ -85,6 +85,7 @@ def register_extensions(app: Flask) -> None:
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"prepare_threshold": None}}
     db.init_app(app)
+    cache.init_app(app)
     discard_sessions_quietly(app, db)
     end_reads_with_commit(app, db)
     with app.app_context():

@@ -1,5 +1,6 @@
 """Extension instances, created unbound and attached to the app in create_app()."""
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,3 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+#: rendered fragments, keyed by what they show and to whom (agenda/views/agenda_cache.py)
+cache = Cache()

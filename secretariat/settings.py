@@ -174,6 +174,11 @@ class Config:
     READINESS_MAX_INDEX_LAG = _env_int("READINESS_MAX_INDEX_LAG", 500)
     #: ended sessions (signed out, revoked, timed out) are deleted by the worker after so many days
     SESSION_RETENTION_DAYS = _env_int("SESSION_RETENTION_DAYS", 30)
+    # Rendered fragments (the meeting page's agenda): in each process's memory by default. Their keys name
+    # everything they show, so nothing is ever invalidated: a change makes a new key, old ones age out.
+    CACHE_TYPE = os.environ.get("CACHE_TYPE", "SimpleCache")
+    CACHE_DEFAULT_TIMEOUT = 3600
+    CACHE_THRESHOLD = 500  # fragments kept per process
 
     HSTS = False
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # number of reverse proxies in front

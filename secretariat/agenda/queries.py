@@ -16,7 +16,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import defer, joinedload
 
 from secretariat.agenda import timetable, tree
-from secretariat.agenda.models import AgendaVersion, Meeting
+from secretariat.agenda.models import AgendaItem, AgendaVersion, Meeting, agenda_item_partners
 from secretariat.agenda.services import MeetingFilter, meeting_query
 from secretariat.extensions import db
 from secretariat.web.paging import MAX_PAGE
@@ -75,6 +75,26 @@ def draft_items(meeting: Meeting, *, include_notes: bool) -> list[dict]:
     """The working agenda as item dicts in reading order, each with its time slot."""
     nodes = tree.agenda_nodes(meeting.id)
     return timetable.with_slots(meeting, [tree.item_dict(node, include_notes=include_notes) for node in nodes])
+
+
+_DRAFT_FINGERPRINT = (
+    sa.select(
+        sa.func.count(AgendaItem.id),
+        sa.func.max(AgendaItem.updated_at),
+        sa.func.sum(AgendaItem.version),
+        sa.func.count(agenda_item_partners.c.partner_id),
+        sa.func.sum(agenda_item_partners.c.partner_id),
+    )
+    .select_from(AgendaItem)
+    .outerjoin(agenda_item_partners, agenda_item_partners.c.item_id == AgendaItem.id)
+    .where(AgendaItem.meeting_id == sa.bindparam("meeting_id"))
+)
+
+
+def draft_fingerprint(meeting: Meeting) -> tuple:
+    """What the working agenda's rendering depends on, in one aggregate statement: any change to an item
+    (moves included: they update it) or to its lead partners changes it, even one made outside the services."""
+    return tuple(db.session.execute(_DRAFT_FINGERPRINT, {"meeting_id": meeting.id}).one())
 
 
 def version_items(meeting: Meeting, version) -> list[dict]:

@@ -203,3 +203,11 @@ def test_bulk_add_refused_once_adopted(coordinator, meeting):
     set_status(meeting, coordinator, "circulated", "adopted")
     with pytest.raises(items.AgendaLocked):
         items.add_items(meeting, [(1, bulk.parse("Late")[0].item_data())], actor=coordinator)
+
+
+def test_before_the_first_version_only_the_draft_can_be_printed(client, coordinator, meeting):
+    add(meeting, coordinator, "Opening")
+    client.login(coordinator.email)
+    body = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert f'href="/meetings/{meeting.id}/print?draft=1"' in body
+    assert f'href="/meetings/{meeting.id}/print"' not in body  # there is no version to print yet

@@ -126,7 +126,7 @@ def test_a_thirteen_item_agenda_in_at_most_twenty_page_loads_without_javascript(
     assert len(loads) <= MAX_PAGE_LOADS, loads
 
 
-def test_the_drag_and_drop_widget_reorders_and_nests_by_keyboard(live_server, new_account, with_js):
+def test_the_drag_and_drop_widget_reorders_and_nests_by_keyboard_and_mouse(live_server, new_account, with_js):
     base, _ = live_server
     page = with_js.new_page()
     sign_in(page, base, *new_account("coordinator"))
@@ -171,3 +171,18 @@ def test_the_drag_and_drop_widget_reorders_and_nests_by_keyboard(live_server, ne
     page.reload()
     assert agenda_lines(page) == ["1 Opening", "2 Trade", "2.1 Investment", "3 Closing"]
     assert page.locator("script:not([src])").count() == 0  # the widget is a file under the page's CSP
+
+    # With a mouse: Closing dropped on the upper half of Opening goes before it. The drag events are
+    # dispatched (headless Chromium starts a drag but sends no dragover to another element).
+    opening = page.locator("ol.agenda > li").first
+    closing = page.locator("ol.agenda > li", has_text="Closing")
+    box = opening.bounding_box()
+    where = {"clientX": box["x"] + 20, "clientY": box["y"] + 5}
+    carried = page.evaluate_handle("() => new DataTransfer()")
+    closing.dispatch_event("dragstart", {"dataTransfer": carried})
+    opening.dispatch_event("dragover", {"dataTransfer": carried, **where})
+    opening.dispatch_event("drop", {"dataTransfer": carried, **where})
+    closing.dispatch_event("dragend", {"dataTransfer": carried})
+    expect(status).to_contain_text("“Closing” is now number 1")
+    page.reload()
+    assert agenda_lines(page) == ["1 Closing", "2 Opening", "3 Trade", "3.1 Investment"]

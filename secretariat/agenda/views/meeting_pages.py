@@ -11,6 +11,7 @@ from secretariat import csv_safe
 from secretariat.agenda import confirmations, minutes, proposals, queries, services, visibility
 from secretariat.agenda.forms import MeetingForm, TransitionForm
 from secretariat.agenda.models import MeetingKind, MeetingStatus
+from secretariat.agenda.views import agenda_cache
 from secretariat.agenda.views.blueprint import bp, meeting_or_404
 from secretariat.archive import queries as archive_queries
 from secretariat.archive.models import RecordType
@@ -74,25 +75,26 @@ def meeting(meeting_id: int):
     latest = queries.latest_version(m, with_snapshot=not coordinator)
     readable_minutes = m.minutes if minutes.can_read_minutes(user, m.minutes) else None
     outcomes = minutes.outcomes_by_item(readable_minutes)
-    agenda_items = None
+    names = dict(partner_names())
+    agenda = None
+    editable = coordinator and visibility.agenda_editable(m)
     if coordinator:
-        agenda_items = queries.draft_items(m, include_notes=True)
+        agenda = agenda_cache.draft(m, editable=editable, partner_names=names, outcomes=outcomes)
     elif visibility.partners_may_see_agenda(m) and latest is not None:
-        agenda_items = queries.version_items(m, latest)
+        agenda = agenda_cache.version(m, latest, partner_names=names, outcomes=outcomes if readable_minutes else None)
     may_read_action_points = minutes.can_read_action_points(user, m.minutes)
     transitions = services.available_transitions(m) if coordinator else []
     return render_template(
         "agenda/meeting.html",
         meeting=m,
         coordinator=coordinator,
-        editable=coordinator and visibility.agenda_editable(m),
-        agenda_items=agenda_items,
+        editable=editable,
+        agenda=agenda,
         latest=latest,
         transitions=transitions,
         confirmations=_confirmations(m, transitions, latest.number if latest else 0),
         proposals=proposals.visible_proposals(m, user),
         proposals_open=visibility.proposals_open(m),
-        partner_names=dict(partner_names()),
         minutes=readable_minutes,
         outcomes=outcomes,
         action_points=minutes.action_points(m) if may_read_action_points else [],

@@ -16,7 +16,11 @@
     return;
   }
   var MAX_DEPTH = 3;
-  var token = list.getAttribute("data-reorder");
+  var holder = list.closest("[data-csrf]");
+  if (!holder) {
+    return;
+  }
+  var token = holder.getAttribute("data-csrf");
   var picked = null; // the item being moved with the keyboard
   var before = null; // the list's order and levels when it was picked up, to put back on Escape
   var dragged = null;
@@ -29,7 +33,7 @@
   var help = document.createElement("p");
   help.id = "reorder-help";
   help.className = "reorder-help";
-  help.textContent = "To reorder: drag an item by its handle, or press its Move button, then the arrow keys " +
+  help.textContent = "To reorder: drag an item, or press its Move button, then the arrow keys " +
     "(up and down; right to make it a sub-item of the item above; left to move it out a level), " +
     "and Enter to drop it or Escape to cancel. Each item's Edit page has the same moves as buttons.";
   var live = document.createElement("p");
@@ -274,7 +278,7 @@
       handle.appendChild(name);
       handle.addEventListener("click", onHandleClick);
       handle.addEventListener("keydown", onKey);
-      handle.addEventListener("pointerdown", function () { li.setAttribute("draggable", "true"); });
+      li.draggable = true; // Chromium starts no drag from a button: the item itself is what the mouse drags
       li.querySelector(".agenda-item__head").insertBefore(handle, numberSpan(li));
       li.addEventListener("dragstart", function (event) {
         dragged = li;
@@ -283,7 +287,6 @@
         li.classList.add("agenda-item--picked");
       });
       li.addEventListener("dragend", function () {
-        li.removeAttribute("draggable");
         li.classList.remove("agenda-item--picked");
         clearMarks();
         dragged = null;
