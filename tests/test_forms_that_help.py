@@ -274,3 +274,28 @@ def test_create_user_starts_at_observer_and_never_at_administrator(client, login
     )
     assert response.status_code == 200
     assert db.session.scalar(sa.select(User.role).where(User.email == "new@example.org")) == "observer"
+
+
+def test_a_new_record_version_asks_for_its_note_with_the_other_mistakes(client, login_as):
+    from tests.archive.helpers import file_record
+
+    coordinator = login_as("coordinator", partner_code="EU")
+    record = file_record(coordinator, "Chair's statement", files=[("v1.txt", b"first wording")])
+    page = page_text(client.get(f"/archive/records/{record.id}/revise"))
+    assert '<fieldset class="field choice-list" id="keep_files"' in page and "1 of 1 selected: v1.txt" in page
+    response = client.submit(
+        f"/archive/records/{record.id}/revise",
+        {
+            "title": "",
+            "record_type": "chairs_statement",
+            "record_date": "2021-11-26",
+            "language": "en",
+            "confidentiality": "restricted",
+            "change_note": "",
+            "version": "1",
+        },
+    )
+    html = page_text(response)
+    assert response.status_code == 400
+    assert '<a href="#title">Title: This field is required.</a>' in html
+    assert '<a href="#change_note">What changed in this version: Say what changed in this version.</a>' in html

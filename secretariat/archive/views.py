@@ -210,7 +210,12 @@ def revise(record_id: int):
     form = _saved_record_form(rec, current) if request.method == "GET" else _form()
     form.keep_files.choices = [SelectChoice(str(f.id), f.filename) for f in current.files]
     key, labels = merge.object_key(rec), {name: form[name].label.text for name in MERGED_FIELDS}
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not (form.change_note.data or "").strip():
+        # the service's rule, said with the form's other mistakes rather than after the next try
+        form.change_note.errors = [*form.change_note.errors, "Say what changed in this version."]
+        valid = False
+    if valid:
         prepared = _prepare_uploads(form)
         if prepared is not None:
 

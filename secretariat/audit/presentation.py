@@ -101,7 +101,7 @@ class EntryView:
 
 
 def action_label(action: str) -> str:
-    """ "Agenda item changed" for agenda.item.update; an unknown action in plain words."""
+    """An action in words: "Agenda item changed" for agenda.item.update; an unknown one in plain words."""
     return ACTIONS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
 
 

@@ -127,7 +127,7 @@ def _localized(moment: datetime, zone: str | None) -> tuple[datetime, str]:
 
 
 def when(moment: datetime | None, zone: str | None = None, *, seconds: bool = False) -> str:
-    """ "6 December 2026, 14:05 Bangkok time": a moment in the reader's zone (or ``zone``), the zone named."""
+    """A moment in the reader's zone (or ``zone``), the zone named: "6 December 2026, 14:05 Bangkok time"."""
     if moment is None:
         return ""
     local, zone = _localized(moment, zone)
@@ -135,17 +135,23 @@ def when(moment: datetime | None, zone: str | None = None, *, seconds: bool = Fa
     return f"{local.strftime(DAY_FORMAT)}, {clock} {zone_name(zone)}"
 
 
-def day(value: date | datetime | None, zone: str | None = None) -> str:
-    """ "6 December 2026": a date as it is, or the date of a moment where the reader is."""
-    if value is None:
+def day(value: date | datetime | str | None, zone: str | None = None) -> str:
+    """The date as "6 December 2026": a date as it is (or as an ISO string, as a mail's saved facts
+    keep it), or the date of a moment where the reader is."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = _localized(value, zone)[0].date()
     return value.strftime(DAY_FORMAT)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """ "1 initiative", "3 initiatives": a count with its noun, never "initiative(s)"."""
+    """A count with its noun, "1 initiative", "3 initiatives"; never "initiative(s)"."""
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
 
 

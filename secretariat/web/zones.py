@@ -50,7 +50,7 @@ def _zones() -> tuple[tuple[str, str], ...]:
 
 
 def offset_label(zone: str, at: datetime | None = None) -> str:
-    """ "UTC+7", "UTC+5:30", "UTC-3" or "UTC": the zone's offset now (or at ``at``)."""
+    """The zone's offset now (or at ``at``): "UTC+7", "UTC+5:30", "UTC-3" or "UTC"."""
     offset = (at or datetime.now(UTC)).astimezone(ZoneInfo(zone)).utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset else 0
     if not minutes:
@@ -66,7 +66,7 @@ def city_of(zone: str) -> str:
 
 
 def zone_label(zone: str, at: datetime | None = None) -> str:
-    """ "Bangkok — Thailand (UTC+7)"; an unknown name comes back as it is."""
+    """The zone as people know it, "Bangkok — Thailand (UTC+7)"; an unknown name comes back as it is."""
     country = dict(_zones()).get(zone)
     try:
         offset = offset_label(zone, at)
