@@ -94,12 +94,18 @@ def search_hits(kind: str, ids: list[int]) -> dict[int, Record | Initiative]:
 
 def meetings_named(words: list[str], user) -> list[Meeting]:
     """The meetings ``user`` may see whose code is one of ``words`` or whose city begins with one:
-    the candidates for a search that names a meeting (archive/searching.py chooses among them)."""
+    the candidates for a search that names a meeting (archive/searching.py chooses among them).
+
+    The codes and cities are matched on their index (ix_meetings_code_city), not the table's rows
+    with their descriptions; the few meetings found are then read whole.
+    """
     words = [w for w in words if len(w) >= 3][:16]
     if not words:
         return []
     city = sa.func.lower(Meeting.city)
-    query = sa.select(Meeting).where(
-        sa.or_(sa.func.lower(Meeting.code).in_(words), *[city.startswith(w, autoescape=True) for w in words])
-    )
-    return list(db.session.scalars(visible_meetings(query.order_by(Meeting.start_date).limit(200), user)))
+    named = sa.or_(sa.func.lower(Meeting.code).in_(words), *[city.startswith(w, autoescape=True) for w in words])
+    ids = list(db.session.scalars(sa.select(Meeting.id).where(named).limit(200)))
+    if not ids:
+        return []
+    query = sa.select(Meeting).where(Meeting.id.in_(ids)).order_by(Meeting.start_date).options(lazyload("*"))
+    return list(db.session.scalars(visible_meetings(query, user)))

@@ -228,16 +228,13 @@ def run(args, user) -> SearchPage:
         result.rebuilding = indexing.incomplete(index)
     objects = {}
     for kind in ("record", "initiative"):
-        ids = [h.record_id for hit in found.hits for h in (hit, *hit.earlier) if h.kind == kind]
+        ids = [hit.record_id for hit in found.hits if hit.kind == kind]
         if ids:
             objects |= {(kind, key): obj for key, obj in queries.search_hits(kind, ids).items()}
     result.total = found.total
+    # A hit's earlier versions are listed as the index has them (hits.py): no row read for them.
     result.hits = [
-        (
-            hit,
-            objects[(hit.kind, hit.record_id)],
-            [objects[(e.kind, e.record_id)] for e in hit.earlier if (e.kind, e.record_id) in objects],
-        )
+        (hit, objects[(hit.kind, hit.record_id)], hit.earlier)
         for hit in found.hits
         if (hit.kind, hit.record_id) in objects
     ]

@@ -210,3 +210,20 @@ def test_a_declaration_outranks_a_working_draft_that_says_the_same(client, login
     # Sorted by date, the weight of a type plays no part.
     body = page_text(client.get("/archive/", query_string={"q": "water security", "sort": "date"}))
     assert len(results(body)) == 2
+
+
+def test_grouping_and_meeting_names_add_no_statement_per_hit(client, login_as, coordinator):
+    from tests.test_query_counts import MAX_QUERIES, queries_for
+
+    def grow(start: int, count: int) -> None:
+        for n in range(start, start + count):
+            meeting = make_meeting(coordinator, code=f"SOM-{n}", city="Bangkok", start_date=date(2027, 3, 1 + n))
+            agenda_versions(coordinator, meeting)
+
+    grow(0, 2)
+    login_as("official")
+    urls = ["/archive/?q=mekong", "/archive/?q=SOM-1+Bangkok", "/archive/?q=bangkok"]
+    before = {url: queries_for(client, url) for url in urls}
+    grow(2, 4)
+    after = {url: queries_for(client, url) for url in urls}
+    assert after == before and max(after.values()) <= MAX_QUERIES

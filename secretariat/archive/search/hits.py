@@ -8,6 +8,7 @@ never found (engine.full_query), so it is neither counted nor named.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import tantivy
 
@@ -26,6 +27,8 @@ class Hit:
     snippet: Pieces
     #: the other versions of the hit's family that the query found, latest first (no snippet)
     earlier: list[Hit] = field(default_factory=list)
+    #: the document's date (read for the earlier versions, which the page lists from the index)
+    date: datetime | None = None
 
 
 #: the most hits looked at to fill a page of families (the last page a search offers, and more)
@@ -51,7 +54,9 @@ def families(searcher, query, wanted: int, ranked: bool) -> tuple[list[list[tupl
 
 
 def family_total(searcher, query, count: int, schema: tantivy.Schema) -> int:
-    """How many hits ``count`` documents make: each family's documents count once."""
+    """How many hits ``count`` documents make: each family's documents count once. The families'
+    documents (few: agenda versions) are counted, and their families estimated (tantivy's
+    cardinality: exact for a few thousand families, within a percent beyond)."""
     if not count:
         return 0
     in_a_family = tantivy.Query.range_query(schema, "family", tantivy.FieldType.Integer, 1, 2**40)  # ranking.family
@@ -59,7 +64,7 @@ def family_total(searcher, query, count: int, schema: tantivy.Schema) -> int:
     members = searcher.search(grouped, 1, count=True).count
     if not members:
         return count
-    return count - members + max(1, round(searcher.cardinality(grouped, "family")))
+    return count - members + min(members, max(1, round(searcher.cardinality(grouped, "family"))))
 
 
 def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
@@ -90,7 +95,15 @@ def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
                 snippet=snippet(body, terms, prefixes) if text is not None else plain(body),
-                earlier=[Hit("record", int(ids[n] or 0), 0.0, "", []) for n in order[1:]],
+                earlier=[_earlier(searcher, members[n][1]) for n in order[1:]],
             )
         )
     return hits
+
+
+def _earlier(searcher, address) -> Hit:
+    """An earlier version of a family, as the page lists it: its title and date, from the index
+    (a family's documents are agenda versions, short texts), not from the database."""
+    doc = searcher.doc(address)
+    _, _, key = (doc.get_first("doc_key") or "record:0").partition(":")
+    return Hit("record", int(key), 0.0, doc.get_first("title") or "", [], date=doc.get_first("date"))

@@ -97,7 +97,7 @@ def _matches(body: str, terms: list[str], prefixes: list[str]) -> list[tuple[int
 
 def plain(body: str) -> Pieces:
     """The beginning of ``body``, nothing marked: the snippet of a hit found without words."""
-    text = readable(body[:2000]).strip()[:240]
+    text = readable(body[:600]).strip()[:240]  # enough for 240 characters after the boilerplate
     return [(text, False)] if text else []
 
 
