@@ -322,8 +322,8 @@ def catch_up() -> int:
     """
     index = engine.get_index()
     state = changelog.registered(db.session, folders.name(engine.index_path()))
+    asked, applied_before = bool(state and state.rebuild_requested), state.applied_id if state else None
     db.session.commit()
-    asked = bool(state and state.rebuild_requested)
     forgotten = state is None and not engine.is_new(index) and engine.document_count(index) > 0
     now = time.monotonic()
     if (asked or forgotten or incomplete(index)) and now - _last["failed_rebuild"] >= RETRY_SECONDS:
@@ -335,7 +335,7 @@ def catch_up() -> int:
         except Exception:
             _last["failed_rebuild"] = now
             if asked:  # the request stands until a rebuild succeeds
-                _report(applied_id=state.applied_id, rebuild_requested=True)
+                _report(applied_id=applied_before, rebuild_requested=True)
             raise
         else:
             current_app.logger.info("search index rebuilt: %d records", count)
