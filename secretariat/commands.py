@@ -191,7 +191,10 @@ def archive_sync_command() -> None:
     """Apply pending changes to the search index (safe to run any time, e.g. from cron)."""
     from secretariat.archive.search import indexing
 
-    click.echo(f"{indexing.sync(wait=True)} record(s) re-indexed.")
+    try:
+        click.echo(f"{indexing.sync(wait=True)} record(s) re-indexed.")
+    except indexing.IndexBusy as busy:
+        raise click.ClickException(f"the index's writer stayed busy ({busy}); try again") from busy
 
 
 @archive_cli.command("reindex")

@@ -37,6 +37,8 @@ def backup_command(path: Path) -> None:
 def restore_command(path: Path) -> None:
     """Restore the backup in PATH into this empty instance, then verify counts, file hashes and the audit chain."""
     from secretariat.archive import services as archive
+    from secretariat.archive.search import indexing
+    from secretariat.extensions import db
 
     try:
         report = restores.restore(path, progress.bar)
@@ -54,4 +56,7 @@ def restore_command(path: Path) -> None:
         click.echo("Restore verification FAILED: do not put this instance into service.", err=True)
         sys.exit(1)
     click.echo("Verified: row counts, file hashes and the audit chain match the backup.")
+    # The indexes registered in the backup hold what the database held then, or later: every host rebuilds.
+    indexing.request_rebuild()
+    db.session.commit()
     click.echo(f"Search index rebuilt: {archive.rebuild()} records.")

@@ -15,6 +15,9 @@ from sqlalchemy.engine import URL, make_url
 #: tables that hold no application data: Alembic's bookkeeping and the audit chain's head row
 #: (a freshly migrated database already has the head row, at seq 0)
 BOOKKEEPING_TABLES = {"alembic_version", "audit_head"}
+#: state of each host rather than of the archive (the registry of search indexes: the instance
+#: restored registers its own index), copied but not counted
+HOST_TABLES = {"search_indexes"}
 
 
 def sha256_file(path: Path) -> str:
@@ -30,7 +33,11 @@ def table_names(conn: sa.Connection) -> list[str]:
 
 
 def row_counts(conn: sa.Connection) -> dict[str, int]:
-    return {name: conn.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in table_names(conn)}
+    return {
+        name: conn.scalar(sa.select(sa.func.count()).select_from(sa.table(name)))
+        for name in table_names(conn)
+        if name not in HOST_TABLES
+    }
 
 
 def alembic_revision(conn: sa.Connection) -> str | None:

@@ -1,8 +1,9 @@
 """The search index and its change log under concurrency: other processes holding the writer, a
 rebuild racing saves, two syncs at once, processes killed half way, two servers on one database.
 
-Each test here failed on the code before the change log (the outbox deleted what it applied, the
-rebuild emptied it before holding the writer, a sync read documents before taking the writer).
+Each test here but the sync killed half way failed on the code before the change log (the outbox
+deleted what it applied, the rebuild emptied it before holding the writer, a sync read documents
+before taking the writer, the worker logged a busy writer as an error).
 """
 
 from __future__ import annotations
@@ -176,8 +177,7 @@ def test_a_save_and_a_search_while_another_process_holds_the_writer(client, coor
         assert "Filed before the writer was taken" in body  # the index as it was, read without the writer
         run_worker()  # the worker finds the writer taken too: it leaves the change for its next turn
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert errors == [], [r.getMessage() for r in errors]
-    assert "LockBusy" not in caplog.text or all(r.levelno < logging.WARNING for r in caplog.records)
+    assert errors == [], [r.getMessage() for r in errors]  # a busy writer is no error (it was: LockBusy)
     run_worker()
     body = page_text(client.get("/archive/", query_string={"q": "danube"}))
     assert "Filed while another process held the writer" in body
@@ -206,8 +206,7 @@ def test_two_servers_with_their_own_index_on_one_database_find_the_same_records(
         run_worker()
         assert titles("seoul") == ["Seoul declaration"]
     file_record(coordinator, "Seoul minutes")
-    services_rename = rename_without_applying  # an edit and a withdrawal elsewhere, then A's sync
-    services_rename(first, "Seoul declaration, corrected")
+    rename_without_applying(first, "Seoul declaration, corrected")  # an edit elsewhere, then A's worker
     run_worker()
     expected = ["Seoul declaration, corrected", "Seoul minutes"]
     assert titles("seoul") == expected

@@ -179,6 +179,14 @@ def _documents(kind: str, ids: list[int], session=None) -> list[dict]:
 
 # --- applying the change log ----------------------------------------------------------------------------
 
+#: a sync that applied nothing still tells the registry the index is alive, at most this often
+REPORT_SECONDS = 60
+#: a failed rebuild is tried again by the worker after this many seconds, not at every poll
+RETRY_SECONDS = 300
+#: compaction of the change log, at most this often per process
+COMPACT_SECONDS = 3600
+_last = {"failed_rebuild": float("-inf"), "compacted": float("-inf"), "reported": float("-inf")}
+
 
 def sync(batch: int = 500, wait: bool = True) -> int:
     """Apply the changes logged after the last one this host's index applied; how many objects re-indexed.
@@ -190,14 +198,20 @@ def sync(batch: int = 500, wait: bool = True) -> int:
     archive's index is complete at once).
     """
     db.session.info.pop(changelog.WROTE, None)
-    index = engine.get_index()
-    with applying(index, attempts=50 if wait else 1) as applier:
-        if engine.folder_of(index) != folders.current(engine.index_path()):
-            return sync(batch, wait)  # a rebuild switched generations while this one waited for the writer
-        with Session(db.engine) as session:
-            done, reached = _apply(applier, session, batch)
-    if reached is not None:
+    done, before, reached = 0, None, None
+    for _switched in range(3):  # a rebuild may switch generations while this one waits for the writer
+        index = engine.get_index()
+        with applying(index, attempts=50 if wait else 1) as applier:
+            if engine.folder_of(index) != folders.current(engine.index_path()):
+                continue
+            before = applier.applied
+            with Session(db.engine) as session:
+                done, reached = _apply(applier, session, batch)
+        break
+    now = time.monotonic()
+    if reached is not None and (reached != before or now - _last["reported"] >= REPORT_SECONDS):
         _report(applied_id=reached)
+        _last["reported"] = now
     return done
 
 
@@ -271,12 +285,6 @@ def index_lag() -> int:
 
 # --- rebuilding ----------------------------------------------------------------------------------------
 
-#: a failed rebuild is tried again by the worker after this many seconds, not at every poll
-RETRY_SECONDS = 300
-#: compaction of the change log, at most this often per process
-COMPACT_SECONDS = 3600
-_last = {"failed_rebuild": float("-inf"), "compacted": float("-inf")}
-
 
 def archive_size(session: Session | None = None) -> int:
     """How many documents a complete index holds: one per record and one per initiative."""
@@ -314,8 +322,8 @@ def catch_up() -> int:
     """
     index = engine.get_index()
     state = changelog.registered(db.session, folders.name(engine.index_path()))
+    asked, applied_before = bool(state and state.rebuild_requested), state.applied_id if state else None
     db.session.commit()
-    asked = bool(state and state.rebuild_requested)
     forgotten = state is None and not engine.is_new(index) and engine.document_count(index) > 0
     now = time.monotonic()
     if (asked or forgotten or incomplete(index)) and now - _last["failed_rebuild"] >= RETRY_SECONDS:
@@ -327,7 +335,7 @@ def catch_up() -> int:
         except Exception:
             _last["failed_rebuild"] = now
             if asked:  # the request stands until a rebuild succeeds
-                _report(applied_id=state.applied_id, rebuild_requested=True)
+                _report(applied_id=applied_before, rebuild_requested=True)
             raise
         else:
             current_app.logger.info("search index rebuilt: %d records", count)
