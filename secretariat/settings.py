@@ -156,6 +156,10 @@ class Config:
     EXTRACTION_MEMORY_MB = _env_int("EXTRACTION_MEMORY_MB", 512)
     EXTRACTION_CPU_SECONDS = _env_int("EXTRACTION_CPU_SECONDS", 30)
     EXTRACTION_WALL_SECONDS = _env_int("EXTRACTION_WALL_SECONDS", 60)
+    # Scanned paper (images, PDFs of images) is recognised with Tesseract when it is installed
+    # (archive/ocr.py): a few seconds a page, so such files have their own wall clock.
+    EXTRACTION_RECOGNISE = os.environ.get("EXTRACTION_RECOGNISE", "1") == "1"
+    EXTRACTION_RECOGNISE_WALL_SECONDS = _env_int("EXTRACTION_RECOGNISE_WALL_SECONDS", 600)
 
     # The audit chain's key, held outside the database (secretariat/audit/keys.py): the value, or a
     # file holding it. Without it the chain is plain SHA-256, which anyone who can write the database
@@ -248,6 +252,8 @@ class TestingConfig(Config):
     # The test client's own address, whatever the environment says; any Host is accepted.
     EXTERNAL_BASE_URL = "http://localhost"
     TRUSTED_HOSTS = None
+    # Recognising scanned paper takes seconds a page: on only where a test asks for it.
+    EXTRACTION_RECOGNISE = False
 
     @staticmethod
     def finalize(settings: dict) -> None:

@@ -13,7 +13,9 @@ could not apply itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess  # nosec B404
 import sys
@@ -43,28 +45,51 @@ class Limits:
     memory_mb: int
     cpu_seconds: int
     wall_seconds: float
+    #: recognise scanned paper (images, PDFs without text) with Tesseract, within this wall clock
+    recognise: bool = False
+    recognise_wall_seconds: float = 600
 
     @classmethod
     def from_config(cls) -> Limits:
         config = current_app.config
-        return cls(config["EXTRACTION_MEMORY_MB"], config["EXTRACTION_CPU_SECONDS"], config["EXTRACTION_WALL_SECONDS"])
+        return cls(
+            config["EXTRACTION_MEMORY_MB"],
+            config["EXTRACTION_CPU_SECONDS"],
+            config["EXTRACTION_WALL_SECONDS"],
+            config["EXTRACTION_RECOGNISE"],
+            config["EXTRACTION_RECOGNISE_WALL_SECONDS"],
+        )
+
+    def wall_for(self, mime: str) -> float:
+        """Recognition reads a page in seconds: files that may need it get the longer clock."""
+        may_recognise = self.recognise and (mime == textextract.PDF or mime in textextract.IMAGES)
+        return max(self.wall_seconds, self.recognise_wall_seconds) if may_recognise else self.wall_seconds
 
 
 def extract_in_child(path: str, mime: str, limits: Limits) -> textextract.Extraction:
     """The file's text, read by a child process under the limits; a limit reached is a failure with its reason."""
-    command = [sys.executable, "-I", CHILD, path, mime, str(limits.memory_mb), str(limits.cpu_seconds)]
+    recognise = "recognise" if limits.recognise else "no"
+    command = [sys.executable, "-I", CHILD, path, mime, str(limits.memory_mb), str(limits.cpu_seconds), recognise]
+    wall = limits.wall_for(mime)
+    # Fixed command, no shell: our own script and the file's storage path (nosec B603). Its own
+    # session, so that the programs it starts (pdftoppm, tesseract) are stopped with it.
+    child = subprocess.Popen(  # noqa: S603  # nosec B603
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={},  # the reader of hostile bytes gets none of our secrets (database URL, keys)
+        start_new_session=True,
+    )
     try:
-        # Fixed command, no shell: our own script and the file's storage path (nosec B603).
-        done = subprocess.run(  # noqa: S603  # nosec B603
-            command,
-            capture_output=True,
-            timeout=limits.wall_seconds,
-            stdin=subprocess.DEVNULL,
-            env={},  # the reader of hostile bytes gets none of our secrets (database URL, keys)
-            check=False,
-        )
-    except subprocess.TimeoutExpired:  # run() has killed the child
-        return _failed(f"it took longer than {limits.wall_seconds:g} seconds")
+        stdout, stderr = child.communicate(timeout=wall)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        return _failed(f"it took longer than {wall:g} seconds")
+    finally:
+        _stop_what_is_left(child.pid)
+    done = subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
     if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         return _failed(f"it needed more than {limits.cpu_seconds} seconds of processing")
     if done.returncode == textextract.OUT_OF_MEMORY or b"MemoryError" in done.stderr:
@@ -73,8 +98,13 @@ def extract_in_child(path: str, mime: str, limits: Limits) -> textextract.Extrac
         error = done.stderr[-2000:].decode("utf-8", "replace")
         current_app.logger.warning("text extraction child ended with status %s: %s", done.returncode, error)
         return _failed("the reader stopped unexpectedly")
-    result = json.loads(done.stdout)
-    return textextract.Extraction(result["status"], result["text"], result["problem"])
+    return textextract.Extraction(**json.loads(done.stdout))
+
+
+def _stop_what_is_left(group: int) -> None:
+    """A program the child started and left running (it was killed) goes with its session."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def _failed(reason: str) -> textextract.Extraction:
@@ -97,7 +127,8 @@ def claim(limits: Limits) -> tuple[int, int] | None:
     Safe with several workers: on PostgreSQL rows another worker is claiming are skipped (SKIP
     LOCKED), and the claim is an UPDATE that only succeeds if the file is still claimable.
     """
-    stale_before = utcnow() - timedelta(seconds=limits.wall_seconds) - CLAIM_MARGIN
+    longest = max(limits.wall_seconds, limits.recognise_wall_seconds if limits.recognise else 0)
+    stale_before = utcnow() - timedelta(seconds=longest) - CLAIM_MARGIN
     while True:
         row = db.session.execute(
             sa.select(RecordFile.id, RecordFile.text_attempts)
@@ -134,6 +165,8 @@ def _finish(file_id: int, attempt: int, result: textextract.Extraction) -> bool:
             text_status=result.status,
             extracted_text=result.text,
             text_problem=result.problem[:300],
+            text_recognised=result.recognised,
+            text_confidence=result.confidence,
             text_claimed_at=None,
         )
     ).rowcount

@@ -32,8 +32,8 @@ from secretariat.archive.textextract import (  # noqa: F401 (the types and limit
     extract_text,
 )
 
-#: what may be archived, decided from the bytes (the documents' types are in textextract)
-PNG, JPEG, GIF, WEBP = "image/png", "image/jpeg", "image/gif", "image/webp"
+#: what may be archived, decided from the bytes (the types are named in textextract)
+PNG, JPEG, TIFF, GIF, WEBP = textextract.PNG, textextract.JPEG, textextract.TIFF, textextract.GIF, textextract.WEBP
 EXTENSIONS = {
     PDF: ".pdf",
     DOCX: ".docx",
@@ -45,6 +45,7 @@ EXTENSIONS = {
     TXT: ".txt",
     PNG: ".png",
     JPEG: ".jpg",
+    TIFF: ".tif",
     GIF: ".gif",
     WEBP: ".webp",
 }
@@ -66,6 +67,8 @@ def sniff(data: bytes) -> str:
         return PNG
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return TIFF  # scanners' format
     if head.startswith((b"GIF87a", b"GIF89a")):
         return GIF
     if head[:4] == b"RIFF" and data[8:12] == b"WEBP":
@@ -81,7 +84,7 @@ def sniff(data: bytes) -> str:
         return TXT
     raise FileRefused(
         "This type of file cannot be archived. Accepted: PDF, Word (DOCX), OpenDocument (ODT), Excel (XLSX), "
-        "PowerPoint (PPTX), plain text and images (PNG, JPEG, GIF, WebP)."
+        "PowerPoint (PPTX), plain text and images (PNG, JPEG, TIFF, GIF, WebP)."
     )
 
 

@@ -166,6 +166,10 @@ class RecordFile(db.Model):
     #: when the worker claimed the file, and how many claims so far (the number identifies a claim)
     text_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     text_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: the text was recognised in images of the pages (scanned paper, Tesseract), with this mean
+    #: word confidence (0–100): readers are told, since recognised text has errors
+    text_recognised: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    text_confidence: Mapped[int | None] = mapped_column()
     #: read only when asked for: a page listing a record's files and versions must not carry the
     #: megabytes of text of every file it names (the index reads it with its own query)
     extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)

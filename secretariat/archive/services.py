@@ -74,7 +74,11 @@ def prepare_upload(filename: str, data: bytes) -> PreparedFile:
     mime = files.sniff(data)
     # Bytes first, row later: a crash in between leaves an orphan the sweep removes, never a row without bytes.
     sha = files.store(data)
-    status = "pending" if mime in textextract.WITH_TEXT else "empty"
+    # An image has text only for recognition (scanned paper), where it is switched on.
+    readable = mime in textextract.WITH_TEXT and (
+        mime not in textextract.IMAGES or current_app.config["EXTRACTION_RECOGNISE"]
+    )
+    status = "pending" if readable else "empty"
     return PreparedFile(sha, len(data), mime, files.clean_filename(filename, mime), status, "")
 
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
 import zipfile
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
-from defusedxml.ElementTree import fromstring as parse_xml
+if __package__:
+    from secretariat.archive import ocr, office_text
+else:  # the extraction child runs this file as a script, isolated (-I): its siblings, not the application
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import ocr
+    import office_text
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -26,9 +32,12 @@ ODT = "application/vnd.oasis.opendocument.text"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 ODP = "application/vnd.oasis.opendocument.presentation"
 TXT = "text/plain"
+PNG, JPEG, TIFF, GIF, WEBP = "image/png", "image/jpeg", "image/tiff", "image/gif", "image/webp"
+#: images whose text Tesseract recognises (scanned paper)
+IMAGES = frozenset({PNG, JPEG, TIFF, GIF, WEBP})
 
-#: types whose text is read (images and others have none)
-WITH_TEXT = frozenset({PDF, DOCX, XLSX, PPTX, ODT, ODS, ODP, TXT})
+#: types whose text is read
+WITH_TEXT = frozenset({PDF, DOCX, XLSX, PPTX, ODT, ODS, ODP, TXT}) | IMAGES
 
 #: limits for office files (zip containers)
 ZIP_MAX_ENTRIES = 5000
@@ -64,6 +73,9 @@ class Extraction:
     text: str
     #: why the text could not be extracted (failed only), shown on the record page
     problem: str = ""
+    #: the text was recognised in images of the pages (scanned paper), with this mean confidence (0–100)
+    recognised: bool = False
+    confidence: int | None = None
 
 
 # --- zip containers --------------------------------------------------------------------------------
@@ -133,14 +145,31 @@ class Budget:
         return b"".join(chunks)
 
 
+#: the parts that hold a document's text, read in this order (a slide before its notes)
 OFFICE_PARTS = {
     DOCX: re.compile(r"word/(document|footnotes|endnotes|header\d*|footer\d*)\.xml"),
-    PPTX: re.compile(r"ppt/slides/slide\d+\.xml"),
-    XLSX: re.compile(r"xl/sharedStrings\.xml"),
+    PPTX: re.compile(r"ppt/(slides/slide|notesSlides/notesSlide)\d+\.xml"),
+    XLSX: re.compile(r"xl/(sharedStrings|workbook|styles|worksheets/sheet\d+)\.xml"),
     ODT: re.compile(r"content\.xml"),
     ODS: re.compile(r"content\.xml"),
     ODP: re.compile(r"content\.xml"),
 }
+
+
+def _part_order(mime: str):
+    """Headers, body, footnotes in a DOCX; slide 2 before slide 10, each slide before its notes."""
+    docx = ["header", "document", "footnotes", "endnotes", "footer"]
+
+    def key(name: str):
+        if mime == DOCX:
+            stem = re.sub(r"\d*\.xml$", "", name.removeprefix("word/"))
+            return (docx.index(stem), office_text.natural_key(name))
+        if mime == PPTX:
+            number = int(re.search(r"(\d+)\.xml$", name).group(1))
+            return (number, "notes" in name)
+        return (0, office_text.natural_key(name))
+
+    return key
 
 
 def _office_text(data: bytes, mime: str) -> str:
@@ -149,37 +178,24 @@ def _office_text(data: bytes, mime: str) -> str:
         check_zip(archive, len(data))
         # Every text part is read (and counted) before any is parsed: a document over the file's
         # limit is refused before the costly part, whatever the number of its parts.
-        xml_parts = [
-            budget.read(archive, name) for name in sorted(archive.namelist()) if OFFICE_PARTS[mime].fullmatch(name)
-        ]
+        names = sorted((n for n in archive.namelist() if OFFICE_PARTS[mime].fullmatch(n)), key=_part_order(mime))
+        xml_parts = {name: budget.read(archive, name) for name in names}
+    if mime == XLSX:
+        return office_text.xlsx_text(xml_parts)
     parts, length = [], 0
-    for xml in xml_parts:
-        parts.append(_xml_text(xml))
+    for xml in xml_parts.values():
+        parts.append(office_text.xml_text(xml, sheets=mime == ODS))
         length += len(parts[-1])
         if length > TEXT_LIMIT:
             break
     return "\n".join(parts)
 
 
-def _xml_text(xml: bytes) -> str:
-    # defusedxml refuses entity expansion, external entities and DTD tricks in hostile documents.
-    root = parse_xml(xml)
-    chunks = []
-    for element in root.iter():
-        tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
-        if element.text and tag in ("t", "span", "p", "h", "s"):
-            chunks.append(element.text)
-        if tag in ("p", "h", "br", "tab"):
-            chunks.append("\n" if tag != "tab" else " ")
-        if element.tail and tag in ("span", "s", "tab", "line-break"):
-            chunks.append(element.tail)
-    return "".join(chunks)
-
-
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_text(data: bytes) -> tuple[str, int]:
+    """The PDF's text layer, and its number of pages."""
     import pypdf
     from pypdf.errors import LimitReachedError
 
@@ -203,6 +219,7 @@ def _pdf_text(data: bytes) -> str:
         configured = pypdf.apply_configuration(**limits) if hasattr(pypdf, "apply_configuration") else nullcontext()
         with configured:
             reader = pypdf.PdfReader(io.BytesIO(data))
+            page_count = len(reader.pages)
             for page in reader.pages[:PDF_MAX_PAGES]:
                 # extract_text() passes over a stream past the limit in silence (an empty page): read
                 # the page's contents first, so that the limit is reported as the reason.
@@ -213,31 +230,47 @@ def _pdf_text(data: bytes) -> str:
                     break
     except LimitReachedError as exc:
         raise Unreadable(f"a part of the PDF expands to more than {PDF_STREAM_LIMIT // (1024 * 1024)} MB") from exc
-    return "\n".join(parts)
+    return "\n".join(parts), page_count
 
 
 # --- entry points ----------------------------------------------------------------------------------
 
 
-def extract_text(data: bytes, mime: str) -> Extraction:
-    """Plain text for search; never raises: a file whose text cannot be read is still archived."""
+def extract_text(data: bytes, mime: str, *, recognise: bool = False) -> Extraction:
+    """Plain text for search; never raises: a file whose text cannot be read is still archived.
+
+    ``recognise``: read the text of images and of PDFs without a text layer with Tesseract (the
+    worker's child only: it takes seconds a page).
+    """
+    # Without Tesseract on this host scanned paper is archived as it was before: "no searchable text".
+    recognise = recognise and ocr.available()
     try:
         if mime == TXT:
             text = data.decode("utf-8")
         elif mime == PDF:
-            text = _pdf_text(data)
+            text, pages = _pdf_text(data)
+            if recognise and not text.strip() and pages:  # pages that are only images: scanned paper
+                return _recognised(ocr.recognise_pdf(data, pages))
+        elif mime in IMAGES:
+            return _recognised(ocr.recognise_image(data)) if recognise else Extraction("empty", "")
         elif mime in OFFICE_PARTS:
             text = _office_text(data, mime)
         else:
             return Extraction("empty", "")
-    except Unreadable as reason:
+    except (Unreadable, ocr.NotRecognisable) as reason:
         return Extraction("failed", "", str(reason).rstrip("."))
     except MemoryError:
         raise  # the child's memory limit: reported by its parent, which knows the limit
     except Exception:  # broken or hostile files: keep the bytes, report no text
         return Extraction("failed", "", "the file is damaged or uses features that cannot be read")
-    text = re.sub(r"[ \t]+", " ", text).strip()[:TEXT_LIMIT]
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" *\n[ \n]*", "\n", text).strip()[:TEXT_LIMIT]  # one line break, no blank lines
     return Extraction("extracted" if text else "empty", text)
+
+
+def _recognised(found: ocr.Recognition) -> Extraction:
+    text = found.text[:TEXT_LIMIT]
+    return Extraction("extracted" if text else "empty", text, recognised=True, confidence=found.confidence)
 
 
 def limit_this_process(memory_mb: int, cpu_seconds: int) -> None:
@@ -254,12 +287,12 @@ def limit_this_process(memory_mb: int, cpu_seconds: int) -> None:
 
 def main(argv: list[str]) -> int:
     """The child: limit itself, read the stored file, write the extraction as JSON on stdout."""
-    path, mime, memory_mb, cpu_seconds = argv
+    path, mime, memory_mb, cpu_seconds, recognise = argv
     limit_this_process(int(memory_mb), int(cpu_seconds))
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-        result = extract_text(data, mime)
+        result = extract_text(data, mime, recognise=recognise == "recognise")
     except MemoryError:
         return OUT_OF_MEMORY
     sys.stdout.buffer.write(json.dumps(asdict(result)).encode("ascii"))

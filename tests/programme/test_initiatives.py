@@ -13,7 +13,7 @@ from secretariat.programme import services
 from secretariat.programme.models import Initiative, StatusChange
 from secretariat.timeutil import utcnow
 from tests.agenda.helpers import make_meeting
-from tests.factories import make_user, page_text, path_of
+from tests.factories import make_user, page_text
 from tests.html_checks import executable_bits
 from tests.programme.helpers import make_initiative
 
@@ -81,10 +81,11 @@ def test_status_changes_follow_the_rules_with_date_and_meeting(client, coordinat
     client.login(coordinator.email)
     bad = client.submit(
         f"/programme/initiatives/{item.id}/status",
-        {"status": "completed", "effective_date": "2026-05-01"},
-        page=f"/programme/initiatives/{item.id}",
+        {"status": "completed", "effective_date": "2026-05-01", "note": "Typed note"},
     )
-    assert "cannot become completed" in page_text(client.get(path_of(bad)))
+    # Completed is not offered from proposed: the form answers on the spot and keeps what was typed.
+    assert bad.status_code == 400
+    assert "Not a valid choice" in page_text(bad) and 'value="Typed note"' in page_text(bad)
     client.submit(
         f"/programme/initiatives/{item.id}/status",
         {
@@ -93,7 +94,6 @@ def test_status_changes_follow_the_rules_with_date_and_meeting(client, coordinat
             "meeting_id": str(meeting.id),
             "note": "Endorsed by SOM",
         },
-        page=f"/programme/initiatives/{item.id}",
     )
     db.session.expire_all()
     assert db.session.get(Initiative, item.id).status == "endorsed"
@@ -247,20 +247,18 @@ def test_the_status_form_offers_the_meetings_near_today_only(client, coordinator
     item = make_initiative(coordinator, "ASEM-ECO-321", lead="SG", status="proposed")
     db.session.commit()
     client.login(coordinator.email)
-    page = page_text(client.get(f"/programme/initiatives/{item.id}"))
+    page = page_text(client.get(f"/programme/initiatives/{item.id}/status"))
     assert f'value="{recent.id}"' in page and f'value="{old.id}"' not in page
     response = client.submit(
         f"/programme/initiatives/{item.id}/status",
         {"status": "endorsed", "effective_date": today.isoformat(), "meeting_id": str(old.id)},
-        page=f"/programme/initiatives/{item.id}",
     )
-    assert response.status_code == 302
+    assert response.status_code == 400
     db.session.refresh(item)
     assert item.status == "proposed"  # a meeting outside the offered ones is refused, nothing changes
     client.submit(
         f"/programme/initiatives/{item.id}/status",
         {"status": "endorsed", "effective_date": today.isoformat(), "meeting_id": str(recent.id)},
-        page=f"/programme/initiatives/{item.id}",
     )
     db.session.refresh(item)
     assert item.status == "endorsed"
@@ -307,3 +305,27 @@ def test_an_edit_of_the_sponsors_alone_moves_the_version_on(coordinator):
     services.update_initiative(item, data, expected_version=1, actor=coordinator)
     db.session.commit()
     assert db.session.get(Initiative, item.id).version == 2
+
+
+def test_the_initiative_page_links_to_the_status_page_without_listing_meetings(client, coordinator):
+    official = make_user("official", partner_code="JP")
+    meeting = make_meeting(coordinator, title="SOM Lisbon", code="SOM-L")
+    item = make_initiative(coordinator, "ASEM-ECO-322", lead="SG", status="proposed")
+    db.session.commit()
+    client.login(coordinator.email)
+    page = page_text(client.get(f"/programme/initiatives/{item.id}"))
+    assert f'href="/programme/initiatives/{item.id}/status"' in page and "(to endorsed or withdrawn)" in page
+    assert f'value="{meeting.id}"' not in page  # the meeting list is on the status page only
+    client.logout()
+    client.login(official.email)
+    assert f"/programme/initiatives/{item.id}/status" not in page_text(client.get(f"/programme/initiatives/{item.id}"))
+    assert client.get(f"/programme/initiatives/{item.id}/status").status_code == 403
+
+
+def test_a_final_status_has_no_status_page(client, coordinator):
+    item = make_initiative(coordinator, "ASEM-ECO-323", lead="SG", status="completed")
+    db.session.commit()
+    client.login(coordinator.email)
+    response = client.get(f"/programme/initiatives/{item.id}/status")
+    assert response.status_code == 302
+    assert "is final" in page_text(client.get(f"/programme/initiatives/{item.id}"))

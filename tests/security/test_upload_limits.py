@@ -314,7 +314,13 @@ def test_generated_text_is_searchable_at_once_and_uploads_wait_for_the_worker(ap
     image = services.prepare_upload("photo.png", bytes.fromhex("89504e470d0a1a0a") + b"\x00" * 64)
     assert (generated.text_status, generated.text) == ("extracted", "Filed automatically\n\nItem 1. Opening")
     assert (uploaded.text_status, uploaded.text) == ("pending", "")
-    assert image.text_status == "empty"  # nothing to read: no job
+    assert image.text_status == "empty"  # nothing to read: no job (recognition is off in the tests)
+    app.config["EXTRACTION_RECOGNISE"] = True
+    try:
+        scan = services.prepare_upload("scan.png", bytes.fromhex("89504e470d0a1a0a") + b"\x00" * 64)
+        assert scan.text_status == "pending"
+    finally:
+        app.config["EXTRACTION_RECOGNISE"] = False
     with pytest.raises(FileRefused, match="HTML"):  # generated text is checked as an upload would be
         services.prepare_generated_text("x.txt", "<html><script>alert(1)</script>")
 

@@ -122,16 +122,9 @@ def create_initiative():
     return render_template("programme/initiative_form.html", form=form, initiative=None), status
 
 
-def _status_form(initiative) -> StatusForm | None:
-    """The coordinators' status form, unbound, while a change is possible; None when the status is final."""
-    # In the life cycle's order: a set's order changes from one process to the next.
-    goals = sorted(STATUS_TRANSITIONS[InitiativeStatus(initiative.status)], key=list(InitiativeStatus).index)
-    if not goals:
-        return None
-    form = StatusForm(formdata=None, data={"effective_date": utcnow().date()})
-    form.status.choices = [SelectChoice(s.value, s.label) for s in goals]
-    # The meetings are hundreds: the template lists them in a plain loop (see status_meetings).
-    return form
+def _status_goals(initiative) -> list[InitiativeStatus]:
+    """The statuses the initiative may move to, in the life cycle's order (a set's order varies)."""
+    return sorted(STATUS_TRANSITIONS[InitiativeStatus(initiative.status)], key=list(InitiativeStatus).index)
 
 
 @bp.get("/initiatives/<int:initiative_id>")
@@ -139,15 +132,13 @@ def _status_form(initiative) -> StatusForm | None:
 def initiative(initiative_id: int):
     item = queries.initiative(initiative_id)
     coordinator = is_coordinator(current_user)
-    status_form = _status_form(item) if coordinator else None
     return render_template(
         "programme/initiative.html",
         initiative=item,
         reports=queries.reports(item),
         coordinator=coordinator,
         may_report=reports.may_report(current_user, item),
-        status_form=status_form,
-        status_meetings=queries.meeting_choices(current_user, recent=True) if status_form else [],
+        status_goals=_status_goals(item) if coordinator else [],
         milestone_form=MilestoneForm(formdata=None) if coordinator else None,
         comment_form=CommentForm(formdata=None),
         today=utcnow().date(),
@@ -202,32 +193,39 @@ def edit_initiative(initiative_id: int):
     return render_template("programme/initiative_form.html", form=form, initiative=item), status
 
 
-@bp.post("/initiatives/<int:initiative_id>/status")
+@bp.route("/initiatives/<int:initiative_id>/status", methods=["GET", "POST"])
 @requires(Permission.COORDINATE)
 def change_status(initiative_id: int):
+    """Its own page: a status change is rare, and its meeting list (hundreds of meetings) would weigh on
+    every reading of the initiative's page."""
     item = services.get_initiative(initiative_id)
-    form = StatusForm()
-    form.meeting_id.choices = meeting_choices(current_user, "No meeting", recent=True)
-    if not form.validate_on_submit():
-        flash("Give the new status and the date of the change.", "error")
+    goals = _status_goals(item)
+    if not goals:
+        flash(f"{item.status_enum.label} is final: the status cannot change.", "error")
         return redirect(url_for("programme.initiative", initiative_id=item.id))
-    try:
-        services.change_status(
-            item,
-            form.status.data,
-            effective=form.effective_date.data,
-            meeting_id=int(form.meeting_id.data) if form.meeting_id.data else None,
-            note=form.note.data or "",
-            actor=current_user,
-        )
-    except services.ProgrammeRefused as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-    else:
-        status = item.status  # read before the commit, which expires the initiative (and would reload it)
-        db.session.commit()
-        flash(f"The initiative is now {status}.", "success")
-    return redirect(url_for("programme.initiative", initiative_id=initiative_id))
+    form = StatusForm() if request.method == "POST" else StatusForm(data={"effective_date": utcnow().date()})
+    form.status.choices = [SelectChoice(s.value, s.label) for s in goals]
+    form.meeting_id.choices = meeting_choices(current_user, "No meeting", recent=True)
+    if form.validate_on_submit():
+        try:
+            services.change_status(
+                item,
+                form.status.data,
+                effective=form.effective_date.data,
+                meeting_id=int(form.meeting_id.data) if form.meeting_id.data else None,
+                note=form.note.data or "",
+                actor=current_user,
+            )
+        except services.ProgrammeRefused as refused:
+            db.session.rollback()
+            form.status.errors = [str(refused)]
+        else:
+            status = item.status  # read before the commit, which expires the initiative (and would reload it)
+            db.session.commit()
+            flash(f"The initiative is now {status}.", "success")
+            return redirect(url_for("programme.initiative", initiative_id=initiative_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("programme/status_form.html", form=form, initiative=item), status
 
 
 @bp.post("/initiatives/<int:initiative_id>/milestones")
