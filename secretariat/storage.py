@@ -3,7 +3,8 @@
 With several application servers, every one of them must see the same files: ARCHIVE_STORAGE is a
 folder on storage they all mount (NFS or similar, docs/deployment.md "Shared storage"). An object
 store (S3 and the like) would be another class with the same five methods; the areas would not
-change. Names are relative, "/"-separated keys chosen by the caller (the archive uses
+change (the text extraction child, which needs a real file, would get a temporary copy). Names are
+relative, "/"-separated keys chosen by the caller (the archive uses
 ``aa/bb/<sha256>``); a store never invents or rewrites them.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
@@ -35,6 +37,12 @@ class FileStore(Protocol):
 
     def names(self, pattern: str) -> Iterator[str]:
         """The stored names matching a glob pattern (``*/*/*``)."""
+
+    def size(self, name: str) -> int:
+        """The stored size in bytes (FileNotFoundError if absent)."""
+
+    def age_seconds(self, name: str) -> float:
+        """How long ago ``name`` was last written (0 if it is gone)."""
 
 
 class LocalFileStore:
@@ -73,6 +81,15 @@ class LocalFileStore:
 
     def exists(self, name: str) -> bool:
         return self.path(name).is_file()
+
+    def size(self, name: str) -> int:
+        return self.path(name).stat().st_size
+
+    def age_seconds(self, name: str) -> float:
+        try:
+            return max(0.0, time.time() - self.path(name).stat().st_mtime)
+        except FileNotFoundError:
+            return 0.0
 
     def touch(self, name: str) -> None:
         """Mark the file as freshly written (the orphan sweep spares recent files)."""

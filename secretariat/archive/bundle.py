@@ -114,10 +114,10 @@ def _export(target: Path, progress) -> dict:
     versions = _write_table(target, "record_versions", _rows("record_versions"))
     record_files = _write_table(target, "record_files", _rows("record_files"))
     for blob in progress(blobs, label="Copying stored files"):
-        source = files.blob_path(blob["sha256"])
-        if not source.exists():
+        if not files.exists(blob["sha256"]):
             raise BundleError(f"stored file {blob['sha256']} is missing; run `archive verify` first.")
-        shutil.copyfile(source, target / "files" / blob["sha256"])
+        with files.open_blob(blob["sha256"]) as source, (target / "files" / blob["sha256"]).open("wb") as copy:
+            shutil.copyfileobj(source, copy, 1024 * 1024)
         if _sha256_file(target / "files" / blob["sha256"]) != blob["sha256"]:
             raise BundleError(f"stored file {blob['sha256']} was altered; run `archive verify` first.")
     with (target / AUDIT).open("w", encoding="utf-8") as out:
@@ -238,12 +238,12 @@ def _store_files(contents: Contents, progress) -> None:
     written = []
     try:
         for blob in progress(contents.tables["blobs"], label="Storing files"):
-            if not files.blob_path(blob["sha256"]).exists():
+            if not files.exists(blob["sha256"]):
                 written.append(blob["sha256"])
             files.store(contents.folder.read_stored(blob["sha256"]))
     except (OSError, BundleError) as error:
         for sha in written:
-            files.blob_path(sha).unlink(missing_ok=True)
+            files.delete(sha)
         if isinstance(error, BundleError):
             raise
         raise BundleError(f"The files cannot be stored: {error.strerror or error}; nothing was imported.") from error

@@ -11,6 +11,7 @@ import time
 import unicodedata
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from secretariat import storage
 from secretariat.archive import textextract
@@ -208,6 +209,27 @@ def store(data: bytes) -> str:
         return digest
     files.put(name, data)
     return digest
+
+
+def exists(sha256: str) -> bool:
+    return storage.files().exists(blob_name(sha256))
+
+
+def delete(sha256: str) -> None:
+    storage.files().delete(blob_name(sha256))
+
+
+def size(sha256: str) -> int:
+    return storage.files().size(blob_name(sha256))
+
+
+def blob_age_seconds(sha256: str) -> float:
+    """How long ago the stored file was last written (0 if it is already gone)."""
+    return storage.files().age_seconds(blob_name(sha256))
+
+
+def open_blob(sha256: str) -> BinaryIO:
+    return storage.files().open(blob_name(sha256))
 
 
 def read(sha256: str) -> bytes:

@@ -289,7 +289,7 @@ def _check_blobs(report: VerifyReport, progress) -> dict[str, int]:
         elif actual != blob.sha256:
             report.problems.append(f"file {blob.sha256} was altered (its bytes now hash to {actual})")
         else:
-            sizes[blob.sha256] = files.blob_path(blob.sha256).stat().st_size
+            sizes[blob.sha256] = files.size(blob.sha256)
     return sizes
 
 

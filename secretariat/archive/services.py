@@ -320,9 +320,9 @@ def sweep_orphans(*, remove: bool, grace: timedelta = SWEEP_GRACE) -> tuple[list
     known = set(db.session.scalars(sa.select(Blob.sha256)))
     orphans = []
     for sha in sorted(on_disk - known):
-        old_enough = files.age_seconds(files.blob_path(sha)) >= grace.total_seconds()
+        old_enough = files.blob_age_seconds(sha) >= grace.total_seconds()
         if remove and old_enough:
-            files.blob_path(sha).unlink(missing_ok=True)
+            files.delete(sha)
         orphans.append((sha, remove and old_enough))
     missing = sorted(known - on_disk)
     return orphans, missing

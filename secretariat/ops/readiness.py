@@ -119,8 +119,8 @@ def _file_store() -> list[str]:
 def _index() -> list[str]:
     from secretariat.archive.search import indexing
 
-    # TODO(index helper): index_lag() comes with the per-host index and its change log; until it is
-    # merged the lag is unknown and does not block.
+    # FALLBACK until the per-host index is merged (issue 29, search part): index_lag() comes with it and
+    # its change log. Without it the lag is unknown, and an unknown lag does not block.
     index_lag = getattr(indexing, "index_lag", None)
     if index_lag is None:
         return []
@@ -132,20 +132,6 @@ def _index() -> list[str]:
     if lag is not None and lag > limit:
         return [f"search index {lag} changes behind (more than {limit})"]
     return []
-
-
-def index_lag_or_unknown() -> int | str:
-    """This host's index lag, or "unknown" when the index cannot tell (for operators' commands)."""
-    from secretariat.archive.search import indexing
-
-    index_lag = getattr(indexing, "index_lag", None)
-    if index_lag is None:
-        return "unknown"
-    try:
-        lag = index_lag()
-    except Exception:
-        return "unknown"
-    return "unknown" if lag is None else lag
 
 
 def shared_rate_limits() -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import redis
+import sqlalchemy as sa
 
 from tests.cluster.conftest import LIMIT, Cluster, RoundRobin, server_logs
 from tests.reliability.conftest import wait_until
@@ -76,3 +77,24 @@ def test_a_rolling_restart_keeps_answering(cluster: Cluster):
     # Still signed in everywhere: the session lives in the database, not in a server.
     assert set(client.answered_by[-6:]) == {"a", "b", "c"}
     assert all("Sign out" in a.text for a in answers), answers[0].text[:500]
+
+
+def test_old_servers_keep_answering_once_a_newer_release_migrated(cluster: Cluster):
+    """Step 2 of a rolling upgrade (docs/deployment.md, section 9): the new release's migration has run
+    (stood for here by a revision this release does not know); the servers still on this release go on
+    serving, degraded, rather than all leaving the pool at once."""
+    person = cluster.instance.take("officials", 1)[0]
+    client = cluster.client()
+    client.sign_in(person["email"], cluster.instance.data["password"])
+    (release,) = cluster.instance.rows("SELECT version_num FROM alembic_version")[0]
+    with cluster.instance.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'f00dfeedf00d'"))
+    try:
+        for server in cluster.servers:
+            assert server.readiness() == (200, '{"status":"degraded"}\n')
+        assert [client.get("/").status for _ in range(3)] == [200] * 3
+    finally:
+        with cluster.instance.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": release})
+    for server in cluster.servers:
+        assert server.readiness() == (200, '{"status":"ready"}\n')

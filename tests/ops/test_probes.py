@@ -112,3 +112,28 @@ def test_a_newer_release_migrating_leaves_this_one_serving(empty_instance):
         assert response.status_code == 200 and response.json == {"status": "degraded"}
         assert "newer than this release" in readiness.check().degraded[0]
         assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("lag", "status", "answer"),
+    [(0, 200, "ready"), (500, 200, "ready"), (501, 503, "unavailable"), (None, 200, "ready")],
+)
+def test_a_search_index_far_behind_is_not_ready(app, client, monkeypatch, lag, status, answer):
+    """The index's lag (search/indexing.index_lag, the per-host index's) against READINESS_MAX_INDEX_LAG."""
+    from secretariat.archive.search import indexing
+
+    monkeypatch.setattr(indexing, "index_lag", lambda: lag, raising=False)
+    monkeypatch.setitem(app.config, "READINESS_MAX_INDEX_LAG", 500)
+    response = client.get("/readyz")
+    assert response.status_code == status and response.json == {"status": answer}
+
+
+def test_an_index_that_cannot_tell_its_lag_is_not_ready(app, client, monkeypatch):
+    from secretariat.archive.search import indexing
+
+    def broken():
+        raise OSError("index folder gone")
+
+    monkeypatch.setattr(indexing, "index_lag", broken, raising=False)
+    response = client.get("/readyz")
+    assert response.status_code == 503 and "index folder" not in response.get_data(as_text=True)
