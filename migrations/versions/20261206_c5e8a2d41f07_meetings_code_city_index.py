@@ -1,7 +1,7 @@
 """Meetings: an index on (code, city), for the search that finds the meetings a query names
 
 Revision ID: c5e8a2d41f07
-Revises: b7d2f0e4a913
+Revises: c29a1d0e5f77
 Create Date: 2026-12-06 11:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c5e8a2d41f07'
-down_revision = 'b7d2f0e4a913'
+down_revision = 'c29a1d0e5f77'
 branch_labels = None
 depends_on = None
 

@@ -142,7 +142,7 @@ def test_removal_asks_first_and_names_the_sub_items(client, coordinator, meeting
     client.login(coordinator.email)
     url = f"/meetings/{meeting.id}/items/{top.id}/delete"
     page = page_text(client.get(url))
-    assert "These 3 items will leave the working agenda: the item and its 2 sub-item(s)." in page
+    assert "These 3 items will leave the working agenda: the item and its 2 sub-items." in page
     assert "1.1</span> Transport links" in page and "1.2</span> Digital links" in page
     assert "Remove 3 items" in page
     assert numbering(meeting) != []  # asking removed nothing
