@@ -469,6 +469,9 @@ def query_urls(app) -> list[str]:
             f"/meetings/{meeting_id}/print?draft=1",
             f"/meetings/{meeting_id}/compare?from=v1&to=draft",
             f"/meetings/{meeting_id}/as-of?date={utcnow().date().isoformat()}",
+            # the confirmation pages of circulating and adopting (what is said, and to whom)
+            f"/meetings/{meeting_id}/status?target=circulated",
+            f"/meetings/{meeting_id}/status?target=adopted",
         ]
         for (number,) in db.session.execute(
             sa.select(AgendaVersion.number).where(AgendaVersion.meeting_id == meeting_id)

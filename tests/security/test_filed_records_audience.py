@@ -27,12 +27,12 @@ ROLES = ("official", "observer", "coordinator", "admin")
 CLEARED = {"coordinator", "admin"}
 
 #: each source: its marker word (in the filed text), whether partners may read it, and how many
-#: records hold the word (an agenda item's title is in two versions, circulated and adopted, and in
-#: the minutes)
+#: hits hold the word (an agenda item's title is in two versions, circulated and adopted, which the
+#: search shows as one hit with its earlier version, and in the minutes)
 SOURCES = {
-    "coordinators-agenda": ("zqcoordagenda", False, 3),
+    "coordinators-agenda": ("zqcoordagenda", False, 2),
     "coordinators-minutes": ("zqcoordminutes", False, 1),
-    "som-agenda": ("zqsomagenda", True, 3),
+    "som-agenda": ("zqsomagenda", True, 2),
     "som-minutes": ("zqsomminutes", True, 1),
     "progress-report": ("zqprogressreport", True, 1),
 }
