@@ -498,7 +498,7 @@ def test_news_since_the_last_visit_stay_new_until_read_and_a_get_writes_nothing(
         '<h2 id="news-title">What is new since your last visit <span class="badge">1 unread</span></h2>',
         f'<li class="news__item"><span class="badge badge--warning">New</span> <a href="/meetings/{meeting.id}">'
         f"Agenda v1 circulated: SOM {ESCAPED}</a>",
-        " UTC</span></li>",
+        " Tokyo time</span></li>",
         '<form method="post" action="/news/read" class="inline-form">',
         "Mark all as read</button>",
     )
