@@ -219,8 +219,8 @@ def test_the_meeting_page_reads_the_minutes_with_the_meeting(app, client):
     client.login(make_user("official").email)
     url = f"/meetings/{meeting.id}"
     client.get(url)
-    # the session check, the meeting with its minutes, the latest version, the minutes' outcomes,
-    # the partners' names, the proposals, the action points, the initiatives it mandated, its records,
-    # whether the reader follows it (notify/_follow.html)
-    assert queries_for(client, url) == 10
+    # the session check, the meeting with its minutes and whether the reader follows it, the latest
+    # version, the minutes' outcomes, the partners' names, the proposals, the action points, the
+    # initiatives it mandated, its records
+    assert queries_for(client, url) == 9
     assert "<em>met</em>" in client.get(url).get_data(as_text=True)

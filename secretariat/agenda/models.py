@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
@@ -116,6 +116,9 @@ class Meeting(db.Model):
     host: Mapped[Partner | None] = relationship(lazy="joined")
     #: the meeting's minutes, if written (read-only here: minutes.py creates them)
     minutes: Mapped[Minutes | None] = relationship(viewonly=True, uselist=False)
+    #: whether the reader follows the meeting, read with it by the meeting page (queries.meeting_with_minutes);
+    #: None where not loaded
+    followed: Mapped[bool | None] = query_expression()
 
     # Every UPDATE checks the version it read (a stale one raises StaleDataError); the services raise
     # it only for edits of the form's fields, so a status change or a renumbering is not a conflict.

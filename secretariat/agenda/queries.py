@@ -13,12 +13,13 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import defer, joinedload, with_expression
 
 from secretariat.agenda import timetable, tree
 from secretariat.agenda.models import AgendaItem, AgendaVersion, Meeting, agenda_item_partners
 from secretariat.agenda.services import MeetingFilter, meeting_query
 from secretariat.extensions import db
+from secretariat.notify.models import MeetingFollow
 from secretariat.web.paging import MAX_PAGE
 
 #: meetings per page of the meeting list
@@ -28,13 +29,22 @@ PER_PAGE = 25
 # The meeting page's statements are built once (with bind parameters) and run with the request's
 # values: building a statement with its loader options costs more than running it.
 _MEETING_WITH_MINUTES = (
-    sa.select(Meeting).options(joinedload(Meeting.minutes)).where(Meeting.id == sa.bindparam("meeting_id"))
+    sa.select(Meeting)
+    .options(
+        joinedload(Meeting.minutes),
+        with_expression(
+            Meeting.followed,
+            sa.exists().where(MeetingFollow.meeting_id == Meeting.id, MeetingFollow.user_id == sa.bindparam("user_id")),
+        ),
+    )
+    .where(Meeting.id == sa.bindparam("meeting_id"))
 )
 
 
-def meeting_with_minutes(meeting_id: int) -> Meeting | None:
-    """The meeting with its host and its minutes (one at most) in one statement; the caller checks access."""
-    return db.session.scalar(_MEETING_WITH_MINUTES, {"meeting_id": meeting_id})
+def meeting_with_minutes(meeting_id: int, reader_id: int) -> Meeting | None:
+    """The meeting with its host, its minutes (one at most) and whether ``reader_id`` follows it, in one
+    statement; the caller checks access."""
+    return db.session.scalar(_MEETING_WITH_MINUTES, {"meeting_id": meeting_id, "user_id": reader_id})
 
 
 def meeting_list(filters: MeetingFilter, today: date, user, page: int | None) -> Pagination:

@@ -50,5 +50,8 @@ def follow_meeting(meeting_id: int):
 
 @bp.app_template_global("follows_meeting")
 def follows_meeting(meeting: Meeting) -> bool:
-    """Whether the signed-in person follows ``meeting`` (for notify/_follow.html)."""
-    return current_user.is_authenticated and record_events.follows(current_user, meeting)
+    """Whether the signed-in person follows ``meeting`` (for notify/_follow.html); the meeting page reads it
+    with the meeting (Meeting.followed)."""
+    if not current_user.is_authenticated:
+        return False
+    return meeting.followed if meeting.followed is not None else record_events.follows(current_user, meeting)

@@ -67,7 +67,7 @@ RECORD_TYPE_LABELS = {record_type.value: record_type.label for record_type in Re
 @bp.get("/<int:meeting_id>")
 @requires(Permission.READ)
 def meeting(meeting_id: int):
-    m = visibility.require_meeting(current_user, queries.meeting_with_minutes(meeting_id))
+    m = visibility.require_meeting(current_user, queries.meeting_with_minutes(meeting_id, current_user.id))
     # The user itself rather than the proxy: the checks below read it once per document and proposal.
     user = current_user._get_current_object()
     coordinator = visibility.is_coordinator(user)
