@@ -122,3 +122,39 @@ def test_english_text_loads_neither_the_detector_nor_a_segmenter():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_each_file_of_a_record_is_analysed_in_its_own_language(app):
+    """A statement filed in English with its French and Chinese translations: each file in its language."""
+    coordinator = make_user("coordinator")
+    file_record(
+        coordinator,
+        title="Chair's Statement",
+        description_source="The statement was adopted by the delegations.",
+        files=[
+            ("statement-fr.txt", "La déclaration a été adoptée par les délégations des partenaires.".encode()),
+            ("statement-zh.txt", "各国代表团在北京通过了主席声明，并讨论了可持续发展。".encode()),
+        ],
+    )
+    reader = make_user("official")
+    # French stemming: "adopté" finds "adoptée" (English stemming keeps both whole)
+    assert found("adopté", reader) == ["Chair's Statement"]
+    assert found("代表团", reader) == ["Chair's Statement"]
+    assert found("adopted", reader) == ["Chair's Statement"]
+    # the record's own language stays the filer's: its description is English
+    assert found("lang:en", reader) == ["Chair's Statement"]
+
+
+def test_the_search_page_finds_words_of_each_script_for_a_signed_in_reader(client, login_as, corpus):
+    login_as("official")
+    for query, title, absent in (
+        ("서울", "회의록", "会议纪要"),
+        ("可持续发展", "会议纪要", "議事録"),
+        ("ท่องเที่ยว", "บันทึกการประชุม", "회의록"),
+    ):
+        response = client.get("/archive/", query_string={"q": query})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert title in body and absent not in body
+    body = client.get("/archive/", query_string={"q": "lang:th"}).get_data(as_text=True)
+    assert "บันทึกการประชุม" in body and "회의록" not in body
