@@ -228,7 +228,7 @@ def bigrams(run: str) -> list[str]:
 
 def analyse(text: str, language: str) -> tuple[str, str, list[str]]:
     """(terms, grams, words) of ``text`` in ``language`` (see the module's docstring); words as ``pairs.words_of``."""
-    if not _SPECIAL.search(text):  # every English text, and most of the European ones
+    if text.isascii() or not _SPECIAL.search(text):  # every English text, and most of the European ones
         words = pairs.words_of(text)
         return (stems.terms(words) if language == "en" else " ".join(_term(w, language) for w in words)), "", words
     terms: list[str] = []
