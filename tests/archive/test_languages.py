@@ -158,3 +158,4 @@ def test_the_search_page_finds_words_of_each_script_for_a_signed_in_reader(clien
         assert title in body and absent not in body
     body = client.get("/archive/", query_string={"q": "lang:th"}).get_data(as_text=True)
     assert "บันทึกการประชุม" in body and "회의록" not in body
+    assert 'Thai <span class="muted">(1)</span>' in body  # the language facet, named
