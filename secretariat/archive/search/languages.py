@@ -57,6 +57,8 @@ MIN_CONFIDENCE = 0.9
 MIN_LETTERS = 12
 DETECT_CHARS = 3000
 MAX_WORD_CHARS = stems.MAX_WORD_CHARS
+#: sentences of Chinese, Japanese or Thai remembered with their words
+MAX_SEGMENTED_RUNS = 20_000
 
 #: the scripts written without spaces between words: Han, kana, Hangul, Thai, Lao, Khmer, Myanmar
 _BLOCKS = (
@@ -195,8 +197,17 @@ def choose(given: str | None, text: str) -> str:
 # --- analysis ------------------------------------------------------------------------------------
 
 
-def _segmented(run: str, language: str) -> list[str]:
-    """The words a segmenter finds in a run of an unspaced script; the run itself where none applies."""
+@lru_cache(maxsize=MAX_SEGMENTED_RUNS)
+def _segmented(run: str, language: str) -> tuple[str, ...]:
+    """The words a segmenter finds in a run of an unspaced script; the run itself where none applies.
+
+    Cached: a record re-indexed for a change of its tags or level brings the same sentences back,
+    and segmenting them again would cost milliseconds each (janome most).
+    """
+    return tuple(_segment(run, language))
+
+
+def _segment(run: str, language: str) -> list[str]:
     if language == "ja" or (language != "zh" and re.search("[\u3040-\u30ff]", run)):
         tokenizer = _loaded.get("janome")
         if tokenizer is None:
