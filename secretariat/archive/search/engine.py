@@ -275,12 +275,7 @@ def _clause_query(clause: Clause, common: frozenset[str], analyses: list[str] | 
     spaced, runs = languages.query_parts(clause.tokens)
     found = [languages.run_query(SCHEMA, run, GRAM_FIELDS | TERM_FIELDS) for run in runs]
     if spaced:
-        # The words' terms in each analysis the index holds (English first), any of them matching.
-        sequences: list[list[str]] = []
-        for analysis in analyses or ["en"]:
-            terms = [term for word in spaced for term in languages.word_terms(word, analysis)]
-            if terms and terms not in sequences:
-                sequences.append(terms)
+        sequences = languages.term_sequences(spaced, analyses or ["en"])
         if not sequences:
             return tantivy.Query.empty_query()  # a word of no letter or digit: nothing has it
         pair = pairs.phrase_term(clause.tokens, common) if len(clause.tokens) > 1 and not runs else None

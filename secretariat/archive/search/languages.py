@@ -137,6 +137,16 @@ def word_terms(word: str, language: str) -> list[str]:
     return _term(word, language).split()
 
 
+def term_sequences(words: list[str], analyses: list[str]) -> list[list[str]]:
+    """The words' terms in each analysis the index holds (English first), without repeats: any may match."""
+    sequences: list[list[str]] = []
+    for analysis in analyses:
+        terms = [term for word in words for term in word_terms(word, analysis)]
+        if terms and terms not in sequences:
+            sequences.append(terms)
+    return sequences
+
+
 def stemmed_languages(present) -> list[str]:
     """The analyses a query word is looked up in: English first, then each other one some document holds."""
     return ["en", *sorted(set(present) - {"en"})]
