@@ -34,6 +34,15 @@ LANGUAGES = [
     ("vi", "Vietnamese"),
     ("th", "Thai"),
     ("id", "Indonesian"),
+    ("ms", "Malay"),
+    ("km", "Khmer"),
+    ("lo", "Lao"),
+    ("my", "Burmese"),
+    ("it", "Italian"),
+    ("pt", "Portuguese"),
+    ("nl", "Dutch"),
+    ("pl", "Polish"),
+    ("el", "Greek"),
     ("other", "Other"),
 ]
 

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import can_see_meeting_kind, visible_meetings
 from secretariat.archive import access, bulk_upload, files, queries, searching, services
-from secretariat.archive.forms import FileImportForm, ImportForm, RecordForm, WithdrawForm
+from secretariat.archive.forms import LANGUAGES, FileImportForm, ImportForm, RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.archive.search import indexing
 from secretariat.auth.choices import partner_choices_by_side, partner_names
@@ -53,6 +53,7 @@ def search():
             "type": _TYPE_LABELS,
             "meeting_kind": _KIND_LABELS,
             "partner": dict(partner_names()) | {"none": "No partner"},
+            "language": dict(LANGUAGES),
         },
         cleared=access.cleared(current_user),
     )

@@ -7,8 +7,8 @@ decides what is indexed and keeps the index in step through the change log (chan
 folders.py says where each host keeps its index.
 
 What is indexed: the title and the text are stored as written (for the hit's title and snippet)
-and indexed as English stems computed in Python, once per distinct word (see stems.py), plus
-pairs of common words for fast phrases (see pairs.py). Queries are built from the same stems.
+and indexed as terms computed in Python once per distinct word, in the text's language (languages.py),
+plus pairs of common words for fast phrases (pairs.py). Queries are built from the same terms.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 import tantivy
 from flask import current_app
 
-from secretariat.archive.search import folders, hits, pairs, ranking, stems
+from secretariat.archive.search import folders, hits, languages, pairs, ranking
 from secretariat.archive.search.hits import Hit
 from secretariat.archive.search.query import Clause, Plan
 
@@ -48,6 +48,8 @@ EMPTY_SLOT = "-"
 FACET_BUCKETS = dict.fromkeys((*PARTNER_SLOTS, PARTNER_REST), 100)
 #: the stems of the title and of the text (see stems.py); the title counts double in the ranking
 TERM_FIELDS = {"title_terms": 2.0, "body_terms": 1.0}
+#: the character bigrams of their runs of unspaced scripts (Chinese, Thai ...: see languages.py)
+GRAM_FIELDS = {"title_grams": 2.0, "body_grams": 1.0}
 #: title and text are only stored: a tokenizer that finds nothing keeps tantivy from indexing them
 STORED_ONLY = "stored_only"
 WRITER_HEAP = 64_000_000
@@ -69,6 +71,11 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("body", stored=True, tokenizer_name=STORED_ONLY, index_option="basic")
     sb.add_text_field("title_terms", tokenizer_name="whitespace")
     sb.add_text_field("body_terms", tokenizer_name="whitespace")
+    sb.add_text_field("title_grams", tokenizer_name="whitespace")
+    sb.add_text_field("body_grams", tokenizer_name="whitespace")
+    #: the analyses the document's text went through (languages.STEMMERS' codes, or "none"):
+    #: a query word is looked up in each analysis some document holds
+    sb.add_text_field("analysis", tokenizer_name="raw")
     #: adjacent pairs of common words as single terms, for fast two-word phrases (see pairs.py)
     sb.add_text_field("pairs", tokenizer_name="whitespace", index_option="freq")
     for name in ("type", "meeting_kind", "language", "tags", "confidentiality", "meeting_code"):
@@ -198,13 +205,21 @@ def make_document(fields: dict, common: frozenset[str] = frozenset()) -> tantivy
         "family": ranking.family(fields["type"], fields.get("meeting_code") or ""),
         "authority": ranking.authority(fields["type"]),
     }
-    # Each text split once, for its stems and its pairs; title and body apart, so the title's last
-    # word and the body's first make no pair.
-    title_words, body_words = pairs.words_of(fields["title"]), pairs.words_of(fields["body"])
-    fields["title_terms"] = stems.terms(title_words)
-    fields["body_terms"] = stems.terms(body_words)
+    # Each text split once, for its terms and its pairs; title and body apart, so the title's last
+    # word and the body's first make no pair. The body's parts (a record's files) may each be in
+    # their own language (indexing.record_fields); without them, the whole body is in the record's.
+    language = fields.get("language") or "en"
+    parts = fields.pop("body_parts", None) or [(fields["body"], language)]
+    title_terms, title_grams, title_words = languages.analyse(fields["title"], language)
+    body = [languages.analyse(text, part_language) for text, part_language in parts]
+    fields["title_terms"] = title_terms
+    fields["body_terms"] = " ".join(terms for terms, _, _ in body)
+    fields["title_grams"] = title_grams
+    fields["body_grams"] = " ".join(grams for _, grams, _ in body if grams)
+    fields["analysis"] = sorted({languages.analysis_of(code) for code in (language, *(p[1] for p in parts))})
     if common:
-        fields["pairs"] = pairs.terms_of_words(title_words, common) + " " + pairs.terms_of_words(body_words, common)
+        body_pairs = " ".join(pairs.terms_of_words(words, common) for _, _, words in body)
+        fields["pairs"] = pairs.terms_of_words(title_words, common) + " " + body_pairs
     return tantivy.Document(**fields)
 
 
@@ -250,40 +265,52 @@ def _sequence(name: str, terms: list[str]) -> tantivy.Query:
     return tantivy.Query.phrase_query(SCHEMA, name, terms)
 
 
-def _clause_query(clause: Clause, common: frozenset[str]) -> tantivy.Query:
-    # Only \w tokens, lower-cased (see query.py): built into queries term by term, never parsed.
+def _clause_query(clause: Clause, common: frozenset[str], analyses: list[str] | None = None) -> tantivy.Query:
+    # Only word tokens, lower-cased (see query.py): built into queries term by term, never parsed.
     if clause.kind == "meeting":  # the codes of the meetings the query names (searching.py)
         return tantivy.Query.term_set_query(SCHEMA, "meeting_code", clause.tokens)
     if clause.kind == "prefix":
         pattern = _regex_escape(clause.tokens[0]) + ".*"
         return _in_term_fields(lambda name: tantivy.Query.regex_query(SCHEMA, name, pattern))
-    terms = [term for token in clause.tokens for term in stems.stems_of(token)]
-    if not terms:
-        return tantivy.Query.empty_query()  # a word of no letter or digit: nothing has it
-    pair = pairs.phrase_term(clause.tokens, common) if len(clause.tokens) > 1 else None
-    if pair is not None:
-        # One posting list finds them; the phrase in the title still ranks first, as below.
-        in_title = tantivy.Query.boost_query(_sequence("title_terms", terms), TERM_FIELDS["title_terms"])
-        return tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "pairs", pair)),
-                (tantivy.Occur.Should, in_title),
-            ]
-        )
-    return _in_term_fields(lambda name: _sequence(name, terms))
+    spaced, runs = languages.query_parts(clause.tokens)
+    found = [languages.run_query(SCHEMA, run, GRAM_FIELDS | TERM_FIELDS) for run in runs]
+    if spaced:
+        sequences = languages.term_sequences(spaced, analyses or ["en"])
+        if not sequences:
+            return tantivy.Query.empty_query()  # a word of no letter or digit: nothing has it
+        pair = pairs.phrase_term(clause.tokens, common) if len(clause.tokens) > 1 and not runs else None
+        if pair is not None:
+            # One posting list finds them; the phrase in the title still ranks first, as below.
+            in_title = tantivy.Query.boost_query(_sequence("title_terms", sequences[0]), TERM_FIELDS["title_terms"])
+            found.append(
+                tantivy.Query.boolean_query(
+                    [
+                        (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "pairs", pair)),
+                        (tantivy.Occur.Should, in_title),
+                    ]
+                )
+            )
+        else:
+            alternatives = [_in_term_fields(lambda name, terms=terms: _sequence(name, terms)) for terms in sequences]
+            found.append(alternatives[0] if len(alternatives) == 1 else languages.any_of(alternatives))
+    if not found:
+        return tantivy.Query.empty_query()
+    return found[0] if len(found) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in found])
 
 
 def _regex_escape(text: str) -> str:
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
 
 
-def text_query(plan: Plan, common: frozenset[str] = frozenset()) -> tantivy.Query | None:
+def text_query(
+    plan: Plan, common: frozenset[str] = frozenset(), analyses: list[str] | None = None
+) -> tantivy.Query | None:
     """The user's words as one query; with ``common``, two-word phrases of common words use their pair term."""
     if not plan.groups:
         return None
     musts = []
     for group in plan.groups:
-        queries = [_clause_query(c, common) for c in group]
+        queries = [_clause_query(c, common, analyses) for c in group]
         musts.append(
             queries[0]
             if len(queries) == 1
@@ -312,10 +339,11 @@ def full_query(
     filters: dict[str, list],
     now: datetime,
     common: frozenset[str] = frozenset(),
+    analyses: list[str] | None = None,
 ):
     """The user's words, their exclusions, the filters and the access rules, as one engine query."""
     parts: list[tuple] = []
-    text = text_query(plan, common)
+    text = text_query(plan, common, analyses)
     if text is not None:
         parts.append((tantivy.Occur.Must, text))
     elif access.cleared:
@@ -324,7 +352,7 @@ def full_query(
         # No words: what a partner's user may see, read from its posting list.
         parts.append((tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "partner_hidden", 0)))
     for clause in plan.excluded:
-        parts.append((tantivy.Occur.MustNot, _clause_query(clause, common)))
+        parts.append((tantivy.Occur.MustNot, _clause_query(clause, common, analyses)))
     if not access.cleared:
         # Two exclusions with short posting lists, rather than one per attribute (level,
         # withdrawal, embargo date) checked over every record found.
@@ -411,7 +439,7 @@ def search(
     common = common_words(index)  # read before the snapshot: see pairs.py
     index.reload()
     searcher = index.searcher()
-    query, text = full_query(plan, access, filters, now, common)
+    query, text = full_query(plan, access, filters, now, common, languages.analyses_held(searcher))
     ranked = text is not None and sort != "date"
     families, count = hits.families(searcher, query, offset + limit, ranked)
     return Results(

@@ -7,12 +7,13 @@ never found (engine.full_query), so it is neither counted nor named.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import tantivy
 
-from secretariat.archive.search import stems
+from secretariat.archive.search import languages, stems
 from secretariat.archive.search.query import Plan
 from secretariat.archive.search.snippets import Pieces, plain, snippet
 
@@ -33,6 +34,7 @@ class Hit:
 
 #: the most hits looked at to fill a page of families (the last page a search offers, and more)
 MAX_WINDOW = 50_000
+_PLAIN_WORD = re.compile(r"\w+")  # what a snippet can mark (snippets.py)
 
 
 def families(searcher, query, wanted: int, ranked: bool) -> tuple[list[list[tuple]], int]:
@@ -77,7 +79,9 @@ def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
             if clause.kind == "prefix":
                 prefixes.append(clause.tokens[0])
             elif clause.kind != "meeting":
-                terms.extend(term for token in clause.tokens for term in stems.stems_of(token) if term not in terms)
+                # Words of the spaced scripts only: a run of Chinese or Thai is marked nowhere.
+                words = [w for w in languages.query_parts(clause.tokens)[0] if _PLAIN_WORD.fullmatch(w)]
+                terms.extend(term for token in words for term in stems.stems_of(token) if term not in terms)
     hits = []
     for members in families:
         order, ids = [0], [None]

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from secretariat.agenda.models import Meeting
 from secretariat.archive.access import embargo_end_of, strictest_with_seal
 from secretariat.archive.models import Record, RecordFile, RecordVersion, record_partners
-from secretariat.archive.search import changelog, engine, folders, pairs
+from secretariat.archive.search import changelog, engine, folders, languages, pairs
 from secretariat.archive.search.applying import Applier, IndexBusy, applying
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
@@ -109,18 +109,24 @@ def record_fields(ids: list[int], session=None) -> list[dict]:
             embargo_meeting_closed_at=row.embargo_meeting_closed_at,
             session=session,
         )
-        file_text = "\n".join(texts.get(row.id, ()))
+        files = [text for text in texts.get(row.id, ()) if text]
+        written = "\n".join(part for part in (plain_text(row.description_html), row.tags) if part)
+        # Each file in its own language (a record may hold translations); the record's is the
+        # filer's, or the detector's where the filer left the default (languages.choose).
+        language = languages.choose(row.language, "\n".join((row.title, written, *files))[: languages.DETECT_CHARS])
+        parts = [(text, languages.choose(row.language, text)) for text in files]
         documents.append(
             {
                 "doc_key": f"record:{row.id}",
                 "record_id": row.id,
                 "title": row.title,
-                "body": "\n".join(part for part in (plain_text(row.description_html), row.tags, file_text) if part),
+                "body": "\n".join(part for part in (written, *files) if part),
+                "body_parts": [(written, language), *parts] if written else parts,
                 "type": row.record_type,
                 "meeting_kind": row.meeting_kind if row.meeting_id else "none",
                 "meeting_code": (row.meeting_code or str(row.meeting_id)) if row.meeting_id else "",
                 "partners": partners.get(row.id) or ["none"],
-                "language": row.language,
+                "language": language,
                 "tags": [t.strip() for t in row.tags.split(",") if t.strip()] or ["none"],
                 "confidentiality": level,
                 "year": row.record_date.year,

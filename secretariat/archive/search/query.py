@@ -17,9 +17,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from secretariat.archive.search import languages
+
 MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 32
-WORD = re.compile(r"\w+", re.UNICODE)
+WORD = languages.WORD  # \w and the marks inside a word (Thai vowels ...), as the index reads words
 FILTER_FIELDS = {"type", "year", "lang", "language", "partner", "meeting", "tag"}
 TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
