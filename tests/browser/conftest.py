@@ -71,6 +71,7 @@ def live_server(server_env):
     env = server_env
     _flask(env, "db", "upgrade")
     seeded = _flask(env, "seed-demo")
+    _flask(env, "archive", "reindex")  # what `make run`'s worker does at its first poll: the host's index
     credentials = {
         role: (email, password) for role, email, password in re.findall(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", seeded, re.M)
     }
