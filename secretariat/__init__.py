@@ -81,6 +81,11 @@ def register_extensions(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("postgresql"):
+        # The connection used last is handed out first: its prepared statements are reused by the next
+        # request (a FIFO pool that grew once spreads requests over all its connections, none reaching
+        # psycopg's fifth use), and the connections left idle can be closed by the server.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_use_lifo": True}
     if uri.startswith("postgresql") and app.config["DATABASE_PREPARE_THRESHOLD"].strip().lower() == "none":
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"prepare_threshold": None}}

