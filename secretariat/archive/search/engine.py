@@ -385,11 +385,13 @@ _FACET_SPEC = {
 _REST_SPEC = {PARTNER_REST: {"terms": {"field": PARTNER_REST, "size": FACET_BUCKETS[PARTNER_REST]}}}
 
 
-def _count_facets(searcher: tantivy.Searcher, query: tantivy.Query) -> dict:
-    counts = searcher.aggregate(query, _FACET_SPEC)
+def _aggregate(searcher: tantivy.Searcher, query: tantivy.Query, facets: bool) -> dict:
+    """One pass over every document found: how many, the hits they make (hits.counted) and, when
+    asked, the facet counts."""
+    counts = searcher.aggregate(query, _FACET_SPEC | hits.FAMILY_SPEC if facets else hits.FAMILY_SPEC)
     # The partners beyond the slots, counted only where a record has them: the intersection with
     # their short posting list, not a multi-valued column read for every record found.
-    if searcher.doc_freq("has_partners_rest", 1):
+    if facets and searcher.doc_freq("has_partners_rest", 1):
         with_rest = tantivy.Query.boolean_query(
             [
                 (tantivy.Occur.Must, query),
@@ -441,12 +443,14 @@ def search(
     searcher = index.searcher()
     query, text = full_query(plan, access, filters, now, common, languages.analyses_held(searcher))
     ranked = text is not None and sort != "date"
-    families, count = hits.families(searcher, query, offset + limit, ranked)
+    raw = _aggregate(searcher, query, facets)
+    count, total = hits.counted(raw)
+    families = hits.families(searcher, query, offset + limit, ranked, count) if count else []
     return Results(
-        total=hits.family_total(searcher, query, count, SCHEMA),
+        total=total,
         hits=hits.page(searcher, families[offset : offset + limit], plan, text),
         indexed=searcher.num_docs,
-        facets=facet_counts(_count_facets(searcher, query)) if facets and count else {},
+        facets=facet_counts(raw) if facets and count else {},
     )
 
 

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import tantivy
-
 from secretariat.archive.search import languages, stems
 from secretariat.archive.search.query import Plan
 from secretariat.archive.search.snippets import Pieces, plain, snippet
@@ -37,36 +35,43 @@ MAX_WINDOW = 50_000
 _PLAIN_WORD = re.compile(r"\w+")  # what a snippet can mark (snippets.py)
 
 
-def families(searcher, query, wanted: int, ranked: bool) -> tuple[list[list[tuple]], int]:
-    """The first ``wanted`` families found, each a list of (score, address) in rank order, and how
-    many documents were found. The top hits are read in a window that grows until it holds them."""
+def families(searcher, query, wanted: int, ranked: bool, count: int) -> list[list[tuple]]:
+    """The first ``wanted`` families found, each a list of (score, address) in rank order. The top
+    hits are read in a window that grows until it holds them; ``count`` (how many documents the
+    query finds, from ``counted``) says when there are no more."""
     size = 2 * wanted + 20
     while True:
         if ranked:  # the words' score, times the weight of the document's type (ranking.py)
-            result = searcher.search(query, size, count=True, weight_by_field="authority")
+            result = searcher.search(query, size, count=False, weight_by_field="authority")
         else:
-            result = searcher.search(query, size, count=True, order_by_field="date")
+            result = searcher.search(query, size, count=False, order_by_field="date")
         keys = searcher.fast_field_values("family", [address for _, address in result.hits]) if result.hits else []
         groups: dict[int, list[tuple]] = {}
         for n, (hit, key) in enumerate(zip(result.hits, keys, strict=True)):
             groups.setdefault(key or -n - 1, []).append(hit)  # 0 (or none): a family of its own
-        if len(groups) >= wanted or len(result.hits) >= result.count or size >= MAX_WINDOW:
-            return list(groups.values()), result.count
+        if len(groups) >= wanted or len(result.hits) >= count or size >= MAX_WINDOW:
+            return list(groups.values())
         size = min(MAX_WINDOW, size * 4)
 
 
-def family_total(searcher, query, count: int, schema: tantivy.Schema) -> int:
-    """How many hits ``count`` documents make: each family's documents count once. The families'
-    documents (few: agenda versions) are counted, and their families estimated (tantivy's
-    cardinality: exact for a few thousand families, within a percent beyond)."""
-    if not count:
-        return 0
-    in_a_family = tantivy.Query.range_query(schema, "family", tantivy.FieldType.Integer, 1, 2**40)  # ranking.family
-    grouped = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, in_a_family)])
-    members = searcher.search(grouped, 1, count=True).count
+#: what ``counted`` adds to an aggregation: the documents in no family (0) and in one, and how many
+#: families there are (tantivy's cardinality: exact for a few thousand values, within a percent beyond)
+FAMILY_SPEC = {
+    "family_members": {"range": {"field": "family", "ranges": [{"to": 1}, {"from": 1}]}},
+    "family_count": {"cardinality": {"field": "family"}},
+}
+
+
+def counted(raw: dict) -> tuple[int, int]:
+    """(documents found, hits they make: each family's documents count once) from an aggregation
+    that held FAMILY_SPEC. Read in the same pass over the documents found as the facet counts."""
+    buckets = raw.get("family_members", {}).get("buckets", [])  # none when the index is empty
+    alone = sum(int(b["doc_count"]) for b in buckets if "to" in b)
+    members = sum(int(b["doc_count"]) for b in buckets if "from" in b)
     if not members:
-        return count
-    return count - members + min(members, max(1, round(searcher.cardinality(grouped, "family"))))
+        return alone, alone
+    families = int(round(raw["family_count"]["value"])) - (1 if alone else 0)  # 0 is no family
+    return alone + members, alone + min(members, max(1, families))
 
 
 def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
