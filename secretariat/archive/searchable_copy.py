@@ -119,6 +119,25 @@ def queue(file_id: int, model: str) -> bool:
     return True
 
 
+def carry_over(kept: dict[int, int]) -> None:
+    """A file kept in a new version keeps its copy (the same bytes), or its place in the queue."""
+    if not kept:
+        return
+    for old in db.session.scalars(sa.select(SearchableCopy).where(SearchableCopy.record_file_id.in_(kept))):
+        made = old.status == MADE
+        db.session.add(
+            SearchableCopy(
+                record_file_id=kept[old.record_file_id],
+                status=MADE if made else PENDING,
+                model=old.model,
+                blob_sha256=old.blob_sha256 if made else None,
+                size=old.size if made else None,
+                made_at=old.made_at if made else None,
+            )
+        )
+    db.session.flush()
+
+
 def queue_missing(*, retry_failed: bool = False) -> int:
     """Ask for the copies of files recognised before copies were made (their model is chosen again);
     with ``retry_failed``, copies given up are tried afresh. Returns how many were queued."""

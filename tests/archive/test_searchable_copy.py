@@ -78,7 +78,14 @@ def sealed_state(row: RecordFile) -> tuple:
     """What the archive seals of the original: its row, its version's seal, its stored bytes' hash."""
     version = db.session.get(RecordVersion, row.version_id)
     db.session.refresh(version)
-    return (row.blob_sha256, row.size, row.mime_type, row.filename, version.seal_sha256, files.hash_of_stored(row.blob_sha256))
+    return (
+        row.blob_sha256,
+        row.size,
+        row.mime_type,
+        row.filename,
+        version.seal_sha256,
+        files.hash_of_stored(row.blob_sha256),
+    )
 
 
 def text_layer(data: bytes) -> str:
@@ -199,7 +206,8 @@ def test_a_failure_is_shown_tried_again_a_few_times_and_never_loses_the_original
         db.session.execute(sa.update(SearchableCopy).values(claimed_at=utcnow() - timedelta(minutes=11)))
         db.session.commit()
         assert copies_job() == "0 searchable copies made, 1 failed."
-    db.session.refresh(copy)
+        db.session.refresh(copy)
+        assert copy.attempts == attempt
     assert (copy.status, copy.attempts, copy.blob_sha256) == ("failed", searchable_copy.MAX_ATTEMPTS, None)
     db.session.execute(sa.update(SearchableCopy).values(claimed_at=utcnow() - timedelta(days=1)))
     db.session.commit()
@@ -243,3 +251,32 @@ def test_the_command_makes_the_copies_of_files_recognised_before(runner):
     assert copy.status == "made" and copy.model == ""  # its model chosen again, as recognition chooses it
     assert "Ulaanbaatar" in text_layer(files.read(copy.blob_sha256))
     assert runner.invoke(args=["archive", "searchable-copies"]).output.startswith("0 file(s) queued; 0 searchable")
+
+
+def test_a_file_kept_in_a_new_version_keeps_its_copy(client, login_as):
+    coordinator = make_user("coordinator", partner_code="EU")
+    record = file_record(coordinator, "Scanned report", files=[scan("pdf")])
+    first = filed_file()
+    assert copies_job() == "1 searchable copy made."
+    data = {**services.record_metadata(record), "record_date": record.record_date, "title": "Scanned report (final)"}
+    services.revise_record(
+        record,
+        data,
+        [],
+        keep_file_ids={first.id},
+        change_note="title",
+        expected_version=record.version,
+        actor=coordinator,
+    )
+    db.session.commit()
+    kept = filed_file()
+    assert kept.id != first.id and kept.blob_sha256 == first.blob_sha256
+    assert (kept.text_recognised, kept.text_confidence) == (first.text_recognised, first.text_confidence)
+    copy, earlier = db.session.get(SearchableCopy, kept.id), db.session.get(SearchableCopy, first.id)
+    assert (copy.status, copy.blob_sha256) == ("made", earlier.blob_sha256)  # the same bytes, not made again
+
+    login_as("official", partner_code="JP")
+    page = page_text(client.get(f"/archive/records/{record.id}"))
+    url = f"/archive/records/{record.id}/versions/2/files/{kept.id}/searchable-copy"
+    assert f'<a href="{url}">Searchable copy (PDF/A, text recognised' in page
+    assert client.get(url).data == files.read(earlier.blob_sha256)
