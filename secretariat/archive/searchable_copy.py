@@ -21,6 +21,7 @@ import signal
 import subprocess  # nosec B404
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -325,14 +326,16 @@ def make_all_now(progress=lambda items, **_: items) -> tuple[int, int]:
 
 def make(path: Path, mime: str, model: str, limits: Limits) -> bytes:
     """The PDF/A copy's bytes, made by OCRmyPDF in a private folder under the limits (CopyFailed if not)."""
-    if shutil.which("ocrmypdf") is None:
+    if shutil.which("ocrmypdf", path=ocr.ENV["PATH"]) is None:
         raise CopyFailed("OCRmyPDF is not installed on this server")
-    if shutil.which("prlimit") is None:
+    if shutil.which("prlimit", path=ocr.ENV["PATH"]) is None:
         raise CopyFailed("prlimit (util-linux), which limits OCRmyPDF, is not installed on this server")
+    # One wall clock for everything the copy needs: choosing the model, and a second try of an image.
+    deadline = time.monotonic() + limits.wall_seconds
     with tempfile.TemporaryDirectory(prefix="searchable-copy-") as work:
         if not model:
             chooser = [sys.executable, "-I", ocr.__file__, str(path), "pdf" if mime == textextract.PDF else "image"]
-            model = _run(chooser, limits, work).decode("ascii", "replace").strip()
+            model = _run(chooser, limits, work, deadline).decode("ascii", "replace").strip()
         target = Path(work) / "copy.pdf"
         command = [
             "ocrmypdf",
@@ -345,12 +348,12 @@ def make(path: Path, mime: str, model: str, limits: Limits) -> bytes:
             f"--tesseract-pagesegmode={ocr.PAGE_LAYOUT}",
         ]
         try:
-            _run([*command, str(path), str(target)], limits, work)
+            _run([*command, str(path), str(target)], limits, work, deadline)
         except CopyFailed as failure:
             if mime == textextract.PDF or "DpiError" not in str(failure.__cause__ or ""):
                 raise
             # An image that does not say its resolution: scanned, as recognition assumes, at ocr.DPI.
-            _run([*command, f"--image-dpi={ocr.DPI}", str(path), str(target)], limits, work)
+            _run([*command, f"--image-dpi={ocr.DPI}", str(path), str(target)], limits, work, deadline)
         data = target.read_bytes() if target.is_file() else b""
     if not data.startswith(b"%PDF-"):
         raise CopyFailed("OCRmyPDF wrote no PDF")
@@ -361,7 +364,7 @@ class _Stopped(Exception):
     """A program's exit and what it wrote on standard error (the cause of a CopyFailed)."""
 
 
-def _run(command: list[str], limits: Limits, work: str) -> bytes:
+def _run(command: list[str], limits: Limits, work: str, deadline: float) -> bytes:
     """Run a fixed program under the limits in the work folder; its standard output, or CopyFailed."""
     memory = limits.memory_mb * 1024 * 1024
     limited = [
@@ -377,17 +380,20 @@ def _run(command: list[str], limits: Limits, work: str) -> bytes:
     # folder as home and temporary folder, so that whatever the programs leave goes with it.
     env = {**ocr.ENV, "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8"}
     # Fixed programs, no shell: the stored file's path and our work folder as arguments (nosec B603).
-    child = subprocess.Popen(  # noqa: S603  # nosec B603
-        limited,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=work,
-        start_new_session=True,
-    )
     try:
-        stdout, stderr = child.communicate(timeout=limits.wall_seconds)
+        child = subprocess.Popen(  # noqa: S603  # nosec B603
+            limited,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=work,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise CopyFailed(f"{command[0]} could not be started") from exc
+    try:
+        stdout, stderr = child.communicate(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
@@ -406,7 +412,8 @@ def _run(command: list[str], limits: Limits, work: str) -> bytes:
         raise CopyFailed(f"it needed more than {limits.memory_mb} MB of memory") from cause
     if "does not have language data" in error:
         raise CopyFailed("the recognition model it needs is not installed on this server") from cause
-    if command[0] != "ocrmypdf":
-        raise CopyFailed(error.strip()[:200] or "the recognition model could not be chosen") from cause
+    if command[0] != "ocrmypdf":  # ocr.py's choice of a model: its one line says why, a traceback does not
+        said = error.strip() if child.returncode == 1 and "\n" not in error.strip() else ""
+        raise CopyFailed(said[:200] or "the recognition model could not be chosen") from cause
     reason = EXIT_REASONS.get(child.returncode, f"OCRmyPDF stopped unexpectedly (status {child.returncode})")
     raise CopyFailed(reason) from cause

@@ -194,7 +194,7 @@ def test_a_failure_is_shown_tried_again_a_few_times_and_never_loses_the_original
     copy = db.session.get(SearchableCopy, row.id)
     db.session.refresh(copy)
     assert (copy.status, copy.attempts, copy.problem) == ("pending", 1, "it took longer than 0.2 seconds")
-    left = subprocess.run(["pgrep", "-f", "ocrmypdf"], capture_output=True, check=False)  # noqa: S607
+    left = subprocess.run(["pgrep", "-f", "searchable-copy-"], capture_output=True, check=False)  # noqa: S607
     assert left.stdout == b""  # stopped with its session
     assert copies_job() == "0 searchable copies made."  # the next try waits a while
 
