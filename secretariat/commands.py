@@ -216,6 +216,17 @@ def archive_reindex_command() -> None:
     click.echo(f"Index rebuilt: {count} records in {time.monotonic() - started:.1f} s; lag {indexing.index_lag()}.")
 
 
+@archive_cli.command("searchable-copies")
+@click.option("--retry-failed", is_flag=True, help="Try again the copies given up after their failed tries")
+def archive_searchable_copies_command(retry_failed: bool) -> None:
+    """Make the searchable PDF/A copies of scanned files that have none (files recognised earlier)."""
+    from secretariat.archive import searchable_copy
+
+    queued = searchable_copy.queue_missing(retry_failed=retry_failed)
+    made, failed = searchable_copy.make_all_now(progress.bar)
+    click.echo(f"{queued} file(s) queued; {made} searchable copies made, {failed} failed (the worker tries again).")
+
+
 @archive_cli.command("sweep")
 @click.option("--remove", is_flag=True, help="Delete the orphaned files (otherwise only list them)")
 @click.option(

@@ -1,5 +1,5 @@
-"""The one background process, `flask worker`: text extraction, mail delivery and the scheduled jobs
-(silence settlement, the reminders and releases to announce, purges).
+"""The one background process, `flask worker`: text extraction, searchable copies of scanned paper,
+mail delivery and the scheduled jobs (silence settlement, the reminders and releases to announce, purges).
 
 Each job runs at its own interval inside one loop, in the application context, committing its own
 work; a job that fails is logged and tried again at its next turn, never stopping the others. The
@@ -25,6 +25,14 @@ def _extract() -> str:
     from secretariat.archive import extraction
 
     return f"{extraction.run_pending()} file(s) extracted."
+
+
+def _searchable_copy() -> str:
+    from secretariat.archive import searchable_copy
+
+    # One copy a turn (each takes seconds a page): new uploads' text and mail do not wait for a backlog.
+    made, failed = searchable_copy.run_pending(limit=1)
+    return f"{made} searchable cop{'y' if made == 1 else 'ies'} made" + (f", {failed} failed." if failed else ".")
 
 
 def _deliver() -> str:
@@ -76,6 +84,7 @@ def jobs() -> list[Job]:
     """The jobs in the order they run (extraction also keeps the search index in sync)."""
     return [
         Job("extraction", _extract, 0),
+        Job("searchable copies", _searchable_copy, 0),
         Job("mail", _deliver, 0),
         Job("silence", _settle_silence, 60, exclusive=True),
         Job("reminders", _announce, 60, exclusive=True),
@@ -127,7 +136,8 @@ def run_forever(poll_seconds: float = 2.0) -> None:
 @click.option("--once", is_flag=True, help="Run every job once, then exit (for cron and tests)")
 @click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between looks")
 def worker_command(once: bool, poll: float) -> None:
-    """Extract uploads' text, send mail, decide silence procedures, announce reminders, purge old records."""
+    """Extract uploads' text, copy scans as searchable PDF/A, send mail, decide silence procedures, announce
+    reminders, purge old records."""
     if once:
         for line in run_once():
             click.echo(line)
@@ -137,7 +147,7 @@ def worker_command(once: bool, poll: float) -> None:
     limits = Limits.from_config()
     click.echo(
         f"Worker started: extraction (each file in a child limited to {limits.memory_mb} MB, "
-        f"{limits.cpu_seconds} s of CPU and {limits.wall_seconds:g} s), mail, silence procedures "
-        "and reminders (every minute), sign-in records purge (hourly). Ctrl-C stops it."
+        f"{limits.cpu_seconds} s of CPU and {limits.wall_seconds:g} s), searchable copies of scans, mail, "
+        "silence procedures and reminders (every minute), sign-in records purge (hourly). Ctrl-C stops it."
     )
     run_forever(poll)

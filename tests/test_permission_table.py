@@ -89,6 +89,7 @@ EXPECTED = {
     "archive.record": "read",  # and the record's confidentiality, embargo and withdrawal
     "archive.version": "read",
     "archive.download": "read",
+    "archive.download_searchable_copy": "read",  # and the same record, version and file checks
     "archive.create": "coordinate",
     "archive.bulk_import": "coordinate",
     "archive.file_import": "coordinate",

@@ -9,6 +9,9 @@ make its own child fail: never a web worker, never the worker.
 The worker also keeps its host's search index (search/indexing.py: catch_up): at every poll it
 rebuilds an index that waits for a rebuild or whose rebuild was asked for, and applies the changes
 logged since the last one the index applied.
+
+A file whose text was recognised (scanned paper) is queued for its searchable PDF/A copy, which
+another job of the worker makes (searchable_copy.py).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from secretariat.archive import files, textextract
+from secretariat.archive import files, searchable_copy, textextract
 from secretariat.archive.models import RecordFile, RecordVersion, SearchChange
 from secretariat.archive.search import indexing
 from secretariat.extensions import db
@@ -178,6 +181,8 @@ def _finish(file_id: int, attempt: int, result: textextract.Extraction) -> bool:
         )
         db.session.add(SearchChange(record_id=record_id))
         db.session.flush()
+        if result.recognised and result.status == "extracted":  # scanned paper: a searchable copy too
+            searchable_copy.queue(file_id, result.model)
     return bool(written)
 
 

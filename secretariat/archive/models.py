@@ -175,6 +175,34 @@ class RecordFile(db.Model):
     extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
 
 
+class SearchableCopy(db.Model):
+    """A searchable PDF/A copy of a scanned file (its recognised text laid over the page images).
+
+    Made by the worker (archive/searchable_copy.py) beside the original, whose row, bytes and seal
+    never change: a table of its own, not columns of RecordFile, so that archive bundles (which
+    carry RecordFile's columns) stay as they were; a copy can always be made again.
+    """
+
+    __tablename__ = "searchable_copies"
+
+    record_file_id: Mapped[int] = mapped_column(sa.ForeignKey("record_files.id"), primary_key=True)
+    #: "pending" (waiting for the worker, or for its next try after a failure), "making", "made",
+    #: "failed" (given up after a few tries: see problem)
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)
+    #: the Tesseract model recognition chose (ocr.py); empty: chosen again from the first page
+    model: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    #: the copy's bytes, stored like every other file (None until made)
+    blob_sha256: Mapped[str | None] = mapped_column(sa.ForeignKey("blobs.sha256"))
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: why the last try failed, shown on the record page
+    problem: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    #: tries so far; when the last one was claimed (or failed: the next waits a while)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SearchChange(db.Model):
     """The search index's change log: an object whose index entry must be rewritten, one row per change.
 

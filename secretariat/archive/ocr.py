@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess  # nosec B404: fixed programs, no shell
+import subprocess  # nosec B404
+import sys
 from dataclasses import dataclass
 
 #: PDF pages recognised at most (a scanned report; past it, the rest is not searchable)
@@ -47,7 +48,8 @@ FALLBACK_MODEL = "eng"
 #: (and often inside words), which search would take for word breaks
 UNSPACED = r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SPACE_BETWEEN_UNSPACED = re.compile(rf"(?<=[{UNSPACED}]) +(?=[{UNSPACED}])")
-_ENV = {"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"}  # one thread: the worker shares the machine
+#: the programs' whole environment: one thread (the worker shares the machine), the system's programs
+ENV = {"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"}
 
 
 class NotRecognisable(Exception):
@@ -94,24 +96,43 @@ def _render_page(data: bytes, number: int) -> bytes:
     return _run(["pdftoppm", "-r", str(DPI), "-gray", "-png", "-f", str(number), "-l", str(number), "-"], data)
 
 
-def _recognise_pages(pages: list[bytes]) -> Recognition:
+def _usable_models() -> list[str]:
     if not available():
         raise NotRecognisable("text recognition (Tesseract) is not installed on this server")
     models = installed_models()
     if not models:
         raise NotRecognisable("no recognition model is installed (tesseract-ocr-script-latn and others)")
-    readings: dict[int, tuple[str, list[int]]] = {}
-    model = _script_model(pages[0], models)
-    if model is None:  # too little text to name its script: the most confident reading of page one
-        candidates = {m: _read(pages[0], m) for m in models}
-        model = max(candidates, key=lambda m: _mean(candidates[m][1]))
-        readings[0] = candidates[model]
+    return models
+
+
+def _recognise_pages(pages: list[bytes]) -> Recognition:
+    models = _usable_models()
+    model, first = _choose(pages[0], models)
+    readings = {0: first} if first else {}
     texts, confidences = [], []
     for index, page in enumerate(pages):
         text, words = readings.get(index) or _read(page, model)
         texts.append(text)
         confidences.extend(words)
     return Recognition("\n".join(texts).strip(), _mean(confidences), model, len(pages), len(confidences))
+
+
+def _choose(page: bytes, models: list[str]) -> tuple[str, tuple[str, list[int]] | None]:
+    """The model that reads the document (from its first page), and that page's reading if one was made."""
+    model = _script_model(page, models)
+    if model is not None:
+        return model, None
+    # Too little text to name its script: the most confident reading of the page.
+    candidates = {m: _read(page, m) for m in models}
+    model = max(candidates, key=lambda m: _mean(candidates[m][1]))
+    return model, candidates[model]
+
+
+def choose_model(data: bytes, mime_is_pdf: bool) -> str:
+    """The model recognition would choose for this file, as it chooses it (for a searchable copy of
+    a file recognised before the model was kept)."""
+    models = _usable_models()
+    return _choose(_render_page(data, 1) if mime_is_pdf else data, models)[0]
 
 
 def _mean(confidences: list[int]) -> int:
@@ -147,10 +168,27 @@ def _run(command: list[str], data: bytes) -> bytes:
     try:
         # Fixed programs, found on the system's path; the page's bytes on standard input.
         done = subprocess.run(  # noqa: S603  # nosec B603
-            command, input=data, capture_output=True, env=_ENV, check=False
+            command, input=data, capture_output=True, env=ENV, check=False
         )
     except OSError as exc:
         raise NotRecognisable(f"{command[0]} could not be started") from exc
     if done.returncode != 0:
         raise NotRecognisable(f"{command[0]} could not read the page")
     return done.stdout
+
+
+def main(argv: list[str]) -> int:
+    """``python -I ocr.py PATH pdf|image``: the model for that file on standard output (run under limits)."""
+    path, kind = argv
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        sys.stdout.write(choose_model(data, kind == "pdf"))
+    except NotRecognisable as reason:
+        sys.stderr.write(str(reason))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from secretariat import audit
-from secretariat.archive import files, integrity, textextract
+from secretariat.archive import files, integrity, searchable_copy, textextract
 from secretariat.archive.models import (
     Blob,
     Confidentiality,
@@ -180,11 +180,14 @@ def _new_version(
                 # A copy still waiting for the worker is a job of its own.
                 text_status="pending" if old.text_status in ("pending", "extracting") else old.text_status,
                 text_problem=old.text_problem,
+                text_recognised=old.text_recognised,
+                text_confidence=old.text_confidence,
                 extracted_text=old.extracted_text,
             )
         )
         db.session.add(rows[-1])
     db.session.flush()
+    searchable_copy.carry_over({old.id: row.id for old, row in zip(kept, rows[len(prepared) :], strict=True)})
     hashes = [(row.blob_sha256, row.filename) for row in rows]
     # The seal covers the type and size served with each file too: they decide how it is delivered.
     version.seal_sha256 = integrity.seal_of(metadata, rows)

@@ -76,6 +76,8 @@ class Extraction:
     #: the text was recognised in images of the pages (scanned paper), with this mean confidence (0–100)
     recognised: bool = False
     confidence: int | None = None
+    #: the Tesseract model that recognised it (ocr.py), for the searchable copy
+    model: str = ""
 
 
 # --- zip containers --------------------------------------------------------------------------------
@@ -270,7 +272,9 @@ def extract_text(data: bytes, mime: str, *, recognise: bool = False) -> Extracti
 
 def _recognised(found: ocr.Recognition) -> Extraction:
     text = found.text[:TEXT_LIMIT]
-    return Extraction("extracted" if text else "empty", text, recognised=True, confidence=found.confidence)
+    return Extraction(
+        "extracted" if text else "empty", text, recognised=True, confidence=found.confidence, model=found.model
+    )
 
 
 def limit_this_process(memory_mb: int, cpu_seconds: int) -> None:

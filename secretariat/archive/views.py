@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import can_see_meeting_kind, visible_meetings
-from secretariat.archive import access, bulk_upload, files, queries, searching, services
+from secretariat.archive import access, bulk_upload, files, queries, searchable_copy, searching, services
 from secretariat.archive.forms import LANGUAGES, FileImportForm, ImportForm, RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.archive.search import indexing
@@ -83,6 +83,7 @@ def record(record_id: int):
         else set(),
         embargoed=access.under_embargo(embargo_end),
         embargo_end=embargo_end,
+        copies=searchable_copy.of_files(current.files),
         withdraw_form=WithdrawForm(formdata=None),
     )
 
@@ -106,24 +107,37 @@ def _content_disposition(filename: str) -> str:
 def download(record_id: int, number: int, file_id: int):
     _, ver = _version(record_id, number)
     row = services.get_file(ver, file_id)
+    return _attachment(row.blob_sha256, row.mime_type, row.filename)
+
+
+@bp.get("/records/<int:record_id>/versions/<int:number>/files/<int:file_id>/searchable-copy")
+@requires(Permission.READ)
+def download_searchable_copy(record_id: int, number: int, file_id: int):
+    """The PDF/A copy of a scanned file, to whoever may download the file (the same checks)."""
+    _, ver = _version(record_id, number)
+    row = services.get_file(ver, file_id)
+    copy = searchable_copy.made_copy(row)
+    return _attachment(copy.blob_sha256, files.PDF, searchable_copy.filename(row.filename))
+
+
+def _attachment(sha256: str, mime_type: str, filename: str) -> Response:
     try:
-        data = files.read(row.blob_sha256)
+        data = files.read(sha256)
     except FileNotFoundError:
-        current_app.logger.error("stored file missing: %s", row.blob_sha256)
+        current_app.logger.error("stored file missing: %s", sha256)
         raise NotFound("stored file") from None
-    mime = row.mime_type + ("; charset=utf-8" if row.mime_type == files.TXT else "")
-    response = Response(
+    mime = mime_type + ("; charset=utf-8" if mime_type == files.TXT else "")
+    return Response(
         data,
         headers={
             "Content-Type": mime,
-            "Content-Disposition": _content_disposition(row.filename),
+            "Content-Disposition": _content_disposition(filename),
             # Whatever the bytes are, the browser must not run them: no scripts, no plugins, a sandbox.
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },
     )
-    return response
 
 
 def _form(formdata=True, **data) -> RecordForm:
