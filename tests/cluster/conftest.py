@@ -13,10 +13,12 @@ the reason on SQLite; under REQUIRE_POSTGRES=1 a missing TEST_DATABASE_URL or re
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.client
 import os
 import signal
+import socket
 import subprocess  # nosec B404
 import sys
 import urllib.request
@@ -46,21 +48,38 @@ def _require_cluster_tools() -> None:
 
 
 class ClusterServer:
-    """gunicorn serving the instance on a fixed loopback port (kept across restarts, as a proxy's list is)."""
+    """One host: gunicorn serving the instance on a fixed loopback port (kept across restarts, as a
+    proxy's list is) and its ``flask worker``, which keeps the host's search index in step."""
+
+    #: the worker's poll (deployment: 2 s by default); the tests wait for the index with deadlines
+    WORKER_POLL = "0.5"
 
     def __init__(self, name: str, instance: Instance, port: int, env: dict[str, str]):
         self.name, self.instance, self.port, self.env = name, instance, port, env
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = instance.root / f"gunicorn-{name}.log"
+        self.worker_log_path = instance.root / f"worker-{name}.log"
+        #: the checkout the host runs (a rolling upgrade points it at the new release's)
+        self.release = ROOT
         self.process: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
 
     def start(self) -> None:
+        """Start the host's units; each in a session of its own, so that a crash can take all its processes."""
         command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)  # noqa: S603  # nosec B603
+        worker = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--poll", self.WORKER_POLL]
+        with self.log_path.open("ab") as log, self.worker_log_path.open("ab") as worker_log:
+            self.process = subprocess.Popen(  # noqa: S603  # nosec B603
+                command, cwd=self.release, env=self.env, stdout=log, stderr=log, start_new_session=True
+            )
+            self.worker = subprocess.Popen(  # noqa: S603  # nosec B603
+                worker, cwd=self.release, env=self.env, stdout=worker_log, stderr=worker_log, start_new_session=True
+            )
         wait_until(self.healthy, 60, f"server {self.name} did not answer (see {self.log_path})")
 
     def healthy(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            return False  # never a /healthz answered by another host's leftover process
         try:
             with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:  # noqa: S310 (loopback)
                 return response.status == 200
@@ -72,15 +91,48 @@ class ClusterServer:
         return answer.status, answer.text
 
     def stop(self) -> None:
-        """SIGTERM: gunicorn finishes the requests in progress and stops listening at once."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        """SIGTERM to both units: gunicorn finishes the requests in progress and stops listening at once;
+        the worker gives back the file it was reading."""
+        for process in (self.process, self.worker):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (self.process, self.worker):
+            if process is None:
+                continue
             try:
-                self.process.wait(30)
+                process.wait(30)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.process = None
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+        self.process = self.worker = None
+
+    def crash(self) -> None:
+        """SIGKILL to every process of the host (gunicorn's master and workers, the worker), as a power cut.
+
+        Killing only gunicorn's master would leave its worker serving on the port until it notices
+        (up to half the timeout), then dying under the restarted server: not a crash but a test artefact.
+        """
+        for process in (self.process, self.worker):
+            if process is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        for process in (self.process, self.worker):
+            if process is not None:
+                process.wait(10)
+        wait_until(lambda: not _listening(self.port), 10, f"port of {self.name} still open after the kill")
+        self.process = self.worker = None
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Unanswered(Exception):
+    """A request was sent and its server went away before answering: whether it was applied is unknown."""
 
 
 class RoundRobin(Browser):
@@ -99,8 +151,14 @@ class RoundRobin(Browser):
             self.host, self.port = "127.0.0.1", server.port
             try:
                 answer = super().request(method, path, body, headers)
-            except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected):
+            except ConnectionRefusedError:
                 continue  # this server is down or stopping: the proxy tries the next one
+            except (ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError) as lost:
+                # Sent, then the server died. A proxy retries only what may be repeated (nginx's
+                # proxy_next_upstream leaves non-idempotent requests alone): a POST may have been applied.
+                if method != "GET":
+                    raise Unanswered(f"{method} {path} to {server.name}: {lost!r}") from lost
+                continue
             self.answered_by.append(server.name)
             return answer
         raise AssertionError(f"no server answered {method} {path}")
@@ -127,7 +185,7 @@ def cluster(tmp_path_factory):
     _require_cluster_tools()
     folder = tmp_path_factory.mktemp("cluster")
     instances = Instances(folder)
-    instance = instances.build(coordinators=2, officials=4)
+    instance = instances.build(coordinators=4, officials=4)
     redis_server = RedisServer(folder)
     redis_server.start()
     servers = []
