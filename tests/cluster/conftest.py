@@ -21,6 +21,8 @@ import signal
 import socket
 import subprocess  # nosec B404
 import sys
+import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -30,7 +32,7 @@ import sqlalchemy as sa
 
 from tests.ops.redis_server import REDIS_SERVER, RedisServer
 from tests.reliability.conftest import ROOT, Instance, Instances, free_port, wait_until
-from tests.reliability.web import Answer, Browser
+from tests.reliability.web import Answer, Browser, file_record, text_file
 
 #: sign-in attempts (POSTs) a minute from one address, across the whole cluster
 LIMIT = 6
@@ -135,6 +137,10 @@ class Unanswered(Exception):
     """A request was sent and its server went away before answering: whether it was applied is unknown."""
 
 
+#: a connection that died with its server after the request was sent: the outcome is unknown
+LOST = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected, http.client.IncompleteRead, Unanswered)
+
+
 class RoundRobin(Browser):
     """One person's browser behind a round-robin proxy over the servers; records who answered what."""
 
@@ -208,6 +214,91 @@ def cluster(tmp_path_factory):
             server.stop()
         redis_server.stop()
         instances.close()
+
+
+def same_person(client: RoundRobin, servers: list[ClusterServer]) -> RoundRobin:
+    """Another tab of the same signed-in person, behind a proxy that knows only ``servers``."""
+    other = RoundRobin(servers)
+    other.cookies = dict(client.cookies)
+    return other
+
+
+class Filer(threading.Thread):
+    """Files records one after the other through ``client`` until stopped; keeps what each POST answered."""
+
+    def __init__(self, client: RoundRobin, token: str):
+        super().__init__(daemon=True)
+        self.client, self.token = client, token
+        self.filed: dict[str, int] = {}  # title -> record id, for each 302
+        self.uncertain: list[str] = []  # sent to a server that died before answering
+        self.failures: list[str] = []
+        self.finished_at: dict[str, float] = {}
+        self.halt = threading.Event()
+
+    def title(self, n: int) -> str:
+        """A title with the test's token and the word of its group of ten (searched ten at a time)."""
+        return f"Filed {n} {self.token} {self.token}g{n // 10}"
+
+    def run(self) -> None:
+        n = 0
+        while not self.halt.is_set():
+            title = self.title(n)
+            n += 1
+            try:
+                answer = file_record(self.client, title, [("n.txt", text_file(400, self.token))])
+            except ConnectionRefusedError:
+                continue  # the form's server went down before the POST was sent: nothing was filed
+            except LOST:
+                self.uncertain.append(title)
+                continue
+            except AssertionError as error:  # the form page itself failed
+                self.failures.append(f"{title}: {error}")
+                continue
+            if answer.status == 302 and "/archive/records/" in answer.location:
+                self.filed[title] = int(answer.location.rstrip("/").rsplit("/", 1)[1])
+                self.finished_at[title] = time.monotonic()
+            else:
+                self.failures.append(f"{title}: {answer.status} {answer.text[:200]}")
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        wait_until(lambda: len(self.filed) >= count, timeout, f"only {len(self.filed)} records filed")
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(60)
+
+
+class Searcher(threading.Thread):
+    """Searches through the round-robin until stopped; keeps each status (0: no server answered)."""
+
+    def __init__(self, client: RoundRobin, query: str):
+        super().__init__(daemon=True)
+        self.client, self.query = client, query
+        self.statuses: list[int] = []
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            try:
+                self.statuses.append(self.client.get(f"/archive/?q={self.query}").status)
+            except AssertionError:  # every server refused the connection
+                self.statuses.append(0)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(60)
+
+
+def signed_in(cluster: Cluster, servers: list[ClusterServer] | None = None) -> RoundRobin:
+    """A coordinator no other test used, signed in, behind a proxy of ``servers`` (all by default).
+
+    The cluster's sign-in limit is low (LIMIT a minute, for its own test): the counts start afresh."""
+    cluster.reset_counts()
+    person = cluster.instance.take("coordinators", 1)[0]
+    client = cluster.client()
+    client.sign_in(person["email"], cluster.instance.data["password"], person["totp"])
+    client.servers = servers or cluster.servers
+    return client
 
 
 def server_logs(cluster: Cluster) -> str:

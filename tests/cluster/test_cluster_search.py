@@ -9,11 +9,9 @@ for the words anywhere would find them on a page of no results.
 from __future__ import annotations
 
 import html
-import http.client
 import re
 import subprocess  # nosec B404
 import sys
-import threading
 import time
 from urllib.parse import quote_plus
 
@@ -21,21 +19,21 @@ import sqlalchemy as sa
 
 from secretariat.archive.search.changelog import ORDER_LOCK
 from secretariat.archive.searching import PER_PAGE
-from tests.cluster.conftest import Cluster, ClusterServer, RoundRobin, Unanswered, server_logs
+from tests.cluster.conftest import (
+    Cluster,
+    ClusterServer,
+    Filer,
+    RoundRobin,
+    Searcher,
+    same_person,
+    server_logs,
+    signed_in,
+)
 from tests.reliability.conftest import ROOT, wait_until
 from tests.reliability.web import file_record, text_file
 
 #: a record's hit in the result list: its link and title (snippets and the search box are not counted)
 HIT = re.compile(r'<h3 class="hit__title"><a href="/archive/records/(\d+)">([^<]*)</a></h3>')
-#: a connection that died with its server after the request was sent: the outcome is unknown
-LOST = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected, http.client.IncompleteRead, Unanswered)
-
-
-def same_person(client: RoundRobin, servers: list[ClusterServer]) -> RoundRobin:
-    """Another tab of the same signed-in person, behind a proxy that knows only ``servers``."""
-    other = RoundRobin(servers)
-    other.cookies = dict(client.cookies)
-    return other
 
 
 def hits(client: RoundRobin, server: ClusterServer, query: str) -> list[tuple[int, str]]:
@@ -97,77 +95,6 @@ def index_copies(server: ClusterServer, record_id: int) -> int:
     index.reload()
     query = tantivy.Query.term_query(engine.SCHEMA, "doc_key", f"record:{record_id}")
     return index.searcher().search(query, 10, count=True).count
-
-
-class Filer(threading.Thread):
-    """Files records one after the other through ``client`` until stopped; keeps what each POST answered."""
-
-    def __init__(self, client: RoundRobin, token: str):
-        super().__init__(daemon=True)
-        self.client, self.token = client, token
-        self.filed: dict[str, int] = {}  # title -> record id, for each 302
-        self.uncertain: list[str] = []  # sent to a server that died before answering
-        self.failures: list[str] = []
-        self.finished_at: dict[str, float] = {}
-        self.halt = threading.Event()
-
-    def title(self, n: int) -> str:
-        """A title with the test's token and the word of its group of ten (searched ten at a time)."""
-        return f"Filed {n} {self.token} {self.token}g{n // 10}"
-
-    def run(self) -> None:
-        n = 0
-        while not self.halt.is_set():
-            title = self.title(n)
-            n += 1
-            try:
-                answer = file_record(self.client, title, [("n.txt", text_file(400, self.token))])
-            except ConnectionRefusedError:
-                continue  # the form's server went down before the POST was sent: nothing was filed
-            except LOST:
-                self.uncertain.append(title)
-                continue
-            except AssertionError as error:  # the form page itself failed
-                self.failures.append(f"{title}: {error}")
-                continue
-            if answer.status == 302 and "/archive/records/" in answer.location:
-                self.filed[title] = int(answer.location.rstrip("/").rsplit("/", 1)[1])
-                self.finished_at[title] = time.monotonic()
-            else:
-                self.failures.append(f"{title}: {answer.status} {answer.text[:200]}")
-
-    def wait_for(self, count: int, timeout: float = 60) -> None:
-        wait_until(lambda: len(self.filed) >= count, timeout, f"only {len(self.filed)} records filed")
-
-    def stop(self) -> None:
-        self.halt.set()
-        self.join(60)
-
-
-class Searcher(threading.Thread):
-    """Searches through the round-robin until stopped; keeps every status that was not 200."""
-
-    def __init__(self, client: RoundRobin, query: str):
-        super().__init__(daemon=True)
-        self.client, self.query = client, query
-        self.statuses: list[int] = []
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.is_set():
-            self.statuses.append(self.client.get(f"/archive/?q={self.query}").status)
-
-    def stop(self) -> None:
-        self.halt.set()
-        self.join(60)
-
-
-def signed_in(cluster: Cluster, servers: list[ClusterServer] | None = None) -> RoundRobin:
-    person = cluster.instance.take("coordinators", 1)[0]
-    client = cluster.client()
-    client.sign_in(person["email"], cluster.instance.data["password"], person["totp"])
-    client.servers = servers or cluster.servers
-    return client
 
 
 def test_a_record_filed_on_a_is_found_on_b_and_c(cluster: Cluster):
