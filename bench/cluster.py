@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8775, help="first of the servers' ports")
     parser.add_argument("--lag-seconds", type=int, default=20, help="how long records are filed (0: no lag run)")
     parser.add_argument("--lag-every", type=float, default=1.0, help="seconds between two records filed on A")
-    parser.add_argument("--poll", type=float, default=2.0, help="the hosts' `flask worker --poll`")
+    parser.add_argument("--poll", type=float, default=1.0, help="the hosts' `flask worker --poll`")
     parser.add_argument("--lag-only", action="store_true", help="measure only the index lag")
     args = parser.parse_args()
     if not shutil.which("wrk"):

@@ -111,7 +111,7 @@ def run_once(selected: list[Job] | None = None) -> list[str]:
     return [run_job(job) for job in (selected or jobs())]
 
 
-def run_forever(poll_seconds: float = 2.0) -> None:
+def run_forever(poll_seconds: float = 1.0) -> None:
     """Run the jobs at their intervals until SIGTERM or Ctrl-C (a file being read is given back)."""
 
     def stop(signum, frame):
@@ -134,7 +134,7 @@ def run_forever(poll_seconds: float = 2.0) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run every job once, then exit (for cron and tests)")
-@click.option("--poll", type=click.FloatRange(min=0.1), default=2.0, show_default=True, help="Seconds between looks")
+@click.option("--poll", type=click.FloatRange(min=0.1), default=1.0, show_default=True, help="Seconds between looks")
 def worker_command(once: bool, poll: float) -> None:
     """Extract uploads' text, copy scans as searchable PDF/A, send mail, decide silence procedures, announce
     reminders, purge old records."""
