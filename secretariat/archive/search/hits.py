@@ -3,6 +3,9 @@
 A meeting's agenda versions make one family (ranking.family): the page shows the latest version
 the query found and names the others as its earlier versions. What the reader may not see is
 never found (engine.full_query), so it is neither counted nor named.
+
+Translations are the files of one record in different languages: one document, so one hit, shown
+in the reader's preferred language with the others listed (``translations``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ class Hit:
     earlier: list[Hit] = field(default_factory=list)
     #: the document's date (read for the earlier versions, which the page lists from the index)
     date: datetime | None = None
+    #: the language the hit is shown in, and its files' languages as (language, file id), that
+    #: language's first: set only for a record whose files are in more than one language
+    language: str = ""
+    translations: list[tuple[str, int]] = field(default_factory=list)
 
 
 #: the most hits looked at to fill a page of families (the last page a search offers, and more)
@@ -69,7 +76,7 @@ def family_total(searcher, query, count: int, schema: tantivy.Schema) -> int:
     return count - members + min(members, max(1, round(searcher.cardinality(grouped, "family"))))
 
 
-def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
+def page(searcher, families: list[list[tuple]], plan: Plan, text, preferred: tuple[str, ...] = ()) -> list[Hit]:
     # What to mark in the snippets: the stems of the query's words and its prefixes (not the
     # excluded words, which no hit holds).
     terms: list[str] = []
@@ -90,7 +97,7 @@ def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
             order = sorted(range(len(members)), key=lambda n: -(ids[n] or 0))
         score, address = members[order[0]]
         doc = searcher.doc(address)
-        body = doc.get_first("body") or ""
+        body, shown, translations = in_language(doc.get_first("body") or "", preferred)
         kind, _, key = (doc.get_first("doc_key") or "record:0").partition(":")
         hits.append(
             Hit(
@@ -98,11 +105,56 @@ def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
                 record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
-                snippet=snippet(body, terms, prefixes) if text is not None else plain(body),
+                snippet=_snippet(body, shown, terms, prefixes) if text is not None else plain(shown or body),
                 earlier=[_earlier(searcher, members[n][1]) for n in order[1:]],
+                language=translations[0][0] if translations else "",
+                translations=translations,
             )
         )
     return hits
+
+
+# --- translations -----------------------------------------------------------------------------------
+
+#: what the stored body of a record puts before each file's text: its language and id
+#: (indexing.record_fields); control characters that no text search or snippet takes for a word
+_PART = re.compile("\x1e([a-z]{2,8}):([0-9]+)\x1f")
+
+
+def part_mark(language: str, file_id: int) -> str:
+    """The mark a file's text starts with in a record's stored body."""
+    return f"\x1e{language}:{file_id}\x1f"
+
+
+def in_language(body: str, preferred: tuple[str, ...]) -> tuple[str, str, list[tuple[str, int]]]:
+    """A record's stored body without its marks; the text of its file in the first of ``preferred``
+    languages it holds (else its first file's), when its files are in several; and its files'
+    languages as (language, file id), the one shown first, each language once."""
+    pieces = _PART.split(body)
+    if len(pieces) == 1:
+        return body, "", []
+    texts: dict[str, list[str]] = {}
+    ids: dict[str, int] = {}
+    for n in range(1, len(pieces), 3):
+        language, file_id, text = pieces[n], int(pieces[n + 1]), pieces[n + 2]
+        texts.setdefault(language, []).append(text)
+        ids.setdefault(language, file_id)
+    plain_body = "".join(pieces[::3])
+    if len(ids) < 2:
+        return plain_body, "", []
+    shown = next((code for code in preferred if code in ids), next(iter(ids)))
+    translations = [(shown, ids[shown])] + [(code, n) for code, n in ids.items() if code != shown]
+    return plain_body, "".join(texts[shown]), translations
+
+
+def _snippet(body: str, shown: str, terms: list[str], prefixes: list[str]) -> Pieces:
+    """The snippet from the text in the reader's language where the query's words are marked in it,
+    else from wherever they are (a word of another language found the document)."""
+    if shown:
+        pieces = snippet(shown, terms, prefixes)
+        if any(marked for _, marked in pieces):
+            return pieces
+    return snippet(body, terms, prefixes)
 
 
 def _earlier(searcher, address) -> Hit:

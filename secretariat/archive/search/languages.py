@@ -204,6 +204,25 @@ def choose(given: str | None, text: str) -> str:
     return detect(text) or (given if given not in ("", "other") else "en")
 
 
+#: the record form's choice that asks for the detector's answer at filing (services.filed_language)
+AUTO = "auto"
+
+
+def of_filed_text(text: str) -> str | None:
+    """The language of a text being filed, or None (too short or unsure): stored with the file or record.
+
+    Unlike ``detect``, plain ASCII is put to the detector too: this runs once per file when its text
+    is read, not at every indexing, and an ASCII text may be Malay or Indonesian as well as English.
+    """
+    sample = text[:DETECT_CHARS]
+    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+        return None
+    language, confidence = _identifier().classify(sample)
+    if confidence >= MIN_CONFIDENCE:
+        return language
+    return detect(sample)  # the script settles short Chinese (see detect); None where it does not
+
+
 # --- analysis ------------------------------------------------------------------------------------
 
 
