@@ -76,10 +76,14 @@ def test_the_hit_is_shown_in_the_readers_language_with_the_others_listed(stateme
     # the snippet in the reader's language where the words are found in it
     hit = search("coopération", reader, ("fr",)).hits[0][0]
     assert "<mark>coopération</mark> maritime" in snippet_html(hit.snippet)
+    assert hit.snippet_language == "fr"  # the page marks the snippet's language for screen readers
     # a word of another language: the snippet shows where it was found
     hit = search("cooperation", reader, ("fr",)).hits[0][0]
     assert "maritime <mark>cooperation</mark>" in snippet_html(hit.snippet)
-    assert hit.language == "fr"
+    assert hit.language == "fr" and hit.snippet_language == ""
+    # a word of an unspaced script is marked nowhere: the text in the reader's language
+    hit = search("海洋", reader, ("zh",)).hits[0][0]
+    assert snippet_html(hit.snippet).startswith("各国领导人") and hit.snippet_language == "zh"
 
 
 def test_the_search_page_follows_the_browsers_languages(client, login_as, statement):
@@ -93,7 +97,11 @@ def test_the_search_page_follows_the_browsers_languages(client, login_as, statem
         return re.search(r'<p class="hit__languages">(.*?)</p>', page, re.S).group(1)
 
     line = languages_line("fr-CH, fr;q=0.9, en;q=0.8")
-    assert line.startswith(f'In <a href="/archive/records/{statement}/versions/1/files/{ids["fr"]}" hreflang="fr">French</a>')
+    french = f"/archive/records/{statement}/versions/1/files/{ids['fr']}"
+    assert line.startswith(f'In <a href="{french}" hreflang="fr">French</a>')
+    assert '<p class="hit__snippet" lang="fr">' in client.get(
+        "/archive/?q=connectivité", headers={"Accept-Language": "fr"}
+    ).get_data(as_text=True)
     assert "; also in " in line and 'hreflang="en">English</a>' in line and 'hreflang="zh">Chinese</a>' in line
     assert languages_line(None).startswith("In <a") and 'hreflang="en">English</a>; also in' in languages_line(None)
     assert 'hreflang="zh">Chinese</a>; also in' in languages_line("zh-CN,zh;q=0.9")

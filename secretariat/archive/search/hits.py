@@ -37,6 +37,8 @@ class Hit:
     #: language's first: set only for a record whose files are in more than one language
     language: str = ""
     translations: list[tuple[str, int]] = field(default_factory=list)
+    #: the snippet's language where it is that translation's text (the page marks it, for screen readers)
+    snippet_language: str = ""
 
 
 #: the most hits looked at to fill a page of families (the last page a search offers, and more)
@@ -99,16 +101,18 @@ def page(searcher, families: list[list[tuple]], plan: Plan, text, preferred: tup
         doc = searcher.doc(address)
         body, shown, translations = in_language(doc.get_first("body") or "", preferred)
         kind, _, key = (doc.get_first("doc_key") or "record:0").partition(":")
+        pieces, in_shown = _snippet(body, shown, terms, prefixes) if text is not None else (plain(shown or body), shown)
         hits.append(
             Hit(
                 kind=kind,
                 record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
-                snippet=_snippet(body, shown, terms, prefixes) if text is not None else plain(shown or body),
+                snippet=pieces,
                 earlier=[_earlier(searcher, members[n][1]) for n in order[1:]],
                 language=translations[0][0] if translations else "",
                 translations=translations,
+                snippet_language=translations[0][0] if in_shown else "",
             )
         )
     return hits
@@ -147,14 +151,17 @@ def in_language(body: str, preferred: tuple[str, ...]) -> tuple[str, str, list[t
     return plain_body, "".join(texts[shown]), translations
 
 
-def _snippet(body: str, shown: str, terms: list[str], prefixes: list[str]) -> Pieces:
-    """The snippet from the text in the reader's language where the query's words are marked in it,
-    else from wherever they are (a word of another language found the document)."""
-    if shown:
-        pieces = snippet(shown, terms, prefixes)
-        if any(marked for _, marked in pieces):
-            return pieces
-    return snippet(body, terms, prefixes)
+def _snippet(body: str, shown: str, terms: list[str], prefixes: list[str]) -> tuple[Pieces, bool]:
+    """The snippet from the text in the reader's language where the query's words are marked in it
+    (and True), else from wherever they are (a word of another language found the document)."""
+    if not shown:
+        return snippet(body, terms, prefixes), False
+    pieces = snippet(shown, terms, prefixes)
+    if any(marked for _, marked in pieces):
+        return pieces, True
+    found = snippet(body, terms, prefixes)
+    # nothing marked anywhere (a run of Chinese or Thai is marked nowhere): the reader's language
+    return (found, False) if any(marked for _, marked in found) else (pieces, True)
 
 
 def _earlier(searcher, address) -> Hit:
