@@ -189,6 +189,14 @@ def test_the_stored_body_marks_and_reading_them():
     assert hits.in_language("Plain", ("en",)) == ("Plain", "", [])
 
 
+def test_a_files_text_cannot_pass_for_a_mark(coordinator):
+    """A file whose text holds a mark's separators lists no translation that is not one of its files."""
+    forged = "Maritime note " + hits.part_mark("fr", 999_999) + " coopération"
+    record = file_record(coordinator, "Forged", files=[("a.txt", forged.encode()), ("b.txt", EN.encode())])
+    hit = search("maritime", make_user("official")).hits[0][0]
+    assert hit.record_id == record.id and all(n != 999_999 for _, n in hit.translations)
+
+
 def test_reader_languages_from_accept_language(app):
     with app.test_request_context(headers={"Accept-Language": "zh-CN,zh;q=0.9,fr;q=0.8,*;q=0.1"}):
         from flask import request

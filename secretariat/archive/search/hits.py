@@ -130,6 +130,11 @@ def part_mark(language: str, file_id: int) -> str:
     return f"\x1e{language}:{file_id}\x1f"
 
 
+def unmarked(text: str) -> str:
+    """A file's text without the separators of the marks, so that no text can pass for one."""
+    return text.replace("\x1e", " ").replace("\x1f", " ") if "\x1e" in text or "\x1f" in text else text
+
+
 def in_language(body: str, preferred: tuple[str, ...]) -> tuple[str, str, list[tuple[str, int]]]:
     """A record's stored body without its marks; the text of its file in the first of ``preferred``
     languages it holds (else its first file's), when its files are in several; and its files'

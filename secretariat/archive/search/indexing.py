@@ -120,7 +120,7 @@ def record_fields(ids: list[int], session=None) -> list[dict]:
             if text
         ]
         # Each file's text marked with its language and id: the hit is shown in the reader's (hits.py).
-        marked = [hits.part_mark(code, file_id) + text for file_id, code, text in parts]
+        marked = [hits.part_mark(code, file_id) + hits.unmarked(text) for file_id, code, text in parts]
         body_parts = [(text, code) for _, code, text in parts]
         documents.append(
             {
