@@ -99,7 +99,8 @@ def prepare_generated_text(filename: str, text: str) -> PreparedFile:
     kept = re.sub(r"[ \t]+", " ", text).strip()[: files.TEXT_LIMIT]
     status = "extracted" if kept else "empty"
     name = files.clean_filename(filename, mime)
-    return PreparedFile(sha, len(data), mime, name, status, kept, languages.of_filed_text(kept) if kept else None)
+    # In the request: plain ASCII is taken for English without loading the detector (see detect).
+    return PreparedFile(sha, len(data), mime, name, status, kept, (languages.detect(kept) or "en") if kept else None)
 
 
 def _file_row(version: RecordVersion, prepared: PreparedFile) -> RecordFile:
@@ -211,13 +212,14 @@ def filed_language(data: dict[str, Any], prepared: list[PreparedFile]) -> str:
     """The record's language as filed: the filer's choice, or with "Detect automatically" (or none
     given) what the detector reads in its title, description and the text already in hand, else English.
 
-    An upload's text is read later by the worker, which detects each file's own language.
+    An upload's text is read later by the worker, which detects each file's own language. Here, in
+    the request, plain ASCII is taken for English without loading the detector (languages.detect).
     """
     chosen = (data.get("language") or languages.AUTO).strip().lower()[:8]
     if chosen != languages.AUTO:
         return chosen
     text = "\n".join([data.get("title") or "", data.get("description_source") or "", *(p.text for p in prepared)])
-    return languages.of_filed_text(text) or "en"
+    return languages.detect(text) or "en"
 
 
 def create_record(

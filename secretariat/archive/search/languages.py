@@ -213,8 +213,9 @@ AUTO = "auto"
 def of_filed_text(text: str) -> str | None:
     """The language of a text being filed, or None (too short or unsure): stored with the file or record.
 
-    Unlike ``detect``, plain ASCII is put to the detector too: this runs once per file when its text
-    is read, not at every indexing, and an ASCII text may be Malay or Indonesian as well as English.
+    Unlike ``detect``, plain ASCII is put to the detector too: this runs once per file when the
+    worker reads its text (never in a web request, where loading the model takes a second), and an
+    ASCII text may be Malay or Indonesian as well as English.
     """
     sample = text[:DETECT_CHARS]
     if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
