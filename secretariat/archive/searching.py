@@ -202,11 +202,15 @@ def _find_meetings_too(plan: Plan, meetings: list[Meeting], naming: set[str]) ->
             group.append(Clause("meeting", codes))
 
 
+#: the reader's languages looked at (a header may list any number)
+MAX_READER_LANGUAGES = 8
+
+
 def reader_languages(accepted) -> tuple[str, ...]:
     """The languages a reader prefers, best first, as ISO 639-1 codes: the browser's Accept-Language
     (werkzeug's LanguageAccept; users have no language setting of their own), then English."""
     codes = [value.split("-")[0].split("_")[0].lower()[:8] for value, _ in accepted or () if value != "*"]
-    return tuple(dict.fromkeys([*codes, "en"]))
+    return tuple(dict.fromkeys([*codes[:MAX_READER_LANGUAGES], "en"]))
 
 
 def run(args, user, preferred: tuple[str, ...] = ("en",)) -> SearchPage:
