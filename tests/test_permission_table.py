@@ -95,6 +95,7 @@ EXPECTED = {
     "archive.file_import": "coordinate",
     "archive.revise": "coordinate",
     "archive.withdraw": "coordinate",
+    "archive.file_language": "coordinate",
     "archive.reindex": "coordinate",
     "audit.checkpoint": "signed_in",  # the chain's head, for partners to keep outside the database
 }

@@ -97,7 +97,7 @@ def _check_line(line: int, row: dict, folder: Path, meetings: dict, partners: se
         "record_type": kind,
         "record_date": day,
         "meeting_id": meetings.get(meeting_code),
-        "language": (row.get("language") or "en").strip(),
+        "language": (row.get("language") or "auto").strip(),  # empty: detected at filing (services.filed_language)
         "description_source": row.get("description") or "",
         "tags": row.get("tags") or "",
         "confidentiality": level,

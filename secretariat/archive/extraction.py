@@ -30,7 +30,7 @@ from flask import current_app
 
 from secretariat.archive import files, searchable_copy, textextract
 from secretariat.archive.models import RecordFile, RecordVersion, SearchChange
-from secretariat.archive.search import indexing
+from secretariat.archive.search import indexing, languages
 from secretariat.extensions import db
 from secretariat.timeutil import utcnow
 
@@ -161,6 +161,7 @@ def claim(limits: Limits) -> tuple[int, int] | None:
 
 def _finish(file_id: int, attempt: int, result: textextract.Extraction) -> bool:
     """Write the result if the claim is still ours, and queue the record for the index."""
+    detected = languages.of_filed_text(result.text) if result.text else None
     written = db.session.execute(
         sa.update(RecordFile)
         .where(RecordFile.id == file_id, RecordFile.text_attempts == attempt)
@@ -171,6 +172,8 @@ def _finish(file_id: int, attempt: int, result: textextract.Extraction) -> bool:
             text_recognised=result.recognised,
             text_confidence=result.confidence,
             text_claimed_at=None,
+            # detected once, here; a coordinator's correction made meanwhile stands
+            **({"language": sa.func.coalesce(RecordFile.language, detected)} if detected else {}),
         )
     ).rowcount
     if written:

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from secretariat.archive.models import Confidentiality, RecordType
+from secretariat.archive.search.languages import AUTO
 
 TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in RecordType]
 LEVEL_CHOICES = [SelectChoice(c.value, c.label) for c in Confidentiality]
@@ -55,7 +56,13 @@ class RecordForm(FlaskForm):
     record_date = DateField("Date of the document", validators=[DataRequired()])
     meeting_id = SelectField("Meeting", validators=[Optional()])
     partners = SelectMultipleField("Partners concerned", validators=[Optional()])
-    language = SelectField("Language", choices=[SelectChoice(v, label) for v, label in LANGUAGES])
+    #: detected at filing unless the filer names it (services.filed_language); each file's own is
+    #: detected when its text is read, and corrected on the record's page
+    language = SelectField(
+        "Language",
+        choices=[SelectChoice(AUTO, "Detect automatically"), *(SelectChoice(v, label) for v, label in LANGUAGES)],
+        default=AUTO,
+    )
     description_source = TextAreaField("Description", validators=[Optional(), Length(max=20000)])
     tags = StringField("Tags", validators=[Optional(), Length(max=500)])
     confidentiality = SelectField("Confidentiality", choices=LEVEL_CHOICES, validators=[DataRequired()])
@@ -81,6 +88,12 @@ class RecordForm(FlaskForm):
             "embargo_until": self.embargo_until.data.replace(tzinfo=UTC) if self.embargo_until.data else None,
             "embargo_meeting_id": int(self.embargo_meeting_id.data) if self.embargo_meeting_id.data else None,
         }
+
+
+class FileLanguageForm(FlaskForm):
+    """A coordinator's correction of the language detected for one file."""
+
+    language = SelectField("Language", choices=[SelectChoice(v, label) for v, label in LANGUAGES])
 
 
 class WithdrawForm(FlaskForm):

@@ -170,6 +170,10 @@ class RecordFile(db.Model):
     #: word confidence (0–100): readers are told, since recognised text has errors
     text_recognised: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     text_confidence: Mapped[int | None] = mapped_column()
+    #: ISO 639-1 code of the file's text, detected when its text is read (at filing, or by the worker)
+    #: and correctable by a coordinator; None while unknown. A version's files in different
+    #: languages are translations of one document ("Chair's Statement — EN, FR, ZH").
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     #: read only when asked for: a page listing a record's files and versions must not carry the
     #: megabytes of text of every file it names (the index reads it with its own query)
     extracted_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)

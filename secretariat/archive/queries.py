@@ -70,7 +70,12 @@ def _hits_statement(kind: str) -> sa.Select:
             .where(Record.id.in_(ids))
             .options(
                 load_only(
-                    Record.title, Record.record_type, Record.record_date, Record.confidentiality, Record.withdrawn_at
+                    Record.title,
+                    Record.record_type,
+                    Record.record_date,
+                    Record.confidentiality,
+                    Record.withdrawn_at,
+                    Record.current_version,  # a translation's download names the version
                 ),
                 joinedload(Record.meeting).load_only(Meeting.title, Meeting.kind),
                 lazyload("*"),

@@ -202,8 +202,21 @@ def _find_meetings_too(plan: Plan, meetings: list[Meeting], naming: set[str]) ->
             group.append(Clause("meeting", codes))
 
 
-def run(args, user) -> SearchPage:
-    """Search as ``user`` with the request's arguments; never raises for odd input."""
+#: the reader's languages looked at (a header may list any number)
+MAX_READER_LANGUAGES = 8
+
+
+def reader_languages(accepted) -> tuple[str, ...]:
+    """The languages a reader prefers, best first, as ISO 639-1 codes: the browser's Accept-Language
+    (werkzeug's LanguageAccept; users have no language setting of their own), then English."""
+    codes = [value.split("-")[0].split("_")[0].lower()[:8] for value, _ in accepted or () if value != "*"]
+    return tuple(dict.fromkeys([*codes[:MAX_READER_LANGUAGES], "en"]))
+
+
+def run(args, user, preferred: tuple[str, ...] = ("en",)) -> SearchPage:
+    """Search as ``user`` with the request's arguments; never raises for odd input.
+
+    A record holding translations is shown in the first of the ``preferred`` languages it holds."""
     q = (args.get("q") or "")[:2000]
     sort = "date" if args.get("sort") == "date" else "relevance"
     page = max(1, min(MAX_PAGE, args.get("page", 1, type=int) or 1))
@@ -223,6 +236,7 @@ def run(args, user) -> SearchPage:
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
         index=index,
+        preferred=preferred,
     )
     if not found.indexed or engine.is_new(index):  # the archive is counted only then
         result.rebuilding = indexing.incomplete(index)

@@ -25,7 +25,7 @@ from secretariat.archive.models import (
     RecordVersion,
     SearchChange,
 )
-from secretariat.archive.search import indexing
+from secretariat.archive.search import indexing, languages
 from secretariat.audit.services import canonical_json
 from secretariat.auth.models import Partner
 from secretariat.errors import NotFound
@@ -56,6 +56,8 @@ class PreparedFile:
     filename: str
     text_status: str
     text: str
+    #: known at once only for text the application wrote; an upload's is detected by the worker
+    language: str | None = None
 
 
 # --- files -----------------------------------------------------------------------------------------
@@ -96,7 +98,9 @@ def prepare_generated_text(filename: str, text: str) -> PreparedFile:
     sha = files.store(data)
     kept = re.sub(r"[ \t]+", " ", text).strip()[: files.TEXT_LIMIT]
     status = "extracted" if kept else "empty"
-    return PreparedFile(sha, len(data), mime, files.clean_filename(filename, mime), status, kept)
+    name = files.clean_filename(filename, mime)
+    # In the request: plain ASCII is taken for English without loading the detector (see detect).
+    return PreparedFile(sha, len(data), mime, name, status, kept, (languages.detect(kept) or "en") if kept else None)
 
 
 def _file_row(version: RecordVersion, prepared: PreparedFile) -> RecordFile:
@@ -110,6 +114,7 @@ def _file_row(version: RecordVersion, prepared: PreparedFile) -> RecordFile:
         size=prepared.size,
         text_status=prepared.text_status,
         extracted_text=prepared.text,
+        language=prepared.language,
     )
     db.session.add(row)
     return row
@@ -183,6 +188,7 @@ def _new_version(
                 text_recognised=old.text_recognised,
                 text_confidence=old.text_confidence,
                 extracted_text=old.extracted_text,
+                language=old.language,
             )
         )
         db.session.add(rows[-1])
@@ -205,9 +211,24 @@ def _new_version(
     return version
 
 
+def filed_language(data: dict[str, Any], prepared: list[PreparedFile]) -> str:
+    """The record's language as filed: the filer's choice, or with "Detect automatically" (or none
+    given) what the detector reads in its title, description and the text already in hand, else English.
+
+    An upload's text is read later by the worker, which detects each file's own language. Here, in
+    the request, plain ASCII is taken for English without loading the detector (languages.detect).
+    """
+    chosen = (data.get("language") or languages.AUTO).strip().lower()[:8]
+    if chosen != languages.AUTO:
+        return chosen
+    text = "\n".join([data.get("title") or "", data.get("description_source") or "", *(p.text for p in prepared)])
+    return languages.detect(text) or "en"
+
+
 def create_record(
     data: dict[str, Any], prepared: list[PreparedFile], *, actor, source_ref: str | None = None
 ) -> Record:
+    data = {**data, "language": filed_language(data, prepared)}
     record = Record(source_ref=source_ref)
     _apply(record, data)
     db.session.add(record)
@@ -236,6 +257,7 @@ def revise_record(
     current = current_version(record)
     kept = [f for f in current.files if f.id in keep_file_ids]
     before = record_metadata(record)
+    data = {**data, "language": filed_language(data, prepared)}
     try:
         _apply(record, data)
         # Record.version is the mapper's version counter: the UPDATE finds no row if someone saved first.
@@ -263,6 +285,29 @@ def withdraw(record: Record, reason: str, *, actor) -> None:
     audit.record(
         actor, "archive.withdraw", record, reason=record.withdrawn_reason, **integrity.withdrawal_details(record)
     )
+
+
+def set_file_language(record: Record, row: RecordFile, language: str, *, actor) -> bool:
+    """Correct the language of a file of the record's current version; whether it changed.
+
+    The language is how the file is catalogued and indexed, not part of what the version sealed
+    (its bytes, names and types): the correction is audited and leaves the version as filed.
+    """
+    language = language.strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}|other", language):
+        raise RecordRefused("Choose a language from the list.")
+    if row not in current_version(record).files:
+        raise NotFound("file")
+    before = row.language
+    if before == language:
+        return False
+    row.language = language
+    db.session.add(SearchChange(record_id=record.id))
+    db.session.flush()
+    audit.record(
+        actor, "archive.file_language", record, file_id=row.id, filename=row.filename, before=before, after=language
+    )
+    return True
 
 
 def get_record(record_id: int) -> Record | None:

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import can_see_meeting_kind, visible_meetings
 from secretariat.archive import access, bulk_upload, files, queries, searchable_copy, searching, services
-from secretariat.archive.forms import LANGUAGES, FileImportForm, ImportForm, RecordForm, WithdrawForm
+from secretariat.archive.forms import LANGUAGES, FileImportForm, FileLanguageForm, ImportForm, RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.archive.search import indexing
 from secretariat.auth.choices import partner_choices_by_side, partner_names
@@ -45,7 +45,7 @@ _KIND_LABELS = {k.value: k.label for k in MeetingKind} | {"none": "No meeting"}
 @bp.get("/")
 @requires(Permission.READ)
 def search():
-    result = searching.run(request.args, current_user)
+    result = searching.run(request.args, current_user, searching.reader_languages(request.accept_languages))
     return render_template(
         "archive/search.html",
         result=result,
@@ -85,7 +85,42 @@ def record(record_id: int):
         embargo_end=embargo_end,
         copies=searchable_copy.of_files(current.files),
         withdraw_form=WithdrawForm(formdata=None),
+        language_form=FileLanguageForm(formdata=None),
+        language_names=dict(LANGUAGES),
+        translations=_translations(current.files),
     )
+
+
+def _translations(rows) -> list[tuple[str, list]]:
+    """The current version's files by language, in the order filed: (language, files), for a record
+    that holds one document in several languages ("Chair's Statement — EN, FR, ZH")."""
+    by_language: dict[str, list] = {}
+    for row in rows:
+        if row.language:
+            by_language.setdefault(row.language, []).append(row)
+    return list(by_language.items()) if len(by_language) > 1 else []
+
+
+@bp.post("/records/<int:record_id>/files/<int:file_id>/language")
+@requires(Permission.COORDINATE)
+def file_language(record_id: int, file_id: int):
+    """Correct the language detected for a file of the current version (audited; the record is indexed again)."""
+    rec = _record(record_id)
+    row = services.get_file(services.current_version(rec), file_id)
+    form = FileLanguageForm()
+    if not form.validate_on_submit():
+        flash("Choose a language from the list.", "error")
+        return redirect(url_for("archive.record", record_id=rec.id))
+    try:
+        changed = services.set_file_language(rec, row, form.language.data, actor=current_user)
+    except services.RecordRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        said = f"The language of “{row.filename}” is now {dict(LANGUAGES).get(row.language, row.language)}."
+        db.session.commit()
+        flash(said if changed else "The language was already that one.", "success")
+    return redirect(url_for("archive.record", record_id=record_id, _anchor="files-title"))
 
 
 @bp.get("/records/<int:record_id>/versions/<int:number>")

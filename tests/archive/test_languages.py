@@ -41,7 +41,7 @@ def corpus(app):
             coordinator,
             title=entry["title"],
             description_source=entry["text"],
-            language=entry.get("filed_as", "en"),
+            language=entry.get("filed_as", "auto"),
             record_type="report",
         )
     return make_user("official")
@@ -65,14 +65,15 @@ def test_each_record_is_found_by_words_of_its_language_and_only_it(corpus):
 
 
 def test_the_detected_language_is_indexed_and_filters(corpus):
-    """Filed with the form's default (English), a text clearly in another language is indexed as that one."""
+    """Filed with the form's default (Detect automatically), a text clearly in another language is stored
+    and indexed as that one."""
     for code, title in (("fr", "Note de séance"), ("ru", "Протокол заседания"), ("ko", "회의록"), ("zh", "会议纪要")):
         result = searching.run(MultiDict({"q": f"lang:{code}"}), corpus)
         assert [obj.title for _, obj, *_ in result.hits] == [title]
         assert (code, 1) in result.facets["language"]
-    # the filer's choice, kept on the record, is what the record says
+    # detected at filing and kept on the record: what its page says, and what the filer may correct
     record = db.session.scalar(sa.select(Record).where(Record.title == "Note de séance"))
-    assert record.language == "en"
+    assert record.language == "fr"
 
 
 def test_the_filers_language_corrects_the_detector(app):

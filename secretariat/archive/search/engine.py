@@ -209,6 +209,8 @@ def make_document(fields: dict, common: frozenset[str] = frozenset()) -> tantivy
     # word and the body's first make no pair. The body's parts (a record's files) may each be in
     # their own language (indexing.record_fields); without them, the whole body is in the record's.
     language = fields.get("language") or "en"
+    if not isinstance(language, str):  # the record's own first, then its files' (indexing.record_fields)
+        language = language[0]
     parts = fields.pop("body_parts", None) or [(fields["body"], language)]
     title_terms, title_grams, title_words = languages.analyse(fields["title"], language)
     body = [languages.analyse(text, part_language) for text, part_language in parts]
@@ -429,12 +431,14 @@ def search(
     facets: bool = True,
     now: datetime | None = None,
     index: tantivy.Index | None = None,
+    preferred: tuple[str, ...] = (),
 ) -> Results:
     """One page of hits for ``plan`` as ``access`` may see them, with the facet counts of all found.
 
     One hit per family (ranking.family): a meeting's agenda versions found by the query are one
     hit, the latest of them, placed where its best-ranked version would be; the others ride along
     as its ``earlier`` versions. Only what ``access`` may see is found, so nothing else is counted.
+    A record holding translations is shown in the first of the ``preferred`` languages it holds.
     """
     index = index or get_index()
     now = now or datetime.now(UTC)
@@ -448,7 +452,7 @@ def search(
     families = hits.families(searcher, query, offset + limit, ranked, count) if count else []
     return Results(
         total=total,
-        hits=hits.page(searcher, families[offset : offset + limit], plan, text),
+        hits=hits.page(searcher, families[offset : offset + limit], plan, text, preferred),
         indexed=searcher.num_docs,
         facets=facet_counts(raw) if facets and count else {},
     )

@@ -3,6 +3,9 @@
 A meeting's agenda versions make one family (ranking.family): the page shows the latest version
 the query found and names the others as its earlier versions. What the reader may not see is
 never found (engine.full_query), so it is neither counted nor named.
+
+Translations are the files of one record in different languages: one document, so one hit, shown
+in the reader's preferred language with the others listed (``translations``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ class Hit:
     earlier: list[Hit] = field(default_factory=list)
     #: the document's date (read for the earlier versions, which the page lists from the index)
     date: datetime | None = None
+    #: the language the hit is shown in, and its files' languages as (language, file id), that
+    #: language's first: set only for a record whose files are in more than one language
+    language: str = ""
+    translations: list[tuple[str, int]] = field(default_factory=list)
+    #: the snippet's language where it is that translation's text (the page marks it, for screen readers)
+    snippet_language: str = ""
 
 
 #: the most hits looked at to fill a page of families (the last page a search offers, and more)
@@ -74,7 +83,7 @@ def counted(raw: dict) -> tuple[int, int]:
     return alone + members, alone + min(members, max(1, families))
 
 
-def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
+def page(searcher, families: list[list[tuple]], plan: Plan, text, preferred: tuple[str, ...] = ()) -> list[Hit]:
     # What to mark in the snippets: the stems of the query's words and its prefixes (not the
     # excluded words, which no hit holds).
     terms: list[str] = []
@@ -95,19 +104,74 @@ def page(searcher, families: list[list[tuple]], plan: Plan, text) -> list[Hit]:
             order = sorted(range(len(members)), key=lambda n: -(ids[n] or 0))
         score, address = members[order[0]]
         doc = searcher.doc(address)
-        body = doc.get_first("body") or ""
+        body, shown, translations = in_language(doc.get_first("body") or "", preferred)
         kind, _, key = (doc.get_first("doc_key") or "record:0").partition(":")
+        pieces, in_shown = _snippet(body, shown, terms, prefixes) if text is not None else (plain(shown or body), shown)
         hits.append(
             Hit(
                 kind=kind,
                 record_id=int(key),
                 score=float(score) if text is not None else 0.0,
                 title=doc.get_first("title") or "",
-                snippet=snippet(body, terms, prefixes) if text is not None else plain(body),
+                snippet=pieces,
                 earlier=[_earlier(searcher, members[n][1]) for n in order[1:]],
+                language=translations[0][0] if translations else "",
+                translations=translations,
+                snippet_language=translations[0][0] if in_shown else "",
             )
         )
     return hits
+
+
+# --- translations -----------------------------------------------------------------------------------
+
+#: what the stored body of a record puts before each file's text: its language and id
+#: (indexing.record_fields); control characters that no text search or snippet takes for a word
+_PART = re.compile("\x1e([a-z]{2,8}):([0-9]+)\x1f")
+
+
+def part_mark(language: str, file_id: int) -> str:
+    """The mark a file's text starts with in a record's stored body."""
+    return f"\x1e{language}:{file_id}\x1f"
+
+
+def unmarked(text: str) -> str:
+    """A file's text without the separators of the marks, so that no text can pass for one."""
+    return text.replace("\x1e", " ").replace("\x1f", " ") if "\x1e" in text or "\x1f" in text else text
+
+
+def in_language(body: str, preferred: tuple[str, ...]) -> tuple[str, str, list[tuple[str, int]]]:
+    """A record's stored body without its marks; the text of its file in the first of ``preferred``
+    languages it holds (else its first file's), when its files are in several; and its files'
+    languages as (language, file id), the one shown first, each language once."""
+    pieces = _PART.split(body)
+    if len(pieces) == 1:
+        return body, "", []
+    texts: dict[str, list[str]] = {}
+    ids: dict[str, int] = {}
+    for n in range(1, len(pieces), 3):
+        language, file_id, text = pieces[n], int(pieces[n + 1]), pieces[n + 2]
+        texts.setdefault(language, []).append(text)
+        ids.setdefault(language, file_id)
+    plain_body = "".join(pieces[::3])
+    if len(ids) < 2:
+        return plain_body, "", []
+    shown = next((code for code in preferred if code in ids), next(iter(ids)))
+    translations = [(shown, ids[shown])] + [(code, n) for code, n in ids.items() if code != shown]
+    return plain_body, "".join(texts[shown]), translations
+
+
+def _snippet(body: str, shown: str, terms: list[str], prefixes: list[str]) -> tuple[Pieces, bool]:
+    """The snippet from the text in the reader's language where the query's words are marked in it
+    (and True), else from wherever they are (a word of another language found the document)."""
+    if not shown:
+        return snippet(body, terms, prefixes), False
+    pieces = snippet(shown, terms, prefixes)
+    if any(marked for _, marked in pieces):
+        return pieces, True
+    found = snippet(body, terms, prefixes)
+    # nothing marked anywhere (a run of Chinese or Thai is marked nowhere): the reader's language
+    return (found, False) if any(marked for _, marked in found) else (pieces, True)
 
 
 def _earlier(searcher, address) -> Hit:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from secretariat.agenda.models import Meeting
 from secretariat.archive.access import embargo_end_of, strictest_with_seal
 from secretariat.archive.models import Record, RecordFile, RecordVersion, record_partners
-from secretariat.archive.search import changelog, engine, folders, languages, pairs
+from secretariat.archive.search import changelog, engine, folders, hits, languages, pairs
 from secretariat.archive.search.applying import Applier, IndexBusy, applying
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
@@ -88,15 +88,15 @@ def record_fields(ids: list[int], session=None) -> list[dict]:
         .order_by(Partner.name)
     ):
         partners.setdefault(record_id, []).append(code)
-    texts: dict[int, list[str]] = {}
-    for record_id, text in session.execute(
-        sa.select(RecordVersion.record_id, RecordFile.extracted_text)
+    texts: dict[int, list[tuple[int, str | None, str]]] = {}
+    for record_id, file_id, file_language, text in session.execute(
+        sa.select(RecordVersion.record_id, RecordFile.id, RecordFile.language, RecordFile.extracted_text)
         .join(RecordFile, RecordFile.version_id == RecordVersion.id)
         .join(Record, (Record.id == RecordVersion.record_id) & (Record.current_version == RecordVersion.number))
         .where(Record.id.in_(ids))
         .order_by(RecordFile.id)
     ):
-        texts.setdefault(record_id, []).append(text)
+        texts.setdefault(record_id, []).append((file_id, file_language, text))
     documents = []
     for row in rows:
         # The text indexed is the current version's: it is filed under the strictest of the record's
@@ -109,24 +109,32 @@ def record_fields(ids: list[int], session=None) -> list[dict]:
             embargo_meeting_closed_at=row.embargo_meeting_closed_at,
             session=session,
         )
-        files = [text for text in texts.get(row.id, ()) if text]
         written = "\n".join(part for part in (plain_text(row.description_html), row.tags) if part)
-        # Each file in its own language (a record may hold translations); the record's is the
-        # filer's, or the detector's where the filer left the default (languages.choose).
-        language = languages.choose(row.language, "\n".join((row.title, written, *files))[: languages.DETECT_CHARS])
-        parts = [(text, languages.choose(row.language, text)) for text in files]
+        # The languages stored at filing (services.filed_language, extraction): each file in its
+        # own, since a record may hold translations. A file filed before they were stored is
+        # detected here, as it was then.
+        language = row.language or "en"
+        parts = [
+            (file_id, file_language or languages.choose(language, text), text)
+            for file_id, file_language, text in texts.get(row.id, ())
+            if text
+        ]
+        # Each file's text marked with its language and id: the hit is shown in the reader's (hits.py).
+        marked = [hits.part_mark(code, file_id) + hits.unmarked(text) for file_id, code, text in parts]
+        body_parts = [(text, code) for _, code, text in parts]
         documents.append(
             {
                 "doc_key": f"record:{row.id}",
                 "record_id": row.id,
                 "title": row.title,
-                "body": "\n".join(part for part in (written, *files) if part),
-                "body_parts": [(written, language), *parts] if written else parts,
+                "body": "\n".join(part for part in (written, *marked) if part),
+                "body_parts": [(written, language), *body_parts] if written else body_parts,
                 "type": row.record_type,
                 "meeting_kind": row.meeting_kind if row.meeting_id else "none",
                 "meeting_code": (row.meeting_code or str(row.meeting_id)) if row.meeting_id else "",
                 "partners": partners.get(row.id) or ["none"],
-                "language": language,
+                # the record's own first (its title's analysis), then its translations': each filters
+                "language": list(dict.fromkeys([language, *(code for _, code, _ in parts)])),
                 "tags": [t.strip() for t in row.tags.split(",") if t.strip()] or ["none"],
                 "confidentiality": level,
                 "year": row.record_date.year,
@@ -407,7 +415,8 @@ def _fill(index, batch: int, progress: Callable[[int], None] | None) -> int:
     with Session(db.engine) as session:
         # Which words are common is learned before any record is added (see search/pairs.py).
         sample = list(session.scalars(sa.select(Record.id).order_by(sa.func.random()).limit(pairs.SAMPLE_SIZE)))
-        engine.learn_common_words(index, (f"{d['title']}\n{d['body']}" for d in _documents("record", sample, session)))
+        documents = _documents("record", sample, session)
+        engine.learn_common_words(index, (f"{d['title']}\n{hits.in_language(d['body'], ())[0]}" for d in documents))
         session.expunge_all()
         with engine.rebuilding(index) as add:
             for model, kind in ((Record, "record"), (Initiative, "initiative")):

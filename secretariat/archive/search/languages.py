@@ -1,7 +1,8 @@
 """Text to index terms, per language: stems for European languages, words and bigrams for unspaced scripts.
 
-Each text is analysed in its language (``choose``: the filer's choice, else what py3langid detects)
-into two strings of space-separated terms, handed to tantivy's whitespace tokenizer:
+Each text is analysed in its language, as stored at filing (``of_filed_text``: the record's unless
+the filer chose it, each file's when its text is read; ``choose`` for files filed before languages
+were stored) into two strings of space-separated terms, handed to tantivy's whitespace tokenizer:
 
 - *terms* (the ``*_terms`` fields): a word's stem in the text's language when tantivy has a stemmer
   for it (English, French, German, Spanish, Russian ...), else the word as written (Polish,
@@ -194,7 +195,8 @@ def _ascii_but_punctuation(text: str) -> bool:
 def choose(given: str | None, text: str) -> str:
     """The language a text is analysed in: the filer's, unless none was given and the text is clearly another.
 
-    A filer who chose a language other than English chose it on purpose (English is the form's
+    For a file whose language was not stored (filed before it was, or the detector was unsure then).
+    A filer who chose a language other than English chose it on purpose (English was the form's
     default): that choice stands, as the correction of the detector. Otherwise the detector decides
     where it is sure, and English stays where it is not.
     """
@@ -202,6 +204,26 @@ def choose(given: str | None, text: str) -> str:
     if given not in UNSPECIFIED:
         return given
     return detect(text) or (given if given not in ("", "other") else "en")
+
+
+#: the record form's choice that asks for the detector's answer at filing (services.filed_language)
+AUTO = "auto"
+
+
+def of_filed_text(text: str) -> str | None:
+    """The language of a text being filed, or None (too short or unsure): stored with the file or record.
+
+    Unlike ``detect``, plain ASCII is put to the detector too: this runs once per file when the
+    worker reads its text (never in a web request, where loading the model takes a second), and an
+    ASCII text may be Malay or Indonesian as well as English.
+    """
+    sample = text[:DETECT_CHARS]
+    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+        return None
+    language, confidence = _identifier().classify(sample)
+    if confidence >= MIN_CONFIDENCE:
+        return language
+    return detect(sample)  # the script settles short Chinese (see detect); None where it does not
 
 
 # --- analysis ------------------------------------------------------------------------------------
