@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from secretariat.agenda import minutes, proposals, tree
 from secretariat.agenda import services as agenda
 from secretariat.agenda.models import AgendaItem, AgendaVersion, ItemProposal, Meeting
+from secretariat.archive import files as archive_files
 from secretariat.archive import services as archive
-from secretariat.archive.models import Record, RecordFile, RecordVersion
+from secretariat.archive.models import Blob, Record, RecordFile, RecordVersion, SearchableCopy
 from secretariat.auth.models import Partner, User
 from secretariat.auth.permissions import access_of, role_has
 from secretariat.extensions import db
@@ -69,6 +70,8 @@ MAY_SEE: dict[str, frozenset[str]] = {
     "ZPXCOORDRECBODY": CLEARED,
     "ZPXCOORDRECNAME": CLEARED,
     "ZPXCOORDRECFILE": CLEARED,
+    # the searchable copy (PDF/A) of that record's scanned file
+    "ZPXCOORDCOPY": CLEARED,
     # version 1 of a record filed at coordinators, then revised to restricted (item 2)
     "ZPXV1TITLE": CLEARED,
     "ZPXV1BODY": CLEARED,
@@ -124,6 +127,7 @@ MAY_SEE: dict[str, frozenset[str]] = {
     "CTRLRECBODY": EVERYONE,
     "CTRLRECNAME": EVERYONE,
     "CTRLRECFILE": EVERYONE,
+    "CTRLRECCOPY": EVERYONE,
     "CTRLV2TITLE": EVERYONE,
     "CTRLV2FILE": EVERYONE,
     "CTRLCMLINKED": EVERYONE,
@@ -158,6 +162,7 @@ CHANNELS = [
     ("CTRLSOMNEXT", "/meetings/export.csv"),  # the meetings' CSV export
     ("CTRLINITONE", "/programme/export.csv"),  # the initiatives' CSV export
     ("CTRLRECBODY", "/archive/?"),  # search results
+    ("CTRLRECCOPY", "/searchable-copy"),  # a scanned file's searchable copy
 ]
 
 #: a bound on each role's crawl (about 400 requests are needed today; 600 without signing in)
@@ -205,6 +210,23 @@ def _record(actor, marker: str, **fields) -> Record:
         description_source=f"About {marker}BODY.",
         **fields,
     )
+
+
+def _with_searchable_copy(record: Record, marker: str) -> None:
+    """A searchable copy made of the record's first file, as the worker stores one (the crawl is about
+    who may fetch it; tests/archive/test_searchable_copy.py makes real ones with OCRmyPDF)."""
+    row = db.session.scalars(
+        sa.select(RecordFile)
+        .join(RecordVersion, RecordVersion.id == RecordFile.version_id)
+        .where(RecordVersion.record_id == record.id)
+    ).first()
+    data = f"%PDF-1.7\n% searchable copy {marker}\n".encode()
+    sha = archive_files.store(data)
+    db.session.add(Blob(sha256=sha, size=len(data)))
+    db.session.add(
+        SearchableCopy(record_file_id=row.id, status="made", blob_sha256=sha, size=len(data), made_at=utcnow())
+    )
+    db.session.commit()
 
 
 def _minutes(meeting, actor, *, summary, decision, action, partner, adopt):
@@ -347,13 +369,14 @@ def build_material(coordinator, official_a, official_b) -> None:
     add(som_draft, coordinator, "Draft item ZPXDRAFTAGENDA")
 
     # Records: coordinators only, re-levelled, embargoed twice, withdrawn, and a control.
-    file_record(
+    coordinators_only = file_record(
         coordinator,
         "Note ZPXCOORDRECTITLE",
         files=[("ZPXCOORDRECNAME.docx", docx("Contents ZPXCOORDRECFILE"))],
         description_source="About ZPXCOORDRECBODY.",
         confidentiality="coordinators",
     )
+    _with_searchable_copy(coordinators_only, "ZPXCOORDCOPY")
     relevelled = _record(coordinator, "ZPXV1", confidentiality="coordinators")
     archive.revise_record(
         relevelled,
@@ -393,13 +416,14 @@ def build_material(coordinator, official_a, official_b) -> None:
     withdrawn = _record(coordinator, "ZPXWD")
     archive.withdraw(withdrawn, "Circulated in error ZPXWDREASON", actor=coordinator)
     db.session.commit()
-    file_record(
+    control = file_record(
         coordinator,
         "Chair's statement CTRLRECTITLE",
         files=[("CTRLRECNAME.docx", docx("Contents CTRLRECFILE"))],
         description_source="About CTRLRECBODY.",
         meeting_id=som_prev.id,
     )
+    _with_searchable_copy(control, "CTRLRECCOPY")
 
     # Initiatives: one whose status changed at the coordinators' meeting, one mandated there.
     first = make_initiative(coordinator, "ASEM-ECO-801", lead="JP", title="Initiative CTRLINITONE")
