@@ -33,6 +33,7 @@ SCRIPT_MODELS = {
     "Hangul": ("kor", "Hangul"),
     "Thai": ("Thai", "tha"),
     "Cyrillic": ("Cyrillic", "rus"),
+    "Greek": ("Greek", "ell"),
     "Khmer": ("Khmer", "khm"),
     "Lao": ("Lao", "lao"),
     "Myanmar": ("Myanmar", "mya"),
