@@ -73,12 +73,16 @@ def available() -> bool:
 
 
 def installed_models() -> list[str]:
-    done = _run(["tesseract", "--list-langs"], b"")
-    names = {line.strip() for line in done.decode("utf-8", "replace").splitlines()[1:]}
+    names = _installed_names()
     # One model per script, the preferred one installed.
     models = [next((m for m in choices if m in names), None) for choices in SCRIPT_MODELS.values()]
     models = list(dict.fromkeys(m for m in models if m))
     return models or ([FALLBACK_MODEL] if FALLBACK_MODEL in names else [])
+
+
+def _installed_names() -> set[str]:
+    done = _run(["tesseract", "--list-langs"], b"")
+    return {line.strip() for line in done.decode("utf-8", "replace").splitlines()[1:]}
 
 
 def recognise_image(data: bytes) -> Recognition:
@@ -121,12 +125,35 @@ def _recognise_pages(pages: list[bytes]) -> Recognition:
 def _choose(page: bytes, models: list[str]) -> tuple[str, tuple[str, list[int]] | None]:
     """The model that reads the document (from its first page), and that page's reading if one was made."""
     model = _script_model(page, models)
-    if model is not None:
-        return model, None
-    # Too little text to name its script: the most confident reading of the page.
-    candidates = {m: _read(page, m) for m in models}
-    model = max(candidates, key=lambda m: _mean(candidates[m][1]))
-    return model, candidates[model]
+    if model is None:
+        # Too little text to name its script: the most confident reading of the page.
+        candidates = {m: _read(page, m) for m in models}
+        model = max(candidates, key=lambda m: _mean(candidates[m][1]))
+        return _maybe_vietnamese(page, model, candidates[model])
+    return _maybe_vietnamese(page, model, None)
+
+
+#: letters of Vietnamese that no other partner's Latin alphabet has (its tones and its ơ, ư, đ)
+VIETNAMESE_LETTERS = re.compile("[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+#: …in at least this share of the letters a first reading found
+VIETNAMESE_SHARE = 0.01
+
+
+def _maybe_vietnamese(
+    page: bytes, model: str, first: tuple[str, list[int]] | None
+) -> tuple[str, tuple[str, list[int]] | None]:
+    """Latin, or the Vietnamese script model where the page is Vietnamese. Tesseract's script detection
+    names Vietnamese "Latin", and the Latin model misreads its stacked diacritics (a third of the words
+    found in bench/recognition.py): when a first reading shows Vietnamese letters, the page is read
+    again with the Vietnamese model, which reads the document if it is the more confident."""
+    if model != "Latin" or "Vietnamese" not in _installed_names():
+        return model, first
+    latin = first or _read(page, "Latin")
+    letters = sum(ch.isalpha() for ch in latin[0])
+    if not letters or len(VIETNAMESE_LETTERS.findall(latin[0])) < VIETNAMESE_SHARE * letters:
+        return "Latin", latin
+    vietnamese = _read(page, "Vietnamese")
+    return ("Vietnamese", vietnamese) if _mean(vietnamese[1]) >= _mean(latin[1]) else ("Latin", latin)
 
 
 def choose_model(data: bytes, mime_is_pdf: bool) -> str:

@@ -53,6 +53,13 @@ SCANS = {
         ["εταίροι", "συζήτησαν", "βιώσιμη", "ανάπτυξη", "υπουργών", "Αθήνα"],
         "pdf",
     ),
+    # read by the Vietnamese script model: the Latin one, which script detection names, drops its tones
+    "Vietnamese": (
+        "latin",
+        ["Các bộ trưởng đã thảo luận về biến đổi khí hậu.", "Nông nghiệp bền vững tại Hà Nội."],
+        ["trưởng", "thảo", "luận", "biến", "đổi", "nghiệp", "vững", "Nội"],
+        "pdf",
+    ),
     "Japanese": (
         "cjk",
         ["アジア欧州会合の首脳は東京で会合した。", "連結性について合意した。"],
