@@ -23,6 +23,7 @@ from secretariat.auth import devices, reauth, throttle
 from secretariat.auth.models import RecoveryCode, Role, SiteSetting, TrustedDevice, User, UserSession
 from secretariat.auth.sessions import revoke_user_sessions
 from secretariat.extensions import db
+from secretariat.notify import account_events
 from secretariat.timeutil import as_utc, utcnow
 
 ISSUER = "ASEM Virtual Secretariat"
@@ -157,6 +158,7 @@ def regenerate_recovery_codes(user: User, password: str, ip_address: str) -> lis
     _check_password(user, password, ip_address)
     codes = _new_recovery_codes(user)
     audit.record(user, "mfa.recovery_codes_regenerated", user)
+    account_events.sign_in_changed(user, "recovery_codes")
     return codes
 
 
@@ -178,6 +180,7 @@ def remove(user: User, password: str, ip_address: str) -> None:
         raise MfaRefused("Your role requires a second factor; to change device, set up the new one instead.")
     _clear(user)
     audit.record(user, "mfa.removed", user)
+    account_events.sign_in_changed(user, "second_factor_removed")
 
 
 def replace(user: User, password: str, ip_address: str) -> None:
@@ -185,6 +188,7 @@ def replace(user: User, password: str, ip_address: str) -> None:
     _check_password(user, password, ip_address)
     _clear(user)
     audit.record(user, "mfa.replaced", user)
+    account_events.sign_in_changed(user, "second_factor_replaced")
 
 
 def admin_reset(user: User, *, actor) -> None:

@@ -1,5 +1,6 @@
 """Account events, to the person alone and always at once: the password link of a new account or a
-reset, a second factor removed by an administrator, a sign-in from a browser not seen before.
+reset, a second factor removed by an administrator, the person's own password or second factor
+changed, a sign-in from a browser not seen before.
 
 The password link is the one secret an outbox row carries: the worker forgets it once the mail has
 left (delivery.SECRET_KINDS), and it stops working after its first use or its hours anyway.
@@ -46,6 +47,36 @@ def second_factor_reset(user: User) -> None:
             "you were signed out everywhere and will set up a new one when you next sign in.",
             "lines": ["If you did not ask for this, tell the secretariat's administrator at once."],
             "link_label": "Sign in",
+        },
+    )
+
+
+#: what the person changed in how they sign in (auth/services.py, auth/mfa.py): the mail's subject
+SIGN_IN_CHANGES = {
+    "password": "Your password was changed",
+    "second_factor_removed": "Your second factor was switched off",
+    "second_factor_replaced": "Your second factor is being replaced",
+    "recovery_codes": "New recovery codes were made for your account",
+}
+
+
+def sign_in_changed(user: User, change: str) -> None:
+    """The person changed their own password, second factor or recovery codes: told by mail (OWASP ASVS 2.2.3), so
+    that someone who took over a signed-in session cannot change them unnoticed."""
+    outbox.queue(
+        [user],
+        category=Category.ACCOUNT,
+        kind="sign_in_changed",
+        subject=SIGN_IN_CHANGES[change],
+        link_path=outbox.path("auth.account"),
+        details={
+            "intro": f"{SIGN_IN_CHANGES[change]} at {utcnow().strftime('%Y-%m-%d %H:%M')} UTC, from a signed-in "
+            "session of your account.",
+            "lines": [
+                "If this was you, there is nothing to do. If not, tell the secretariat's administrator at once: "
+                "they can end every session of the account and reset it."
+            ],
+            "link_label": "Your account",
         },
     )
 

@@ -63,6 +63,7 @@ COMMON_MAIL_KINDS = frozenset(
         "password_link",
         "second_factor_reset",
         "new_device",
+        "sign_in_changed",
     }
 )
 #: mails whose link is a secret (a password link): forgotten once sent

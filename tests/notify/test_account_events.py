@@ -1,6 +1,7 @@
 """Account events, to the person alone and never switched off: the password link of a new account
 or of a reset (through the outbox: a mail server that is down breaks no request), a second factor
-removed by an administrator, a sign-in from a new browser."""
+removed by an administrator, the person's own password, second factor or recovery codes changed, a
+sign-in from a new browser."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from secretariat.extensions import db
 from secretariat.notify import delivery, preferences
 from secretariat.notify.models import Category, Delivery, Notification
-from tests.factories import make_user, page_text
+from tests.factories import DEFAULT_PASSWORD, make_user, page_text
 from tests.notify.conftest import about, deliver, free_port, link_of, opens, point_mail_at, start_server, text_of
 
 PASSWORD_SUBJECT = "Set your password for the ASEM Virtual Secretariat"
@@ -103,3 +104,46 @@ def test_a_sign_in_from_a_new_browser_is_told_to_its_person(app, smtp_server):
     assert colleague.email not in {m["To"] for m in smtp_server.messages}
     assert link_of(mails[0]) == "http://localhost/account"
     assert opens(app, official, link_of(mails[0])) == 200
+
+
+def test_ones_own_sign_in_changes_are_told_to_oneself_only(app, smtp_server):
+    """Password, second factor and recovery codes changed from a signed-in session: someone who took
+    the session over cannot change them unnoticed (the mail goes to the account's address)."""
+    official = make_user("official", partner_code="JP", mfa=True)
+    colleague = make_user("official", partner_code="JP")
+    preferences.save(official, {category: Delivery.OFF for category in preferences.CHOOSABLE}, 7)
+    db.session.commit()
+    browser = app.test_client()
+    assert browser.login(official.email).status_code == 302
+    browser.submit("/account/two-factor/recovery-codes", {"password": DEFAULT_PASSWORD}, page="/account")
+    browser.submit("/account/two-factor/remove", {"password": DEFAULT_PASSWORD}, page="/account")
+    new = "a brand new passphrase for me"
+    changed = browser.submit(
+        "/account/password", {"current_password": DEFAULT_PASSWORD, "password": new, "confirm": new}, page="/account"
+    )
+    assert changed.status_code == 302
+    deliver()
+    subjects = [
+        "New recovery codes were made for your account",
+        "Your second factor was switched off",
+        "Your password was changed",
+    ]
+    for subject in subjects:
+        mails = about(smtp_server, subject)
+        assert [m["To"] for m in mails] == [official.email], subject
+        assert link_of(mails[0]) == "http://localhost/account"
+        assert "tell the secretariat's administrator" in text_of(mails[0])
+    assert colleague.email not in {m["To"] for m in smtp_server.messages}
+    assert not any(new in text_of(m) for m in smtp_server.messages)  # the new password is never mailed
+
+
+def test_replacing_the_second_factor_is_told_and_a_wrong_password_changes_nothing(app, smtp_server):
+    coordinator = make_user("coordinator", partner_code="EU")
+    browser = app.test_client()
+    assert browser.login(coordinator.email).status_code == 302
+    browser.submit("/account/two-factor/replace", {"password": "not my password"}, page="/account")
+    deliver()
+    assert not about(smtp_server, "Your second factor is being replaced")
+    browser.submit("/account/two-factor/replace", {"password": DEFAULT_PASSWORD}, page="/account")
+    deliver()
+    assert [m["To"] for m in about(smtp_server, "Your second factor is being replaced")] == [coordinator.email]
