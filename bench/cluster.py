@@ -16,7 +16,7 @@ supported deployment).
 
 Then the index lag under a steady stream of writes (``--lag-seconds``, 0 to skip): three hosts as
 docs/deployment.md runs them, each gunicorn and its ``flask worker`` (polling every ``--poll`` s, the
-guide's default 2) with an index of its own (host A the instance's, B and C built by their workers
+guide's default 1) with an index of its own (host A the instance's, B and C built by their workers
 first); a coordinator files a record on A every ``--lag-every`` s, and for each record the time from
 A's answer to the first search on B (and on C) that lists it is measured, p50/p95/max. B and C look
 every 50 ms with one search for the records still missing, so the figures are within about 0.1 s.
