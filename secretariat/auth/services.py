@@ -238,7 +238,7 @@ def change_password(user: User, current: str, password: str, confirm: str, *, ip
     ended = sessions.revoke_user_sessions(user, "password-change", keep=sessions.current_session())
     devices.forget_all(user)
     audit.record(user, "auth.password_change", user, other_sessions_ended=ended)
-    account_events.sign_in_changed(user, "password")
+    account_events.sign_in_changed(user, "credential")
 
 
 def set_password(user: User, password: str, *, actor, via: str) -> None:

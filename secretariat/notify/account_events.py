@@ -53,7 +53,7 @@ def second_factor_reset(user: User) -> None:
 
 #: what the person changed in how they sign in (auth/services.py, auth/mfa.py): the mail's subject
 SIGN_IN_CHANGES = {
-    "password": "Your password was changed",
+    "credential": "Your password was changed",
     "second_factor_removed": "Your second factor was switched off",
     "second_factor_replaced": "Your second factor is being replaced",
     "recovery_codes": "New recovery codes were made for your account",
