@@ -30,7 +30,7 @@ from tests.cluster.conftest import (
     signed_in,
 )
 from tests.reliability.conftest import ROOT, wait_until
-from tests.reliability.web import file_record, text_file
+from tests.reliability.web import file_record, replace, text_file
 
 #: a record's hit in the result list: its link and title (snippets and the search box are not counted)
 HIT = re.compile(r'<h3 class="hit__title"><a href="/archive/records/(\d+)">([^<]*)</a></h3>')
@@ -111,6 +111,41 @@ def test_a_record_filed_on_a_is_found_on_b_and_c(cluster: Cluster):
             f"not found on {server.name}",
         )
     assert not hits(filer, b, "nosuchwordanywhere")  # the helper reads hits, not the echoed query
+
+
+def test_an_edit_and_a_withdrawal_on_a_reach_b_and_c(cluster: Cluster):
+    a, b, c = cluster.servers
+    filer = signed_in(cluster, [a])
+    reader = cluster.client()  # an official: a withdrawn record is found by coordinators only
+    person = cluster.instance.take("officials", 1)[0]
+    reader.sign_in(person["email"], cluster.instance.data["password"])
+    token = "zephyrcluster"
+    answer = file_record(filer, f"Cluster draft {token}", [("note.txt", text_file(500, token))])
+    assert answer.status == 302
+    record_id = int(answer.location.rsplit("/", 1)[1])
+    for server in (b, c):
+        wait_until(
+            lambda s=server: hits(reader, s, token) == [(record_id, f"Cluster draft {token}")],
+            2,
+            f"the new record not found on {server.name}",
+        )
+
+    action, fields = filer.form(f"/archive/records/{record_id}/revise")
+    revised = filer.post_multipart(action, replace(fields, title=f"Cluster final {token}", change_note="Final"), [])
+    assert revised.status == 302, revised.text[:2000]
+    for server in (b, c):
+        wait_until(
+            lambda s=server: hits(reader, s, token) == [(record_id, f"Cluster final {token}")],
+            2,
+            f"the edit not seen on {server.name}",
+        )
+
+    action, fields = filer.form(f"/archive/records/{record_id}", "/withdraw")
+    assert filer.post(action, replace(fields, reason="Filed in error")).status == 302
+    for server in (b, c):
+        wait_until(lambda s=server: hits(reader, s, token) == [], 2, f"the withdrawal not seen on {server.name}")
+        # coordinators still find it, marked withdrawn, with its final title
+        assert hits(filer, server, token) == [(record_id, f"Cluster final {token}")]
 
 
 def test_a_server_killed_catches_up_without_losing_or_doubling(cluster: Cluster):
