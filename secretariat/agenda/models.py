@@ -131,9 +131,12 @@ class Meeting(db.Model):
         sa.CheckConstraint(
             "status in ('planned', 'drafting', 'circulated', 'adopted', 'held', 'closed')", name="status_known"
         ),
-        # The archive's search looks for the meetings a query names by code and city: a small
-        # covering index it scans instead of the table (archive/queries.meetings_named).
-        sa.Index("ix_meetings_code_city", "code", "city"),
+        # The archive's search looks for the meetings a query names by code and by the start of
+        # the city, with seeks in these (archive/queries.meetings_named). PostgreSQL compares the
+        # city bytewise, so a prefix is a range in any collation; SQLite always does.
+        sa.Index("ix_meetings_code_lower", sa.text("lower(code)")),
+        sa.Index("ix_meetings_city_lower", sa.text("lower(city)")).ddl_if(dialect="sqlite"),
+        sa.Index("ix_meetings_city_lower", sa.text('lower(city) COLLATE "C"')).ddl_if(dialect="postgresql"),
     )
 
     @property

@@ -14,6 +14,9 @@ from secretariat.archive.models import Record, RecordVersion
 from secretariat.extensions import db
 from secretariat.programme.models import Initiative
 
+#: sorts after every character: a string beginning with w lies between w and w + this (bytewise)
+LAST_CODE_POINT = chr(0x10FFFF)
+
 
 def visible_record(user, record_id: int) -> Record:
     """The record with its meetings and partners, if ``user`` may see it (NotFound otherwise)."""
@@ -101,14 +104,19 @@ def meetings_named(words: list[str], user) -> list[Meeting]:
     """The meetings ``user`` may see whose code is one of ``words`` or whose city begins with one:
     the candidates for a search that names a meeting (archive/searching.py chooses among them).
 
-    The codes and cities are matched on their index (ix_meetings_code_city), not the table's rows
-    with their descriptions; the few meetings found are then read whole.
+    The codes and cities are found by seeks in their lower-case indexes (ix_meetings_code_lower,
+    ix_meetings_city_lower): a city's prefix as a range, compared bytewise; the few meetings found
+    are then read whole.
     """
     words = [w for w in words if len(w) >= 3][:16]
     if not words:
         return []
     city = sa.func.lower(Meeting.city)
-    named = sa.or_(sa.func.lower(Meeting.code).in_(words), *[city.startswith(w, autoescape=True) for w in words])
+    if db.session.get_bind().dialect.name == "postgresql":
+        city = city.collate("C")  # as the index compares it (see the migration e4b7d2a81c36)
+    # Every string that begins with the word sorts from it up to it followed by the last code point.
+    prefixes = [sa.and_(city >= w, city < w + LAST_CODE_POINT) for w in words]
+    named = sa.or_(sa.func.lower(Meeting.code).in_(words), *prefixes)
     ids = list(db.session.scalars(sa.select(Meeting.id).where(named).limit(200)))
     if not ids:
         return []
