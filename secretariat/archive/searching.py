@@ -22,6 +22,8 @@ from secretariat.archive.search import engine, indexing
 from secretariat.archive.search.query import WORD, Clause, Plan, parse
 
 PER_PAGE = 20
+#: the longest query read (the rest is dropped)
+MAX_QUERY = 2000
 MAX_PAGE = 500
 #: the filters the page shows, in order: the engine's facet, the query parameter, the legend
 FACETS = (
@@ -217,7 +219,7 @@ def run(args, user, preferred: tuple[str, ...] = ("en",)) -> SearchPage:
     """Search as ``user`` with the request's arguments; never raises for odd input.
 
     A record holding translations is shown in the first of the ``preferred`` languages it holds."""
-    q = (args.get("q") or "")[:2000]
+    q = (args.get("q") or "")[:MAX_QUERY]
     sort = "date" if args.get("sort") == "date" else "relevance"
     page = max(1, min(MAX_PAGE, args.get("page", 1, type=int) or 1))
     chosen = {param: [v[:40] for v in args.getlist(param)][:20] for _, param, _ in FACETS if args.getlist(param)}

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import can_see_meeting_kind, visible_meetings
-from secretariat.archive import access, bulk_upload, files, queries, searchable_copy, searching, services
+from secretariat.archive import access, bulk_upload, files, front_page, queries, searchable_copy, searching, services
 from secretariat.archive.forms import LANGUAGES, FileImportForm, FileLanguageForm, ImportForm, RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.archive.search import indexing
@@ -45,18 +45,25 @@ _KIND_LABELS = {k.value: k.label for k in MeetingKind} | {"none": "No meeting"}
 @bp.get("/")
 @requires(Permission.READ)
 def search():
-    result = searching.run(request.args, current_user, searching.reader_languages(request.accept_languages))
-    return render_template(
-        "archive/search.html",
-        result=result,
-        labels={
-            "type": _TYPE_LABELS,
-            "meeting_kind": _KIND_LABELS,
-            "partner": dict(partner_names()) | {"none": "No partner"},
-            "language": dict(LANGUAGES),
-        },
-        cleared=access.cleared(current_user),
-    )
+    preferred = searching.reader_languages(request.accept_languages)
+    labels = {
+        "type": _TYPE_LABELS,
+        "meeting_kind": _KIND_LABELS,
+        "partner": dict(partner_names()) | {"none": "No partner"},
+        "language": dict(LANGUAGES),
+    }
+
+    def results() -> str:
+        result = searching.run(request.args, current_user, preferred)
+        return render_template(
+            "archive/_results.html", result=result, labels=labels, cleared=access.cleared(current_user)
+        )
+
+    if front_page.is_front_page(request.args):
+        html = front_page.results(results, current_user, preferred=preferred, labels=labels)
+    else:
+        html = results()
+    return render_template("archive/search.html", q=(request.args.get("q") or "")[: searching.MAX_QUERY], results=html)
 
 
 @bp.get("/records/<int:record_id>")

@@ -13,6 +13,7 @@ plus pairs of common words for fast phrases (pairs.py). Queries are built from t
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time as time_module
@@ -161,6 +162,35 @@ def common_words(index: tantivy.Index) -> frozenset[str]:
 def learn_common_words(index: tantivy.Index, texts) -> frozenset[str]:
     """Learn the common words from a sample of the archive; call before re-adding every record."""
     return pairs.extend(_paths[id(index)], pairs.choose(texts))
+
+
+def state(index: tantivy.Index) -> tuple[str, int] | None:
+    """The index's generation and its last commit (tantivy's opstamp, which only grows), read
+    before searching: a state the search's results are at least as recent as. None while the index
+    waits for a rebuild (what it finds changes as the rebuild runs) or its commit cannot be read."""
+    folder = _paths[id(index)]
+    if folders.applied(folder) is None:
+        return None
+    try:
+        return str(folder), int(json.loads((folder / "meta.json").read_text())["opstamp"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def lifted_embargoes(index: tantivy.Index, now: datetime) -> int:
+    """How many documents' embargo dates have passed by ``now``: what a partner's user finds
+    changes when one passes, with no change to the index (see full_query)."""
+    index.reload()
+    passed = tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "embargoed", 1)),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.range_query(SCHEMA, "embargo_until", tantivy.FieldType.Date, EPOCH, now),
+            ),
+        ]
+    )
+    return index.searcher().search(passed, 1, count=True).count
 
 
 def document_count(index: tantivy.Index) -> int:
