@@ -12,7 +12,17 @@ from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.models import Meeting, MeetingKind
 from secretariat.agenda.visibility import can_see_meeting_kind, visible_meetings
-from secretariat.archive import access, bulk_upload, files, front_page, queries, searchable_copy, searching, services
+from secretariat.archive import (
+    access,
+    bulk_upload,
+    downloads,
+    files,
+    front_page,
+    queries,
+    searchable_copy,
+    searching,
+    services,
+)
 from secretariat.archive.forms import LANGUAGES, FileImportForm, FileLanguageForm, ImportForm, RecordForm, WithdrawForm
 from secretariat.archive.models import Confidentiality, RecordType
 from secretariat.archive.search import indexing
@@ -147,27 +157,35 @@ def _content_disposition(filename: str) -> str:
 @bp.get("/records/<int:record_id>/versions/<int:number>/files/<int:file_id>")
 @requires(Permission.READ)
 def download(record_id: int, number: int, file_id: int):
-    _, ver = _version(record_id, number)
+    rec, ver = _version(record_id, number)
     row = services.get_file(ver, file_id)
-    return _attachment(row.blob_sha256, row.mime_type, row.filename)
+    served = (downloads.FILE_DOWNLOADED, rec, ver, row)
+    return _attachment(row.blob_sha256, row.mime_type, row.filename, served)
 
 
 @bp.get("/records/<int:record_id>/versions/<int:number>/files/<int:file_id>/searchable-copy")
 @requires(Permission.READ)
 def download_searchable_copy(record_id: int, number: int, file_id: int):
     """The PDF/A copy of a scanned file, to whoever may download the file (the same checks)."""
-    _, ver = _version(record_id, number)
+    rec, ver = _version(record_id, number)
     row = services.get_file(ver, file_id)
     copy = searchable_copy.made_copy(row)
-    return _attachment(copy.blob_sha256, files.PDF, searchable_copy.filename(row.filename))
+    served = (downloads.COPY_DOWNLOADED, rec, ver, row)
+    return _attachment(copy.blob_sha256, files.PDF, searchable_copy.filename(row.filename), served)
 
 
-def _attachment(sha256: str, mime_type: str, filename: str) -> Response:
+def _attachment(sha256: str, mime_type: str, filename: str, served: tuple) -> Response:
+    """The stored bytes as a download; audited once read, before they leave (archive/downloads.py).
+
+    ``served`` is (action, record, version, file row) for the audit entry.
+    """
     try:
         data = files.read(sha256)
     except FileNotFoundError:
         current_app.logger.error("stored file missing: %s", sha256)
         raise NotFound("stored file") from None
+    action, rec, ver, row = served
+    downloads.write_on_download(current_user, action, rec, ver, row, sha256)
     mime = mime_type + ("; charset=utf-8" if mime_type == files.TXT else "")
     return Response(
         data,

@@ -27,7 +27,9 @@ ACTIONS = {
     "agenda.proposal.accept": "Proposed item accepted",
     "agenda.proposal.create": "Item proposed",
     "agenda.proposal.decline": "Proposed item declined",
+    "archive.copy_downloaded": "Searchable copy downloaded",
     "archive.create": "Record filed",
+    "archive.file_downloaded": "File downloaded",
     "audit.verify": "Audit chain verified",
     "auth.device_trusted": "Device remembered",
     "auth.login": "Signed in",
@@ -83,7 +85,7 @@ OBJECTS = {
 }
 
 #: facts not worth a line of their own (the link or the object already says them)
-QUIET = {"meeting_id", "initiative_id", "diff"}
+QUIET = {"meeting_id", "initiative_id", "record_id", "diff"}
 
 
 @dataclass

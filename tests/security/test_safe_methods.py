@@ -3,6 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
+from secretariat.archive.downloads import COPY_DOWNLOADED, FILE_DOWNLOADED
 from secretariat.audit.models import AuditEntry
 from secretariat.extensions import db
 from tests.agenda.helpers import add, make_meeting, set_status
@@ -13,10 +14,13 @@ from tests.routes import routes
 
 #: rows that reading legitimately touches: the session's own bookkeeping (auth/sessions.py, write_on_read)
 BOOKKEEPING = {"user_sessions"}
+#: audit entries a GET writes: security logging of a refused access and of a file downloaded
+#: (auth/access.py, archive/downloads.py), not a change of state
+AUDITED_READS = ("access.denied", FILE_DOWNLOADED, COPY_DOWNLOADED)
 
 
 def table_counts() -> dict[str, int]:
-    """Rows per table; audit entries of refused access are security logging, not a change of state."""
+    """Rows per table; the audit entries of AUDITED_READS are security logging, not a change of state."""
     db.session.expire_all()
     counts = {
         table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
@@ -24,7 +28,7 @@ def table_counts() -> dict[str, int]:
         if table.name not in BOOKKEEPING | {"audit_entries", "audit_head"}
     }
     counts["audit_entries"] = db.session.scalar(
-        sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action != "access.denied")
+        sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action.not_in(AUDITED_READS))
     )
     return counts
 
@@ -52,7 +56,7 @@ def test_get_requests_change_nothing(app, client, role):
 
 
 #: the statements a GET may send: the session's bookkeeping (auth/sessions.write_on_read, and the
-#: two-factor setup page's pending secret) and the audit entry of a refused access
+#: two-factor setup page's pending secret) and the audit entries of AUDITED_READS
 ALLOWED_WRITES = ("UPDATE user_sessions ", "INSERT INTO audit_entries ", "UPDATE audit_head ")
 
 
