@@ -63,24 +63,21 @@ def families(searcher, query, wanted: int, ranked: bool, count: int) -> list[lis
         size = min(MAX_WINDOW, size * 4)
 
 
-#: what ``counted`` adds to an aggregation: the documents in no family (0) and in one, and how many
-#: families there are (tantivy's cardinality: exact for a few thousand values, within a percent beyond)
-FAMILY_SPEC = {
-    "family_members": {"range": {"field": "family", "ranges": [{"to": 1}, {"from": 1}]}},
-    "family_count": {"cardinality": {"field": "family"}},
-}
+#: more families than an archive holds (a meeting's agenda versions make one): all are counted
+MAX_FAMILIES = 100_000
+#: what ``counted`` adds to an aggregation: the documents of each family, 0 being the documents in
+#: none; exact (a terms count, where a cardinality estimate would be off by a percent beyond a few
+#: thousand families, and slower)
+FAMILY_SPEC = {"families": {"terms": {"field": "family", "size": MAX_FAMILIES}}}
 
 
 def counted(raw: dict) -> tuple[int, int]:
     """(documents found, hits they make: each family's documents count once) from an aggregation
     that held FAMILY_SPEC. Read in the same pass over the documents found as the facet counts."""
-    buckets = raw.get("family_members", {}).get("buckets", [])  # none when the index is empty
-    alone = sum(int(b["doc_count"]) for b in buckets if "to" in b)
-    members = sum(int(b["doc_count"]) for b in buckets if "from" in b)
-    if not members:
-        return alone, alone
-    families = int(round(raw["family_count"]["value"])) - (1 if alone else 0)  # 0 is no family
-    return alone + members, alone + min(members, max(1, families))
+    buckets = raw.get("families", {}).get("buckets", [])  # none when the index is empty or nothing is found
+    alone = sum(int(b["doc_count"]) for b in buckets if int(b["key"]) == 0)
+    members = sum(int(b["doc_count"]) for b in buckets if int(b["key"]) != 0)
+    return alone + members, alone + sum(1 for b in buckets if int(b["key"]) != 0)
 
 
 def page(searcher, families: list[list[tuple]], plan: Plan, text, preferred: tuple[str, ...] = ()) -> list[Hit]:
