@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from secretariat.agenda.visibility import HIDDEN_MEETING, can_see_meeting
-from secretariat.auth.choices import partner_choices, partner_choices_by_side
+from secretariat.auth.choices import partner_choices, partner_choices_by_side, partner_names
 from secretariat.auth.permissions import Permission, is_coordinator, requires
 from secretariat.errors import NotFound
 from secretariat.extensions import db
@@ -32,7 +32,7 @@ def initiatives():
         filters=filters,
         pillars=list(Pillar),
         statuses=list(InitiativeStatus),
-        partners=queries.partners(),
+        partners=partner_names(),
         programmes=queries.programmes(),
     )
 
