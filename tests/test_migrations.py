@@ -40,6 +40,10 @@ def tables(engine) -> set[str]:
 EXPRESSION_INDEXES = {"ix_meetings_code_lower", "ix_meetings_city_lower"}
 
 
+def not_an_expression_index(obj, name, type_, _reflected, _compare_to) -> bool:
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
 def index_names(engine) -> set[str]:
     query = (
         "SELECT name FROM sqlite_master WHERE type = 'index'"
@@ -59,10 +63,12 @@ def test_upgrade_downgrade_upgrade_and_models_match(empty_database_url):
         assert tables(db.engine) == set()
         upgrade()
         with db.engine.connect() as conn, warnings.catch_warnings():
-            # SQLite's reflection skips indexes on expressions, which the comparison then leaves
-            # out on both sides; they are checked by name below.
+            # Indexes on expressions are left out of the comparison and checked by name below: SQLite's
+            # reflection skips them, and the models declare one per dialect (ddl_if), which the
+            # comparison does not tell apart.
             warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            opts = {"compare_type": True, "include_object": not_an_expression_index}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
         assert diff == [], diff
         assert index_names(db.engine) >= EXPRESSION_INDEXES
         head = db.session.execute(sa.text("SELECT seq, last_hash FROM audit_head")).one()

@@ -256,7 +256,8 @@ class AgendaVersion(db.Model):
     number: Mapped[int]
     #: "circulated" or "adopted"
     kind: Mapped[str] = mapped_column(sa.String(20))
-    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: indexed: the dashboard lists the versions circulated lately, newest first (core/queries.py)
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     frozen_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     frozen_by_label: Mapped[str] = mapped_column(sa.String(254))
     note: Mapped[str] = mapped_column(sa.String(500), default="")

@@ -268,18 +268,18 @@ def pending_proposals(user) -> list[tuple[Meeting, int]]:
 @cache
 def _new_versions_query(role: str) -> sa.Select:
     newer = aliased(AgendaVersion)
-    # From the meetings not over before the window (the end-date index gives a few of thousands) to their
-    # versions: agenda_versions has no index on frozen_at, and a scan of it reads every frozen snapshot.
-    # An agenda is circulated and adopted before its meeting or at its opening: none newer is left out.
+    latest = sa.select(sa.func.max(newer.number)).where(newer.meeting_id == Meeting.id).scalar_subquery()
+    # The latest version of each meeting not over before the window (an agenda is circulated and adopted
+    # before its meeting or at its opening: none newer is left out), if frozen within it. SQLite goes from
+    # the end-date index to each meeting's latest version by the (meeting, number) key; PostgreSQL from the
+    # versions frozen lately (ix_agenda_versions_frozen_at) instead of reading every version.
     query = (
         sa.select(AgendaVersion, Meeting)
         .select_from(Meeting)
-        .join(AgendaVersion, AgendaVersion.meeting_id == Meeting.id)
+        .join(AgendaVersion, sa.and_(AgendaVersion.meeting_id == Meeting.id, AgendaVersion.number == latest))
         .where(
             Meeting.end_date >= sa.bindparam("since_date", type_=Meeting.end_date.type),
             AgendaVersion.frozen_at >= sa.bindparam("since", type_=AgendaVersion.frozen_at.type),
-            # the latest version of each meeting: the one its reader sees
-            ~sa.exists().where(newer.meeting_id == AgendaVersion.meeting_id, newer.number > AgendaVersion.number),
             Meeting.status.in_([status.value for status in AGENDA_VISIBLE_TO_PARTNERS]),
         )
         .options(

@@ -142,9 +142,7 @@ MAY_SEE: dict[str, frozenset[str]] = {
 ADMIN_AUDIT = "/admin/audit"
 
 #: a facet offering a coordinators' meeting with a count above zero (a chosen facet may show "(0)")
-COORDINATORS_FACET = re.compile(
-    r'name="meeting_kind" value="coordinators"[^>]*>[^<]*<span class="muted">\([1-9]'
-)
+COORDINATORS_FACET = re.compile(r'name="meeting_kind" value="coordinators"[^>]*>[^<]*<span class="muted">\([1-9]')
 MARKERS: dict[str, re.Pattern] = {
     name: re.compile(re.escape(name), re.IGNORECASE) for name in MAY_SEE if not name.startswith("facet ")
 } | {"facet meeting_kind=coordinators": COORDINATORS_FACET}
