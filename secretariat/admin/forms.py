@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateField, EmailField, SelectField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from secretariat.audit.presentation import OBJECTS
+from secretariat.audit.labels import OBJECTS
 from secretariat.auth.models import Role
 
 #: least privilege first: the list reads from "only reads" to "manages users"

@@ -1,7 +1,8 @@
 """The audit trail in people's words: what was done, to what (with a link to it), and what changed.
 
 The entries keep their dotted actions, table names and canonical JSON: the hash chain covers them
-and `flask audit verify` reads them. This module only says them the way the trail page shows them.
+and `flask audit verify` reads them. This module only says them the way the trail page shows them,
+with the words of labels.py.
 """
 
 from __future__ import annotations
@@ -12,80 +13,9 @@ from typing import Any
 
 from flask import url_for
 
+from secretariat.audit.labels import ACTIONS, DETAILS, OBJECTS, QUIET
 from secretariat.audit.models import AuditEntry
 from secretariat.core.filters import field_label
-
-#: what an action says, as a sentence without its subject ("Signed in", "Agenda item changed")
-ACTIONS = {
-    "access.denied": "Access refused",
-    "action_point.create": "Action point added",
-    "action_point.done": "Action point closed",
-    "agenda.item.create": "Agenda item added",
-    "agenda.item.delete": "Agenda item removed",
-    "agenda.item.move": "Agenda item moved",
-    "agenda.item.update": "Agenda item changed",
-    "agenda.proposal.accept": "Proposed item accepted",
-    "agenda.proposal.create": "Item proposed",
-    "agenda.proposal.decline": "Proposed item declined",
-    "archive.copy_downloaded": "Searchable copy downloaded",
-    "archive.create": "Record filed",
-    "archive.file_downloaded": "File downloaded",
-    "audit.verify": "Audit chain verified",
-    "auth.device_trusted": "Device remembered",
-    "auth.login": "Signed in",
-    "auth.login_failed": "Sign-in failed",
-    "auth.logout": "Signed out",
-    "auth.password_change": "Password changed",
-    "auth.password_change_failed": "Password change refused",
-    "auth.password_set": "Password set",
-    "auth.session_ended_after_wrong_passwords": "Session ended after wrong passwords",
-    "calendar.feed_create": "Calendar address created",
-    "calendar.feed_revoke": "Calendar address revoked",
-    "comment.create": "Comment written",
-    "initiative.create": "Initiative recorded",
-    "initiative.update": "Initiative changed",
-    "initiative.status": "Initiative status changed",
-    "meeting.create": "Meeting created",
-    "meeting.update": "Meeting changed",
-    "meeting.status": "Meeting status changed",
-    "mfa.admin_reset": "Second factor reset by an administrator",
-    "mfa.enrolled": "Second factor set up",
-    "mfa.failed": "Wrong second-factor code",
-    "mfa.removed": "Second factor removed",
-    "mfa.verified": "Second factor verified",
-    "milestone.update": "Milestone changed",
-    "minutes.adopt": "Minutes adopted",
-    "minutes.update": "Minutes changed",
-    "programme.create": "Work programme created",
-    "report.refused": "Progress report refused",
-    "report.review": "Progress report reviewed",
-    "report.submit": "Progress report submitted",
-    "user.create": "User created",
-    "user.password_link_issued": "Password link issued",
-    "user.sessions_reset": "User signed out everywhere",
-    "user.update": "User changed",
-}
-
-#: what a kind of object is called (the table name is what the chain records)
-OBJECTS = {
-    "action_points": "Action point",
-    "agenda_items": "Agenda item",
-    "item_proposals": "Proposed item",
-    "initiatives": "Initiative",
-    "meetings": "Meeting",
-    "milestones": "Milestone",
-    "minutes": "Minutes",
-    "programme_comments": "Comment",
-    "progress_reports": "Progress report",
-    "records": "Archive record",
-    "silence_procedures": "Silence procedure",
-    "trusted_devices": "Remembered device",
-    "users": "User",
-    "work_programmes": "Work programme",
-}
-
-#: facts not worth a line of their own (the link or the object already says them)
-QUIET = {"meeting_id", "initiative_id", "record_id", "diff"}
 
 
 @dataclass
@@ -107,6 +37,11 @@ def action_label(action: str) -> str:
     return ACTIONS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
 
 
+def detail_label(key: str) -> str:
+    """A detail of an entry in words: "SHA-256 fingerprint" for sha256, "Duration" for duration_minutes."""
+    return DETAILS.get(key) or field_label(key)
+
+
 def _text(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -115,7 +50,7 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_text(v) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{field_label(k)}: {_text(v)}" for k, v in value.items())
+        return "; ".join(f"{detail_label(k)}: {_text(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -162,8 +97,8 @@ def describe(entry: AuditEntry) -> EntryView:
     if isinstance(diff, dict):
         for key, pair in diff.items():
             before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-            view.changes.append((field_label(key), _text(before), _text(after)))
+            view.changes.append((detail_label(key), _text(before), _text(after)))
     for key, value in details.items():
         if key not in QUIET:
-            view.facts.append((field_label(key), _text(value)))
+            view.facts.append((detail_label(key), _text(value)))
     return view
