@@ -143,8 +143,10 @@ def test_a_save_does_not_read_again_what_it_wrote(app, client):
     client.login(coordinator.email)
     page = f"/programme/initiatives/{initiative.id}"
     comment, after = statements_of_post(client, page + "/comments", {"text": "Agreed."}, page)
-    # the session check, the initiative, the comment, the audit entry (3)
-    assert (comment, after) == (6, 0)
+    # the session check, the initiative, the comment, the audit entry (3), and its mail to the people
+    # who run the initiative: who they are (one statement over the link tables), their preferences,
+    # the outbox rows
+    assert (comment, after) == (9, 0)
     edit_url = f"/meetings/{meeting.id}/items/{item.id}/edit"
     form = item_form("Connectivity and transport", version="1", lead_partners=["JP", "EU", "KH"])
     edit, after = statements_of_post(client, edit_url, form, edit_url)

@@ -58,6 +58,7 @@ COMMON_MAIL_KINDS = frozenset(
         "report_submitted",
         "report_reviewed",
         "report_commented",
+        "initiative_commented",
         "record_filed",
         "embargo_released",
         "password_link",

@@ -43,7 +43,7 @@ class Category(enum.StrEnum):
             "action_points": "Action points for your partner",
             "proposals": "Agenda item proposals",
             "silence": "Silence procedures",
-            "reports": "Progress reports",
+            "reports": "Initiatives: progress reports and comments",
             "records": "Records filed and released",
             "account": "Your account (password links, second factor, new devices)",
         }[self.value]

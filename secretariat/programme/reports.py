@@ -117,5 +117,5 @@ def add_comment(initiative: Initiative, text: str, *, actor, report: ProgressRep
     db.session.add(comment)
     db.session.flush()
     audit.record(actor, "comment.create", comment, initiative_id=initiative.id, report_id=report.id if report else None)
-    report_events.commented(comment, report)
+    report_events.commented(initiative, comment, report)
     return comment
