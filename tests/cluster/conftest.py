@@ -301,6 +301,10 @@ def signed_in(cluster: Cluster, servers: list[ClusterServer] | None = None) -> R
     return client
 
 
-def server_logs(cluster: Cluster) -> str:
-    tails = (f"--- {s.name} ---\n" + Path(s.log_path).read_text(errors="replace")[-4000:] for s in cluster.servers)
+def server_logs(cluster: Cluster, workers: bool = False) -> str:
+    """The end of each server's log (and of its worker's, with ``workers``), for a failure's message."""
+    paths = [(s.name, s.log_path) for s in cluster.servers]
+    if workers:
+        paths += [(f"{s.name} worker", s.worker_log_path) for s in cluster.servers]
+    tails = (f"--- {name} ---\n" + Path(path).read_text(errors="replace")[-4000:] for name, path in paths)
     return "\n".join(tails)

@@ -72,7 +72,8 @@ def wait_for_all(cluster: Cluster, client: RoundRobin, token: str, deadline: flo
                 doubled = sorted({record_id for record_id in ids if ids.count(record_id) > 1})
                 assert not doubled, (
                     f"{server.name} lists records {doubled} more than once: "
-                    f"{[(r, index_copies(server, r)) for r in doubled]} documents in its index; {listed}"
+                    f"{[(r, index_copies(server, r)) for r in doubled]} documents in its index; {listed}\n"
+                    + server_logs(cluster, workers=True)
                 )
                 found += listed
             assert {r for r, _ in found} <= set(expected), f"{server.name} lists records the database lacks"

@@ -245,8 +245,18 @@ def _apply(applier: Applier, session: Session, batch: int) -> tuple[int, int | N
             keys.extend(f"{kind}:{i}" for i in ids)
             documents.extend(_documents(kind, ids, session))  # objects that no longer exist just leave the index
         applier.replace(keys, documents)
+        applier.commit(rows[-1].id)
+        # One line per batch: which process applied which changes to which generation, for an operator
+        # (or a failing cluster test) tracing a document back to the write that put it there.
+        current_app.logger.info(
+            "search index %s: changes %d-%d applied, %d documents for %d objects",
+            applier.folder.name,
+            rows[0].id,
+            rows[-1].id,
+            len(documents),
+            len(keys),
+        )
         after = rows[-1].id
-        applier.commit(after)
         session.expunge_all()
         done += len(keys)
     return done, after
