@@ -1,7 +1,8 @@
 """The meeting page: what each reader sees of proposals, minutes, action points and the agenda,
 and the links and controls each is given."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import url_for
@@ -10,7 +11,7 @@ from secretariat.agenda import minutes, proposals, services
 from secretariat.agenda.models import AgendaItem, Minutes, agenda_item_partners
 from secretariat.auth.models import Partner
 from secretariat.extensions import db
-from secretariat.timeutil import utcnow
+from secretariat.timeutil import as_utc
 from tests.agenda.helpers import add, make_meeting, set_status
 from tests.factories import make_user, page_text, page_without_tokens
 
@@ -34,7 +35,9 @@ def _meeting_with_everything():
         minutes.add_action_point(meeting, text=text, partner_code=code, due=due, item_id=None, actor=coordinator)
     db.session.commit()
     done = [p for p in minutes.action_points(meeting) if p.text == "Done task"][0]
-    done.done_at = utcnow().replace(year=2027, month=6, day=3)
+    # Noon in Bangkok, where the Thai official reads it: the same day in every zone of the partners
+    # (the time of day the test ran once made it 4 June there).
+    done.done_at = datetime(2027, 6, 3, 5, 0, tzinfo=UTC)
     db.session.commit()
     return coordinator, thai, meeting
 
@@ -55,7 +58,9 @@ def test_an_official_sees_own_proposals_adopted_minutes_and_own_controls(app, cl
     assert "<td>Lao task</td><td>Lao PDR</td><td></td>" in body
     assert "Done 3 June 2027" in body
     assert body.count("Mark done") == 1 and 'Mark done<span class="visually-hidden">: Thai task' in body
-    adopted_at = db.session.scalar(sa.select(Minutes.adopted_at))
+    # The day as the reader sees it: in Thailand's zone (past 17:00 UTC it is already the next day there).
+    bangkok = ZoneInfo(db.session.scalar(sa.select(Partner.time_zone).where(Partner.code == "TH")))
+    adopted_at = as_utc(db.session.scalar(sa.select(Minutes.adopted_at))).astimezone(bangkok)
     assert f"adopted {adopted_at.strftime('%-d %B %Y')}" in body
 
 
